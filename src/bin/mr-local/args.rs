@@ -1,0 +1,216 @@
+//! Command-line arguments: clap's derive types, and their conversion into
+//! the library's settings. clap types never reach the library.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use mr_local::jobs::wordcount::{WordCount, WordSplit};
+use mr_local::{InputOptions, JobBuilder, MmapChoice, ShuffleStrategy};
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success (also when the reader of stdout goes away, as with `| head`)
+  1  the job failed: an input or output could not be read or written
+  2  usage error: an unknown flag or an invalid value";
+
+/// A high-throughput, single-machine MapReduce engine.
+#[derive(Debug, Parser)]
+#[command(name = "mr-local", version, about, after_help = AFTER_HELP)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Count words: prints `word<TAB>count`, most frequent first.
+    #[command(after_help = WORDCOUNT_HELP)]
+    Wordcount(WordcountArgs),
+    /// Write a deterministic English-like corpus with Zipf-distributed words.
+    #[command(after_help = GENERATE_HELP)]
+    Generate(GenerateArgs),
+}
+
+const WORDCOUNT_HELP: &str = "\
+Examples:
+  mr-local wordcount datasets/sample.txt --top 10
+  mr-local wordcount --split whitespace -o counts.tsv big.txt
+  cat *.txt | mr-local wordcount
+  mr-local wordcount -r corpus/ --threads 4
+
+A word is a maximal run of alphanumeric characters (char::is_alphanumeric),
+lowercased with full Unicode lowercasing; bytes that are not valid UTF-8
+separate words. Output is sorted by count descending, then by word (bytewise).
+
+Regular files are memory-mapped by default. If another process truncates a
+file while it is mapped, the process is killed by SIGBUS: use --no-mmap for
+inputs that may change while mr-local runs. Stdin, pipes and empty files are
+always read, never mapped.
+
+Exit status: 0 success, 1 the job failed, 2 usage error.";
+
+const GENERATE_HELP: &str = "\
+Examples:
+  mr-local generate --size 1G -o datasets/generated/zipf-1g.txt
+  mr-local generate --size 2M --seed 7 | mr-local wordcount --top 5
+
+The same --size, --seed, --vocabulary and --zipf always give the same bytes.
+
+Exit status: 0 success, 1 the output could not be written, 2 usage error.";
+
+/// Options of `mr-local wordcount`.
+#[derive(Debug, clap::Args)]
+pub struct WordcountArgs {
+    /// Input files; `-` is stdin. With none, reads stdin.
+    pub files: Vec<PathBuf>,
+
+    /// What separates words.
+    #[arg(long, value_enum, default_value_t = SplitArg::Alphanumeric)]
+    pub split: SplitArg,
+
+    /// Keep case instead of lowercasing words.
+    #[arg(long)]
+    pub case_sensitive: bool,
+
+    /// Print only the N most frequent words.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Options shared by every job.
+#[derive(Debug, clap::Args)]
+pub struct EngineArgs {
+    /// Worker threads [default: RAYON_NUM_THREADS, else all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+
+    /// Partitions, which is also the number of reduce tasks [default: 4 per thread].
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: Option<u32>,
+
+    /// Target size of a map task's split, e.g. 4M [default: from the input size].
+    #[arg(long, value_name = "BYTES", value_parser = parse_split_size)]
+    pub split_size: Option<usize>,
+
+    /// How map output reaches the reducers.
+    #[arg(long, value_name = "NAME", default_value = "lockfree", value_parser = parse_shuffle)]
+    pub shuffle: ShuffleStrategy,
+
+    /// Read the files inside directories given as inputs.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Read every file instead of memory-mapping large regular files.
+    #[arg(long)]
+    pub no_mmap: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// Runs of alphanumeric characters.
+    #[value(alias = "alnum")]
+    Alphanumeric,
+    /// Runs of non-whitespace characters, punctuation kept.
+    Whitespace,
+}
+
+/// Options of `mr-local generate`.
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// How much to write, e.g. 100M or 1G (binary units).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub size: u64,
+
+    /// Seed of the pseudo-random generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Number of distinct base words.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub vocabulary: u64,
+
+    /// Exponent of the Zipf distribution of word ranks.
+    #[arg(long, value_name = "S", default_value_t = 1.1)]
+    pub zipf: f64,
+
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    mr_local::generate::parse_size(s)
+}
+
+fn parse_split_size(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        0 => Err("the split size must be at least 1 byte".to_string()),
+        n => usize::try_from(n).map_err(|_| "too large for this machine".to_string()),
+    }
+}
+
+fn parse_shuffle(s: &str) -> Result<ShuffleStrategy, String> {
+    ShuffleStrategy::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = ShuffleStrategy::all()
+            .iter()
+            .map(ShuffleStrategy::name)
+            .collect();
+        format!("unknown strategy (choose from: {})", names.join(", "))
+    })
+}
+
+impl EngineArgs {
+    pub fn job_builder(&self) -> JobBuilder {
+        let mut builder = mr_local::Job::builder();
+        if let Some(n) = self.threads {
+            builder.threads(n as usize);
+        }
+        if let Some(n) = self.partitions {
+            builder.partitions(n as usize);
+        }
+        if let Some(n) = self.split_size {
+            builder.split_size(n);
+        }
+        builder.shuffle(self.shuffle);
+        builder
+    }
+
+    #[allow(unsafe_code)]
+    pub fn input_options(&self) -> InputOptions {
+        let mut options = InputOptions::default();
+        options.recursive = self.recursive;
+        if !self.no_mmap {
+            // SAFETY: mapping is the CLI's default because it is what makes
+            // large inputs fast. What could go wrong: if another process
+            // truncates an input while it is mapped, reading the lost pages
+            // raises SIGBUS and kills this process; if it rewrites one, the
+            // counts may mix old and new bytes. Nothing unsound can happen
+            // beyond that, since we never write through the map. `--help`
+            // documents the risk and `--no-mmap` avoids it; stdin, pipes and
+            // other non-regular files are never mapped.
+            options.mmap = unsafe { MmapChoice::auto() };
+        }
+        options
+    }
+}
+
+impl WordcountArgs {
+    pub fn word_count(&self) -> WordCount {
+        let split = match self.split {
+            SplitArg::Alphanumeric => WordSplit::Alphanumeric,
+            SplitArg::Whitespace => WordSplit::Whitespace,
+        };
+        WordCount {
+            split,
+            case_sensitive: self.case_sensitive,
+        }
+    }
+}

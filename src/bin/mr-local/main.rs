@@ -1,0 +1,153 @@
+//! The `mr-local` command: a thin layer over the library.
+
+#![deny(unsafe_code)]
+
+mod args;
+
+use std::fs;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use mr_local::generate::CorpusConfig;
+use mr_local::jobs::wordcount::count_words;
+use mr_local::output::{write_tsv, AtomicFile};
+use mr_local::Inputs;
+
+use args::{Args, Command, GenerateArgs, WordcountArgs};
+
+/// Exit status of a job that failed.
+const EXIT_FAILURE: u8 = 1;
+/// Exit status of a usage error (clap uses it too).
+const EXIT_USAGE: u8 = 2;
+
+/// Why a run stopped early.
+enum Failure {
+    /// The reader of stdout went away: not an error for a Unix filter.
+    BrokenPipe,
+    /// The arguments make no sense together.
+    Usage(String),
+    /// The job failed.
+    Job(String),
+}
+
+impl From<mr_local::Error> for Failure {
+    fn from(err: mr_local::Error) -> Failure {
+        let is_pipe = matches!(
+            err.kind(),
+            mr_local::ErrorKind::Io { err, .. } if err.kind() == io::ErrorKind::BrokenPipe
+        );
+        if is_pipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Job(err.to_string())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match &args.command {
+        Command::Wordcount(args) => wordcount(args),
+        Command::Generate(args) => generate(args),
+    };
+    match result {
+        Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("mr-local: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(Failure::Job(message)) => {
+            eprintln!("mr-local: {message}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
+    let files = input_paths(&args.files)?;
+    if let Some(output) = &args.output {
+        refuse_to_overwrite_an_input(output, &files)?;
+    }
+    let job = args.engine.job_builder().build()?;
+    let inputs = Inputs::open(&files, &args.engine.input_options())?;
+    let counts = count_words(&job, &inputs, &args.word_count())?;
+    let shown = counts
+        .iter()
+        .take(args.top.unwrap_or(usize::MAX))
+        .map(|(w, n)| (w, *n));
+    write_output(args.output.as_deref(), |out| write_tsv(out, shown))
+}
+
+fn generate(args: &GenerateArgs) -> Result<(), Failure> {
+    let config = CorpusConfig {
+        seed: args.seed,
+        vocabulary: usize::try_from(args.vocabulary).unwrap_or(usize::MAX),
+        zipf_exponent: args.zipf,
+    };
+    if !(args.zipf.is_finite() && args.zipf > 0.0) {
+        return Err(Failure::Usage(format!(
+            "--zipf {}: must be a positive number",
+            args.zipf
+        )));
+    }
+    write_output(args.output.as_deref(), |out| {
+        config.write_corpus(args.size, out)
+    })
+}
+
+/// The inputs to open: the given paths, or stdin when none are given and
+/// stdin is not a terminal.
+fn input_paths(files: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    if !files.is_empty() {
+        return Ok(files.to_vec());
+    }
+    if io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "no input files (give paths, or pipe data to stdin)".to_string(),
+        ));
+    }
+    Ok(vec![PathBuf::from("-")])
+}
+
+fn refuse_to_overwrite_an_input(output: &Path, inputs: &[PathBuf]) -> Result<(), Failure> {
+    let Ok(output_real) = fs::canonicalize(output) else {
+        return Ok(());
+    };
+    for input in inputs {
+        if fs::canonicalize(input).is_ok_and(|real| real == output_real) {
+            return Err(Failure::Usage(format!(
+                "{}: refusing to overwrite an input file",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `write` on a buffered stdout, or on an atomic file at `path`.
+fn write_output(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Failure> {
+    match path {
+        None => {
+            let stdout = io::stdout().lock();
+            let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| io_failure("<stdout>", e))
+        }
+        Some(path) => {
+            let mut file = AtomicFile::create(path)?;
+            write(&mut file).map_err(|e| io_failure(path, e))?;
+            Ok(file.commit()?)
+        }
+    }
+}
+
+fn io_failure(path: impl AsRef<Path>, err: io::Error) -> Failure {
+    Failure::from(mr_local::Error::io(path.as_ref(), err))
+}

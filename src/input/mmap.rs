@@ -1,0 +1,82 @@
+//! Memory mapping: the only module of the crate allowed to use `unsafe`.
+//!
+//! A mapped file is read without a copy, and keys may borrow from it for as
+//! long as the job holds the [`Inputs`](crate::Inputs). The price is that the
+//! process trusts the file not to change underneath it: if another process
+//! truncates a mapped file, touching the lost pages raises `SIGBUS` and kills
+//! the process. That is why mapping is opt-in through the `unsafe`
+//! [`MmapChoice::auto`], and why pipes, stdin, character devices and empty
+//! files are never mapped.
+
+#![allow(unsafe_code)]
+
+use std::fs::File;
+
+use memmap2::{Advice, Mmap};
+
+/// Whether inputs may be memory-mapped.
+///
+/// By default ([`MmapChoice::never`]) every input is read into memory. With
+/// [`MmapChoice::auto`], large regular files are mapped and everything else
+/// is read; a file whose mapping fails is read instead.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::{InputOptions, MmapChoice};
+///
+/// let mut options = InputOptions::default();
+/// // SAFETY: this example's inputs are not modified while it runs.
+/// options.mmap = unsafe { MmapChoice::auto() };
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MmapChoice(MmapChoiceImpl);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum MmapChoiceImpl {
+    Auto,
+    #[default]
+    Never,
+}
+
+impl MmapChoice {
+    /// Maps regular files when that is likely to be faster than reading
+    /// them.
+    ///
+    /// # Safety
+    ///
+    /// The caller promises that no file given to the job is truncated or
+    /// modified while the job (and anything borrowed from its inputs) is
+    /// alive. If a mapped file shrinks, reading the lost pages raises
+    /// `SIGBUS`; if it changes, the job may see any mix of old and new bytes.
+    pub unsafe fn auto() -> MmapChoice {
+        MmapChoice(MmapChoiceImpl::Auto)
+    }
+
+    /// Never maps: every input is read into memory.
+    pub fn never() -> MmapChoice {
+        MmapChoice(MmapChoiceImpl::Never)
+    }
+
+    /// Returns true if this choice may map files.
+    pub fn is_enabled(&self) -> bool {
+        self.0 == MmapChoiceImpl::Auto
+    }
+
+    /// Maps `file`, or returns `None` where mapping is off or fails (the
+    /// caller then reads the file).
+    pub(crate) fn open(&self, file: &File) -> Option<Mmap> {
+        if !self.is_enabled() {
+            return None;
+        }
+        // SAFETY: `MmapChoiceImpl::Auto` can only be built through the
+        // `unsafe fn auto`, whose caller promised that the inputs are not
+        // modified while the job runs; the map is read-only and private to
+        // this process, so no write of ours can alias it either.
+        let map = unsafe { Mmap::map(file) }.ok()?;
+        // Advice is only a hint: a kernel that refuses it reads the file
+        // just as well, so its error is of no interest.
+        let _ = map.advise(Advice::Sequential);
+        Some(map)
+    }
+}

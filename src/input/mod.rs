@@ -1,0 +1,284 @@
+//! Inputs: opening files, choosing between mapping and reading, and cutting
+//! the bytes into record-aligned splits.
+//!
+//! - `mod.rs`: [`Inputs`], [`InputFile`], [`InputOptions`]; opening paths,
+//!   walking directories.
+//! - [`mmap`]: [`MmapChoice`], the crate's only `unsafe` code.
+//! - `read`: reading stdin, pipes and small files.
+//! - `split`: planning the map tasks' splits.
+
+use std::fs::{self, File};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use crate::error::Error;
+
+pub mod mmap;
+mod read;
+pub(crate) mod split;
+
+pub use mmap::MmapChoice;
+
+/// Files smaller than this are read even when mapping is allowed: a read
+/// costs one copy, a map costs system calls and a page fault per page, and
+/// for small files the copy is cheaper.
+const MMAP_MIN_LEN: u64 = 256 * 1024;
+
+/// How to open inputs.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::{InputOptions, MmapChoice};
+///
+/// let options = InputOptions { recursive: true, ..InputOptions::default() };
+/// assert_eq!(options.mmap, MmapChoice::never());
+/// ```
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct InputOptions {
+    /// Whether files may be memory-mapped. By default they are read.
+    pub mmap: MmapChoice,
+    /// Whether a directory stands for the files below it. By default a
+    /// directory is an error.
+    pub recursive: bool,
+}
+
+/// The bytes of all a job's inputs, held for as long as the job's keys may
+/// borrow from them.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::Inputs;
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("greeting", "hello world\n");
+/// assert_eq!(inputs.total_bytes(), 12);
+/// assert_eq!(inputs.files()[0].bytes(), b"hello world\n");
+/// ```
+#[derive(Debug, Default)]
+pub struct Inputs {
+    files: Vec<InputFile>,
+}
+
+/// One input: its name and its bytes, mapped or read.
+#[derive(Debug)]
+pub struct InputFile {
+    path: PathBuf,
+    data: Data,
+}
+
+#[derive(Debug)]
+enum Data {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+}
+
+impl Inputs {
+    /// Returns an empty set of inputs.
+    pub fn new() -> Inputs {
+        Inputs::default()
+    }
+
+    /// Opens every path, in order; `-` is standard input.
+    ///
+    /// All inputs are opened before any is processed, so a missing or
+    /// unreadable file fails the job before any output is written. With
+    /// [`InputOptions::recursive`], a directory adds the files below it in
+    /// bytewise order of their names; symbolic links to files are followed,
+    /// links to directories are not (so a link cycle cannot loop).
+    ///
+    /// # Errors
+    ///
+    /// The first path that cannot be opened or read, or that is a directory
+    /// without `recursive`, gives an error naming it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{InputOptions, Inputs};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("mr-local-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("a.txt"), "one two\n")?;
+    /// let inputs = Inputs::open([dir.join("a.txt")], &InputOptions::default())?;
+    /// assert_eq!(inputs.total_bytes(), 8);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open<I, P>(paths: I, options: &InputOptions) -> Result<Inputs, Error>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
+        let mut inputs = Inputs::new();
+        for path in paths {
+            inputs.open_path(path.as_ref(), options, true)?;
+        }
+        Ok(inputs)
+    }
+
+    /// Adds an input held in memory, named `name` in messages.
+    pub fn push_bytes(&mut self, name: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) {
+        self.files.push(InputFile {
+            path: name.into(),
+            data: Data::Owned(bytes.into()),
+        });
+    }
+
+    /// Returns the inputs in the order they were given.
+    pub fn files(&self) -> &[InputFile] {
+        &self.files
+    }
+
+    /// Returns the sum of the inputs' lengths in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes().len() as u64).sum()
+    }
+
+    fn open_path(&mut self, path: &Path, options: &InputOptions, given: bool) -> Result<(), Error> {
+        if given && path == Path::new("-") {
+            let bytes = read::read_stdin().map_err(|e| Error::io("<stdin>", e))?;
+            self.push_bytes("<stdin>", bytes);
+            return Ok(());
+        }
+        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            if !options.recursive {
+                return Err(Error::is_directory(path));
+            }
+            return self.walk(path, options);
+        }
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // Ask the open file, not the path: `/dev/stdin` and process
+        // substitution name pipes, which must be read, never mapped.
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        let mapped = if meta.is_file() && meta.len() >= MMAP_MIN_LEN {
+            options.mmap.open(&file)
+        } else {
+            None
+        };
+        let data = match mapped {
+            Some(map) => Data::Mapped(map),
+            None => {
+                Data::Owned(read::read_file(&file, meta.len()).map_err(|e| Error::io(path, e))?)
+            }
+        };
+        self.files.push(InputFile {
+            path: path.to_path_buf(),
+            data,
+        });
+        Ok(())
+    }
+
+    fn walk(&mut self, dir: &Path, options: &InputOptions) -> Result<(), Error> {
+        let mut entries = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            entries.push((entry.path(), kind));
+        }
+        entries.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+        for (path, kind) in entries {
+            if kind.is_dir() {
+                self.walk(&path, options)?;
+            } else if kind.is_symlink() {
+                // Follow links to files; skip links to directories and
+                // dangling links, as `find` does without `-L`.
+                if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                    self.open_path(&path, options, false)?;
+                }
+            } else {
+                self.open_path(&path, options, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl InputFile {
+    /// Returns the name of this input: its path, or `<stdin>`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Returns the input's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.data {
+            Data::Mapped(map) => map.deref(),
+            Data::Owned(bytes) => bytes,
+        }
+    }
+
+    /// Returns true if the input is memory-mapped rather than read.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.data, Data::Mapped(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn a_directory_is_an_error_unless_recursive() {
+        let dir = TempDir::new("input-dir");
+        dir.write("b/2.txt", "two\n");
+        dir.write("a.txt", "one\n");
+        dir.write("b/1.txt", "three\n");
+        let err = Inputs::open([dir.path()], &InputOptions::default()).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::IsDirectory { .. }));
+        assert!(err.to_string().contains("is a directory"));
+
+        let options = InputOptions {
+            recursive: true,
+            ..InputOptions::default()
+        };
+        let inputs = Inputs::open([dir.path()], &options).unwrap();
+        let names: Vec<_> = inputs.files().iter().map(|f| f.bytes().to_vec()).collect();
+        assert_eq!(
+            names,
+            vec![b"one\n".to_vec(), b"three\n".to_vec(), b"two\n".to_vec()]
+        );
+    }
+
+    #[test]
+    fn a_missing_file_names_the_path() {
+        let dir = TempDir::new("input-missing");
+        let missing = dir.path().join("nope.txt");
+        let err = Inputs::open([&missing], &InputOptions::default()).unwrap_err();
+        assert_eq!(err.path(), Some(missing.as_path()));
+        assert!(
+            err.to_string().ends_with(": no such file or directory"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    #[allow(unsafe_code)]
+    fn large_files_are_mapped_small_and_empty_ones_read() {
+        let dir = TempDir::new("input-mmap");
+        dir.write("big.txt", "word ".repeat(100_000));
+        dir.write("small.txt", "word\n");
+        dir.write("empty.txt", "");
+        let options = InputOptions {
+            // SAFETY: the test's files are not modified while it runs.
+            mmap: unsafe { MmapChoice::auto() },
+            ..InputOptions::default()
+        };
+        let names = ["big.txt", "small.txt", "empty.txt"].map(|n| dir.path().join(n));
+        let inputs = Inputs::open(&names, &options).unwrap();
+        let mapped: Vec<bool> = inputs.files().iter().map(InputFile::is_mapped).collect();
+        assert_eq!(mapped, [true, false, false]);
+        assert_eq!(inputs.files()[0].bytes().len(), 500_000);
+
+        let read = Inputs::open(&names, &InputOptions::default()).unwrap();
+        assert!(read.files().iter().all(|f| !f.is_mapped()));
+        assert_eq!(read.total_bytes(), inputs.total_bytes());
+    }
+}

@@ -1,0 +1,629 @@
+//! Jobs: [`JobBuilder`] checks the settings, [`Job`] runs the stages.
+//!
+//! A run goes: plan splits → map them on the job's own pool (each worker
+//! fills a buffer it alone owns) → hand buffers to the shuffle → reduce
+//! every partition in parallel → [`Output`].
+
+use std::hash::Hash;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use rayon::ThreadPool;
+
+use crate::error::{BoxError, ConfigError, Error};
+use crate::input::split::{self, Split};
+use crate::input::Inputs;
+use crate::map::{Combiner, Emit, FnMapper, Mapper, Partitions, Sink, Slot};
+use crate::reduce::{self, Output};
+use crate::shuffle::{Partitioner, ShuffleStrategy};
+
+/// A worker's combining buffer is handed over once it holds this many
+/// distinct keys, which bounds its memory on huge vocabularies.
+const COMBINING_FLUSH_AT: usize = 1 << 20;
+/// A worker's appending buffer (no combiner) is handed over once it holds
+/// this many pairs.
+const APPENDING_FLUSH_AT: usize = 1 << 16;
+/// Bounds of the automatic split size.
+const MIN_AUTO_SPLIT: usize = 64 * 1024;
+const MAX_AUTO_SPLIT: usize = 8 * 1024 * 1024;
+/// The automatic split size aims at this many splits per thread, so that
+/// work stealing can even out uneven splits.
+const SPLITS_PER_THREAD: usize = 16;
+
+/// Settings for a [`Job`].
+///
+/// # Example
+///
+/// ```
+/// use mr_local::Job;
+///
+/// let job = Job::builder().threads(2).partitions(16).split_size(1 << 20).build()?;
+/// assert_eq!((job.threads(), job.partitions()), (2, 16));
+/// assert!(Job::builder().threads(0).build().is_err());
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct JobBuilder {
+    threads: Option<usize>,
+    partitions: Option<usize>,
+    split_size: Option<usize>,
+    shuffle: ShuffleStrategy,
+}
+
+impl JobBuilder {
+    /// Sets the number of threads of the job's pool.
+    ///
+    /// By default, `RAYON_NUM_THREADS` if it is set to a positive number,
+    /// else the number of CPUs this process may use.
+    pub fn threads(&mut self, threads: usize) -> &mut Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Sets the number of partitions R, which is also the number of reduce
+    /// tasks. By default, four per thread.
+    pub fn partitions(&mut self, partitions: usize) -> &mut Self {
+        self.partitions = Some(partitions);
+        self
+    }
+
+    /// Sets the target size of a split in bytes.
+    ///
+    /// By default it follows the input: about sixteen splits per thread,
+    /// between 64 KiB and 8 MiB each.
+    pub fn split_size(&mut self, bytes: usize) -> &mut Self {
+        self.split_size = Some(bytes);
+        self
+    }
+
+    /// Sets how map output reaches the reduce tasks. By default,
+    /// [`ShuffleStrategy::lockfree`].
+    pub fn shuffle(&mut self, strategy: ShuffleStrategy) -> &mut Self {
+        self.shuffle = strategy;
+        self
+    }
+
+    /// Checks the settings and starts the job's thread pool.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] for zero threads, partitions or split size, or if
+    /// the pool's threads cannot be started.
+    pub fn build(&self) -> Result<Job, Error> {
+        let threads = match self.threads {
+            Some(0) => return Err(ConfigError::ZeroThreads.into()),
+            Some(n) => n,
+            None => default_threads(),
+        };
+        let partitions = match self.partitions {
+            Some(0) => return Err(ConfigError::ZeroPartitions.into()),
+            Some(n) => n,
+            None => threads.saturating_mul(4),
+        };
+        if self.split_size == Some(0) {
+            return Err(ConfigError::ZeroSplitSize.into());
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("mr-local-{i}"))
+            .build()
+            .map_err(|e| ConfigError::ThreadPool(e.to_string()))?;
+        Ok(Job {
+            pool,
+            threads,
+            partitions,
+            split_size: self.split_size,
+            shuffle: self.shuffle,
+        })
+    }
+}
+
+fn default_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}
+
+/// A configured MapReduce engine with its own thread pool.
+///
+/// A `Job` can run any number of map/reduce passes; each runs entirely on
+/// the job's pool, never on rayon's global one.
+///
+/// # Example
+///
+/// Count words, the classic first job:
+///
+/// ```
+/// use mr_local::{Emit, Inputs, Job};
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("poem", "the cat\nthe hat\n");
+///
+/// let job = Job::builder().threads(2).build()?;
+/// let output = job.map_reduce(
+///     &inputs,
+///     // Keys borrow from the input: no allocation per word.
+///     |line: &[u8], out: &mut Emit<&[u8], u64>| {
+///         for word in line.split(|b| *b == b' ').filter(|w| !w.is_empty()) {
+///             out.emit(word, 1);
+///         }
+///         Ok(())
+///     },
+///     |total, n| *total += n,
+/// )?;
+/// let mut counts = output.into_vec();
+/// counts.sort();
+/// assert_eq!(counts, [(&b"cat"[..], 1), (b"hat", 1), (b"the", 2)]);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Job {
+    pool: ThreadPool,
+    threads: usize,
+    partitions: usize,
+    split_size: Option<usize>,
+    shuffle: ShuffleStrategy,
+}
+
+impl Job {
+    /// Returns a builder with the default settings.
+    pub fn builder() -> JobBuilder {
+        JobBuilder::default()
+    }
+
+    /// Returns the number of threads in the job's pool.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Returns the number of partitions (reduce tasks).
+    pub fn partitions(&self) -> usize {
+        self.partitions
+    }
+
+    /// Returns the shuffle strategy.
+    pub fn shuffle_strategy(&self) -> ShuffleStrategy {
+        self.shuffle
+    }
+
+    /// Returns the split size this job uses for `inputs`.
+    pub fn split_size_for(&self, inputs: &Inputs) -> usize {
+        self.split_size.unwrap_or_else(|| {
+            let total = usize::try_from(inputs.total_bytes()).unwrap_or(usize::MAX);
+            (total / self.threads.saturating_mul(SPLITS_PER_THREAD))
+                .clamp(MIN_AUTO_SPLIT, MAX_AUTO_SPLIT)
+        })
+    }
+
+    /// Runs `map` over every line of `inputs` and folds the values of each
+    /// key with `combine`.
+    ///
+    /// `combine` is the combiner and the reducer at once: it runs on each
+    /// worker as pairs are emitted, and again when partitions are merged.
+    /// It may run any number of times per key, in any order, so it must be
+    /// associative and commutative (a sum, a max, a set union).
+    ///
+    /// # Errors
+    ///
+    /// The first error returned by `map`, naming its input and the byte
+    /// offset of the record.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `map` or `combine` is passed on to the caller once the
+    /// pool's other tasks have stopped.
+    pub fn map_reduce<'d, K, V, M, C>(
+        &self,
+        inputs: &'d Inputs,
+        map: M,
+        combine: C,
+    ) -> Result<Output<K, V>, Error>
+    where
+        K: Hash + Eq + Send + 'd,
+        V: Send,
+        M: Fn(&'d [u8], &mut Emit<'_, K, V>) -> Result<(), BoxError> + Sync,
+        C: Fn(&mut V, V) + Sync,
+    {
+        self.map_reduce_with(inputs, &FnMapper::new(map), combine)
+    }
+
+    /// Like [`Job::map_reduce`], with a [`Mapper`] implementation.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Job::map_reduce`].
+    pub fn map_reduce_with<'d, M, C>(
+        &self,
+        inputs: &'d Inputs,
+        mapper: &M,
+        combine: C,
+    ) -> Result<Output<M::Key, M::Value>, Error>
+    where
+        M: Mapper<'d>,
+        C: Fn(&mut M::Value, M::Value) + Sync,
+    {
+        let chunks = self.map_phase(inputs, mapper, Some(&combine))?;
+        let parts = self.pool.install(|| {
+            chunks
+                .into_par_iter()
+                .map(|c| reduce::combine(c, &combine))
+                .collect()
+        });
+        Ok(Output::new(parts))
+    }
+
+    /// Runs `map` over every line of `inputs`, then hands each key with all
+    /// its values to `reduce`.
+    ///
+    /// Within a partition, `reduce` sees keys in increasing order; the
+    /// values of a key come in no particular order. No combiner runs, so
+    /// every emitted pair is held until reduce: prefer
+    /// [`Job::map_reduce`] where values can be folded.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Job::map_reduce`].
+    ///
+    /// # Example
+    ///
+    /// Which lines does each word appear on?
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("text", "a b\nb c\n");
+    /// let job = Job::builder().partitions(1).build()?;
+    /// let index = job.map_group(
+    ///     &inputs,
+    ///     |line: &[u8], out: &mut Emit<u8, String>| {
+    ///         let text = String::from_utf8_lossy(line);
+    ///         for word in line.split(|b| *b == b' ') {
+    ///             out.emit(word[0], text.to_string());
+    ///         }
+    ///         Ok(())
+    ///     },
+    ///     |_word, mut lines| {
+    ///         lines.sort();
+    ///         lines
+    ///     },
+    /// )?;
+    /// assert_eq!(index.into_vec()[1], (b'b', vec!["a b".to_string(), "b c".to_string()]));
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn map_group<'d, K, V, R, M, G>(
+        &self,
+        inputs: &'d Inputs,
+        map: M,
+        reduce: G,
+    ) -> Result<Output<K, R>, Error>
+    where
+        K: Hash + Ord + Send + 'd,
+        V: Send,
+        R: Send,
+        M: Fn(&'d [u8], &mut Emit<'_, K, V>) -> Result<(), BoxError> + Sync,
+        G: Fn(&K, Vec<V>) -> R + Sync,
+    {
+        self.map_group_with(inputs, &FnMapper::new(map), reduce)
+    }
+
+    /// Like [`Job::map_group`], with a [`Mapper`] implementation.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Job::map_reduce`].
+    pub fn map_group_with<'d, M, R, G>(
+        &self,
+        inputs: &'d Inputs,
+        mapper: &M,
+        reduce: G,
+    ) -> Result<Output<M::Key, R>, Error>
+    where
+        M: Mapper<'d>,
+        M::Key: Ord,
+        R: Send,
+        G: Fn(&M::Key, Vec<M::Value>) -> R + Sync,
+    {
+        let chunks = self.map_phase(inputs, mapper, None)?;
+        let parts = self.pool.install(|| {
+            chunks
+                .into_par_iter()
+                .map(|c| reduce::group(c, &reduce))
+                .collect()
+        });
+        Ok(Output::new(parts))
+    }
+
+    /// Sorts `items` with `compare` on the job's pool.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let job = mr_local::Job::builder().build()?;
+    /// let mut v = vec![3, 1, 2];
+    /// job.par_sort_by(&mut v, |a, b| b.cmp(a));
+    /// assert_eq!(v, [3, 2, 1]);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn par_sort_by<T, F>(&self, items: &mut [T], compare: F)
+    where
+        T: Send,
+        F: Fn(&T, &T) -> std::cmp::Ordering + Send + Sync,
+    {
+        self.pool.install(|| items.par_sort_unstable_by(compare));
+    }
+
+    /// Maps every split and returns each partition's chunks.
+    fn map_phase<'d, M: Mapper<'d>>(
+        &self,
+        inputs: &'d Inputs,
+        mapper: &M,
+        combiner: Option<&Combiner<'_, M::Value>>,
+    ) -> Result<Partitions<M::Key, M::Value>, Error> {
+        let splits = split::plan(inputs, self.split_size_for(inputs), b'\n');
+        let partitioner = Partitioner::new(self.partitions);
+        let shuffle = self.shuffle.make::<M::Key, M::Value>(self.partitions);
+        {
+            let flush_at = if combiner.is_some() {
+                COMBINING_FLUSH_AT
+            } else {
+                APPENDING_FLUSH_AT
+            };
+            let sink = Sink {
+                combiner,
+                partitioner: &partitioner,
+                shuffle: &*shuffle,
+                flush_at,
+            };
+            // One buffer per pool thread, each touched only by its owner.
+            let slots: Vec<Slot<M::Key, M::Value>> =
+                (0..self.threads).map(|_| Mutex::new(None)).collect();
+            self.pool.install(|| {
+                // One rayon task per split, so idle threads steal whole
+                // splits from busy ones.
+                splits
+                    .par_iter()
+                    .with_max_len(1)
+                    .try_for_each(|split| map_split(inputs, mapper, split, &sink, &slots))?;
+                slots.into_par_iter().for_each(|slot| {
+                    if let Some(mut buffer) = slot.into_inner().ok().flatten() {
+                        buffer.flush(&sink);
+                    }
+                });
+                Ok::<(), Error>(())
+            })?;
+        }
+        Ok(shuffle.into_partitions())
+    }
+}
+
+/// Maps one split into the current thread's buffer.
+fn map_split<'d, M: Mapper<'d>>(
+    inputs: &'d Inputs,
+    mapper: &M,
+    split: &Split,
+    sink: &Sink<'_, M::Key, M::Value>,
+    slots: &[Slot<M::Key, M::Value>],
+) -> Result<(), Error> {
+    let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
+    // The slot is only ever locked by its own thread, so `try_lock` fails
+    // only if this thread is already inside a map call: a map function that
+    // itself runs parallel work can make the thread steal another split.
+    // That split then gets a buffer of its own, handed over when it ends.
+    let mut guard = slots[slot].try_lock().ok();
+    let mut own = None;
+    let buffer = match guard.as_deref_mut() {
+        Some(held) => held.get_or_insert_with(|| sink.buffer()),
+        None => own.insert(sink.buffer()),
+    };
+    for piece in &split.pieces {
+        let input = &inputs.files()[piece.file];
+        let bytes = &input.bytes()[piece.start..piece.end];
+        let mut out = Emit::new(buffer, sink, input.path());
+        if let Err(err) = mapper.map_split(bytes, &mut out) {
+            let offset = piece.start + out.record_offset;
+            return Err(Error::map(input.path(), offset as u64, err));
+        }
+    }
+    if let Some(mut own) = own {
+        own.flush(sink);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::jobs::wordcount::{WordCount, WordSplit};
+    use crate::testutil::JobTester;
+
+    const MODES: [WordCount; 3] = [
+        WordCount {
+            split: WordSplit::Alphanumeric,
+            case_sensitive: false,
+        },
+        WordCount {
+            split: WordSplit::Alphanumeric,
+            case_sensitive: true,
+        },
+        WordCount {
+            split: WordSplit::Whitespace,
+            case_sensitive: false,
+        },
+    ];
+
+    fn check_all_modes(texts: &[&[u8]]) {
+        for wc in &MODES {
+            JobTester::default().test(wc, texts);
+        }
+    }
+
+    #[test]
+    fn a_word_straddling_every_possible_split_point() {
+        check_all_modes(&[b"alpha beta\ngamma delta\nepsilon\n"]);
+    }
+
+    #[test]
+    fn crlf_and_a_final_line_without_newline() {
+        check_all_modes(&[b"One two\r\nthree One\r\nlast line, no newline"]);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_split() {
+        let long = "word ".repeat(5000) + "\nshort\n";
+        check_all_modes(&[long.as_bytes()]);
+    }
+
+    #[test]
+    fn a_multibyte_character_at_every_split_point() {
+        check_all_modes(&["Ünïcödé straße\nΟΔΟΣ 東京タワー\nçà et là\n".as_bytes()]);
+    }
+
+    #[test]
+    fn empty_files_and_files_of_separators_only() {
+        check_all_modes(&[b"", b"  ,,; \n\n\t", b"", b"x"]);
+        check_all_modes(&[]);
+    }
+
+    #[test]
+    fn many_small_files_are_grouped() {
+        let texts: Vec<Vec<u8>> = (0..40)
+            .map(|i| format!("file {i} word{}\n", i % 3).into_bytes())
+            .collect();
+        let texts: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
+        JobTester::default().test(&WordCount::default(), &texts);
+    }
+
+    #[test]
+    fn a_map_error_names_the_file_and_the_offset() {
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("first", "ok\nok\n");
+        inputs.push_bytes("second", "ok\nbad\nok\n");
+        let job = Job::builder().threads(2).split_size(1).build().unwrap();
+        let err = job
+            .map_reduce(
+                &inputs,
+                |line: &[u8], out: &mut Emit<&[u8], u64>| {
+                    if line == b"bad" {
+                        return Err("no bad lines".into());
+                    }
+                    out.emit(line, 1);
+                    Ok(())
+                },
+                |a, b| *a += b,
+            )
+            .unwrap_err();
+        assert_eq!(err.to_string(), "second: byte 3: map failed: no bad lines");
+    }
+
+    #[test]
+    fn a_panic_in_map_reaches_the_caller_and_the_job_stays_usable() {
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("text", "a\nb\nboom\nc\n".repeat(100));
+        let job = Job::builder().threads(2).split_size(8).build().unwrap();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            job.map_reduce(
+                &inputs,
+                |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+                    assert!(line != b"boom", "boom");
+                    out.emit(line.to_vec(), 1);
+                    Ok(())
+                },
+                |a, b| *a += b,
+            )
+        }));
+        assert!(result.is_err());
+        let counts = job
+            .map_reduce(
+                &inputs,
+                |l: &[u8], out: &mut Emit<&[u8], u64>| {
+                    out.emit(l, 1);
+                    Ok(())
+                },
+                |a, b| *a += b,
+            )
+            .unwrap();
+        assert_eq!(counts.len(), 4);
+    }
+
+    #[test]
+    fn map_group_sees_every_value_with_keys_in_order() {
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("a", "x 1\ny 2\nx 3\n".repeat(50));
+        for threads in [1, 3] {
+            let job = Job::builder()
+                .threads(threads)
+                .partitions(2)
+                .split_size(5)
+                .build()
+                .unwrap();
+            let output = job
+                .map_group(
+                    &inputs,
+                    |line: &[u8], out: &mut Emit<u8, u32>| {
+                        out.emit(line[0], u32::from(line[2] - b'0'));
+                        Ok(())
+                    },
+                    |_, values| values.iter().sum::<u32>(),
+                )
+                .unwrap();
+            for part in output.partitions() {
+                assert!(part.windows(2).all(|w| w[0].0 < w[1].0));
+            }
+            let mut all = output.into_vec();
+            all.sort();
+            assert_eq!(all, [(b'x', 200), (b'y', 100)]);
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        assert!(matches!(
+            Job::builder().threads(0).build().unwrap_err().kind(),
+            crate::ErrorKind::Config(ConfigError::ZeroThreads)
+        ));
+        assert!(Job::builder().partitions(0).build().is_err());
+        assert!(Job::builder().split_size(0).build().is_err());
+    }
+
+    /// Bytes drawn to hit the scanner's interesting cases: ASCII words and
+    /// separators, multi-byte characters, and invalid UTF-8.
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            4 => "[a-zA-Z0-9]{1,6}".prop_map(String::into_bytes),
+            3 => prop::sample::select(vec![" ", "\n", "\r\n", ",", "\t", "\x0b", "-"]).prop_map(|s| s.as_bytes().to_vec()),
+            2 => prop::sample::select(vec!["é", "Ü", "ß", "Σ", "ς", "東", "İ", "ǅ", "\u{a0}", "\u{3000}", "١"]).prop_map(|s| s.as_bytes().to_vec()),
+            1 => prop::collection::vec(any::<u8>(), 1..4),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_engine_agrees_with_a_sequential_reference(
+            texts in prop::collection::vec(text(), 0..4),
+            threads in 1usize..5,
+            partitions in 1usize..9,
+            split_size in 1usize..48,
+            mode in 0usize..3,
+        ) {
+            let texts: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
+            JobTester::with(threads, partitions, split_size).test(&MODES[mode], &texts);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_and_agree(
+            bytes in prop::collection::vec(any::<u8>(), 0..200),
+            split_size in 1usize..32,
+        ) {
+            JobTester::with(2, 3, split_size).test(&WordCount::default(), &[&bytes]);
+        }
+    }
+}

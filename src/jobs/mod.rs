@@ -1,0 +1,6 @@
+//! Ready-made jobs, each a [`Mapper`](crate::Mapper) plus a function that
+//! runs it.
+//!
+//! - [`wordcount`]: count words (the CLI's `wordcount`).
+
+pub mod wordcount;

@@ -1,0 +1,424 @@
+//! Word count: the engine's reference job and the CLI's main command.
+//!
+//! A word is, by default, a maximal run of characters for which
+//! [`char::is_alphanumeric`] holds, lowercased with [`str::to_lowercase`]
+//! applied to the whole word (so a Greek final sigma comes out right). With
+//! [`WordSplit::Whitespace`], a word is a maximal run of characters that are
+//! not [`char::is_whitespace`], punctuation kept. In both modes, bytes that
+//! are not valid UTF-8 separate words, and nothing panics on any input.
+//!
+//! The scanner looks each byte up in a 256-entry class table, so ASCII text
+//! never decodes a character; a byte of 0x80 or more sends it to a UTF-8
+//! decoder for that one character. Words that are already lowercase (most of
+//! them) are emitted as keys borrowed from the input; only words with an
+//! uppercase letter are lowercased, into a stack buffer, and copied only if
+//! the worker has not seen them yet.
+
+use std::borrow::Cow;
+
+use crate::error::{BoxError, Error};
+use crate::input::Inputs;
+use crate::job::Job;
+use crate::map::{Emit, Mapper};
+
+/// What separates words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WordSplit {
+    /// A word is a maximal run of alphanumeric characters
+    /// ([`char::is_alphanumeric`]). The default.
+    #[default]
+    Alphanumeric,
+    /// A word is a maximal run of non-whitespace characters
+    /// ([`char::is_whitespace`]), punctuation kept, as Hadoop's WordCount
+    /// and the countwords benchmark split.
+    Whitespace,
+}
+
+/// The word-count job: a [`Mapper`] that emits `(word, 1)` per word.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::jobs::wordcount::{count_words, WordCount};
+/// use mr_local::{Inputs, Job};
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("text", "The cat; the CAT!\n");
+/// let job = Job::builder().build()?;
+/// let counts = count_words(&job, &inputs, &WordCount::default())?;
+/// assert_eq!(counts, [(b"cat".as_slice().into(), 2), (b"the".as_slice().into(), 2)]);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WordCount {
+    /// What separates words. By default, [`WordSplit::Alphanumeric`].
+    pub split: WordSplit,
+    /// Keep case instead of lowercasing. By default words are lowercased.
+    pub case_sensitive: bool,
+}
+
+/// A word as counted: borrowed from the input when it needed no change.
+pub type Word<'d> = Cow<'d, [u8]>;
+
+impl<'d> Mapper<'d> for WordCount {
+    type Key = Word<'d>;
+    type Value = u64;
+
+    fn map(&self, record: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) -> Result<(), BoxError> {
+        self.count(record, out);
+        Ok(())
+    }
+
+    /// Newlines separate words in every mode, so a split is scanned in one
+    /// pass rather than line by line.
+    fn map_split(
+        &self,
+        split: &'d [u8],
+        out: &mut Emit<'_, Word<'d>, u64>,
+    ) -> Result<(), BoxError> {
+        self.count(split, out);
+        Ok(())
+    }
+}
+
+impl WordCount {
+    /// Calls `each` with every word of `text`, before lowercasing, and
+    /// whether it holds an uppercase ASCII letter or any non-ASCII
+    /// character.
+    pub fn for_each_raw_word<'t>(&self, text: &'t [u8], each: impl FnMut(&'t [u8], Shape)) {
+        match self.split {
+            WordSplit::Alphanumeric => scan(text, &ALPHANUMERIC, char::is_alphanumeric, each),
+            WordSplit::Whitespace => scan(text, &NON_WHITESPACE, |c| !c.is_whitespace(), each),
+        }
+    }
+
+    /// Calls `each` with every word of `text` as it is counted: lowercased
+    /// unless the job is case sensitive.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::jobs::wordcount::WordCount;
+    ///
+    /// let mut words = Vec::new();
+    /// WordCount::default().for_each_word("ΟΔΟΣ, Straße!".as_bytes(), |w| words.push(w.into_owned()));
+    /// assert_eq!(words, ["οδος".as_bytes(), "straße".as_bytes()]);
+    /// ```
+    pub fn for_each_word<'t>(&self, text: &'t [u8], mut each: impl FnMut(Cow<'t, [u8]>)) {
+        let mut lower = LowerBuf::default();
+        self.for_each_raw_word(text, |word, shape| {
+            match self.fold_case(word, shape, &mut lower) {
+                Folded::Same => each(Cow::Borrowed(word)),
+                Folded::Into(bytes) => each(Cow::Owned(bytes.to_vec())),
+            }
+        });
+    }
+
+    fn count<'d>(&self, text: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) {
+        let mut lower = LowerBuf::default();
+        self.for_each_raw_word(text, |word, shape| {
+            match self.fold_case(word, shape, &mut lower) {
+                Folded::Same => out.emit(Cow::Borrowed(word), 1),
+                Folded::Into(bytes) => out.emit_with(bytes, |b| Cow::Owned(b.to_vec()), 1),
+            }
+        });
+    }
+
+    #[inline]
+    fn fold_case<'b>(&self, word: &[u8], shape: Shape, lower: &'b mut LowerBuf) -> Folded<'b> {
+        if self.case_sensitive || shape == Shape::Lower {
+            return Folded::Same;
+        }
+        if shape == Shape::AsciiUpper {
+            return Folded::Into(lower.ascii(word));
+        }
+        // The scanner only passes whole, valid characters, so this cannot
+        // fail; if it ever did, counting the word as it is beats a panic.
+        let Ok(text) = std::str::from_utf8(word) else {
+            return Folded::Same;
+        };
+        if !text.chars().any(changes_when_lowercased) {
+            return Folded::Same;
+        }
+        lower.unicode = text.to_lowercase();
+        Folded::Into(lower.unicode.as_bytes())
+    }
+}
+
+/// Counts the words of `inputs` and returns them by count descending, ties
+/// by word ascending (bytewise).
+///
+/// # Errors
+///
+/// None today: word count's mapper never fails. The `Result` is there for
+/// the engine's errors to come.
+pub fn count_words<'d>(
+    job: &Job,
+    inputs: &'d Inputs,
+    words: &WordCount,
+) -> Result<Vec<(Word<'d>, u64)>, Error> {
+    let mut counts = job
+        .map_reduce_with(inputs, words, |total, n| *total += n)?
+        .into_vec();
+    job.par_sort_by(&mut counts, |a, b| {
+        b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+    });
+    Ok(counts)
+}
+
+/// What a raw word needs before it can be counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// ASCII with no uppercase letter: counted as it is.
+    Lower,
+    /// ASCII with an uppercase letter.
+    AsciiUpper,
+    /// Holds a character outside ASCII.
+    Unicode,
+}
+
+enum Folded<'b> {
+    Same,
+    Into(&'b [u8]),
+}
+
+/// Scratch space for lowercased words, reused across a split.
+#[derive(Default)]
+struct LowerBuf {
+    ascii: Vec<u8>,
+    unicode: String,
+}
+
+impl LowerBuf {
+    #[inline]
+    fn ascii(&mut self, word: &[u8]) -> &[u8] {
+        self.ascii.clear();
+        self.ascii.extend(word.iter().map(u8::to_ascii_lowercase));
+        &self.ascii
+    }
+}
+
+fn changes_when_lowercased(c: char) -> bool {
+    let mut lower = c.to_lowercase();
+    !(lower.len() == 1 && lower.next() == Some(c))
+}
+
+/// Byte classes of the scanner's tables.
+const SEP: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const HIGH: u8 = 3;
+
+/// Classes for [`WordSplit::Alphanumeric`].
+static ALPHANUMERIC: [u8; 256] = class_table(false);
+/// Classes for [`WordSplit::Whitespace`].
+static NON_WHITESPACE: [u8; 256] = class_table(true);
+
+const fn class_table(whitespace_split: bool) -> [u8; 256] {
+    let mut table = [SEP; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if byte >= 0x80 {
+            HIGH
+        } else if byte.is_ascii_uppercase() {
+            UPPER
+        } else if whitespace_split {
+            // `char::is_whitespace` on ASCII: tab, LF, VT, FF, CR, space.
+            // (Not `u8::is_ascii_whitespace`, which leaves out VT.)
+            match byte {
+                b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => SEP,
+                _ => LOWER,
+            }
+        } else if byte.is_ascii_lowercase() || byte.is_ascii_digit() {
+            LOWER
+        } else {
+            SEP
+        };
+        b += 1;
+    }
+    table
+}
+
+/// Calls `each` with every maximal run of word characters in `text`.
+///
+/// Bytes below 0x80 are classified by `table`; a character outside ASCII is
+/// decoded and judged by `is_word_char`; invalid UTF-8 separates words.
+#[inline]
+fn scan<'t>(
+    text: &'t [u8],
+    table: &[u8; 256],
+    is_word_char: impl Fn(char) -> bool,
+    mut each: impl FnMut(&'t [u8], Shape),
+) {
+    let mut i = 0;
+    while i < text.len() {
+        // Skip to the start of a word.
+        match table[text[i] as usize] {
+            SEP => {
+                i += 1;
+                continue;
+            }
+            HIGH => match decode(&text[i..]) {
+                Ok((c, _)) if is_word_char(c) => {}
+                Ok((_, len)) => {
+                    i += len;
+                    continue;
+                }
+                Err(()) => {
+                    i += 1;
+                    continue;
+                }
+            },
+            _ => {}
+        }
+        let start = i;
+        let mut class_seen = 0;
+        while i < text.len() {
+            let class = table[text[i] as usize];
+            if class == LOWER || class == UPPER {
+                class_seen |= class;
+                i += 1;
+            } else if class == HIGH {
+                match decode(&text[i..]) {
+                    Ok((c, len)) if is_word_char(c) => {
+                        class_seen |= HIGH;
+                        i += len;
+                    }
+                    _ => break,
+                }
+            } else {
+                break;
+            }
+        }
+        let shape = if class_seen & HIGH == HIGH {
+            Shape::Unicode
+        } else if class_seen & UPPER == UPPER {
+            Shape::AsciiUpper
+        } else {
+            Shape::Lower
+        };
+        each(&text[start..i], shape);
+    }
+}
+
+/// Decodes the UTF-8 character at the start of `bytes` (whose first byte is
+/// 0x80 or more), returning it with its length, or `Err` if the bytes there
+/// are not a valid character.
+///
+/// On `Err` the caller skips one byte: the bytes after it are either
+/// continuation bytes, which are invalid on their own too, or the start of
+/// the next character, so every invalid sequence ends up as separators
+/// exactly as `<[u8]>::utf8_chunks` would split it.
+#[inline]
+fn decode(bytes: &[u8]) -> Result<(char, usize), ()> {
+    let (len, min, bits) = match bytes[0] {
+        0xc2..=0xdf => (2, 0x80, bytes[0] & 0x1f),
+        0xe0..=0xef => (3, 0x800, bytes[0] & 0x0f),
+        0xf0..=0xf4 => (4, 0x1_0000, bytes[0] & 0x07),
+        _ => return Err(()),
+    };
+    if bytes.len() < len {
+        return Err(());
+    }
+    let mut code = u32::from(bits);
+    for &b in &bytes[1..len] {
+        if b & 0xc0 != 0x80 {
+            return Err(());
+        }
+        code = (code << 6) | u32::from(b & 0x3f);
+    }
+    if code < min {
+        return Err(()); // overlong
+    }
+    // Rejects surrogates and code points past U+10FFFF.
+    char::from_u32(code).map(|c| (c, len)).ok_or(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::reference_words;
+
+    fn words(wc: WordCount, text: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        wc.for_each_word(text, |w| out.push(w.into_owned()));
+        out
+    }
+
+    fn check(text: &[u8]) {
+        for split in [WordSplit::Alphanumeric, WordSplit::Whitespace] {
+            for case_sensitive in [false, true] {
+                let wc = WordCount {
+                    split,
+                    case_sensitive,
+                };
+                assert_eq!(
+                    words(wc, text),
+                    reference_words(&wc, text),
+                    "{wc:?} on {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_words_and_separators() {
+        assert_eq!(
+            words(WordCount::default(), b"Hello, world! 42nd"),
+            [&b"hello"[..], b"world", b"42nd"]
+        );
+        let ws = WordCount {
+            split: WordSplit::Whitespace,
+            case_sensitive: false,
+        };
+        assert_eq!(
+            words(ws, b"Hello, world!\x0bnext\r\n"),
+            [&b"hello,"[..], b"world!", b"next"]
+        );
+        check(b"Hello, world! 42nd\r\nLine two\x0bVT\x0cFF\t\0nul");
+    }
+
+    #[test]
+    fn unicode_words_follow_the_standard_library() {
+        check("Straße ΟΔΟΣ İstanbul naïve café 東京 ١٢٣ ǅemal".as_bytes());
+        check("हिन्दी ไทย 한국어 Ünïcödé\u{00a0}nbsp\u{2003}em\u{3000}ideo".as_bytes());
+        // Final sigma needs the whole word: "ΟΔΟΣ" → "οδος" with ς.
+        assert_eq!(
+            words(WordCount::default(), "ΟΔΟΣ".as_bytes()),
+            ["οδος".as_bytes()]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_separates_words() {
+        assert_eq!(
+            words(WordCount::default(), b"ab\xffcd\xc3"),
+            [&b"ab"[..], b"cd"]
+        );
+        check(b"ab\xffcd\xe0\x80\x80ef\xed\xa0\x80gh\xf4\x90\x80\x80ij\xc3");
+        check(b"\xc3\xa9t\xc3\xa9\xc3 x\xe2\x82");
+    }
+
+    #[test]
+    fn decode_agrees_with_the_standard_library_on_every_two_byte_prefix() {
+        for a in 0x80..=0xffu8 {
+            for b in 0..=0xffu8 {
+                for tail in [&[][..], &[0x80, 0x80], &[0xbf, 0x41]] {
+                    let mut bytes = vec![a, b];
+                    bytes.extend_from_slice(tail);
+                    let std = std::str::from_utf8(&bytes[..])
+                        .map(|s| s.chars().next())
+                        .unwrap_or_else(|e| {
+                            let valid = &bytes[..e.valid_up_to()];
+                            std::str::from_utf8(valid)
+                                .ok()
+                                .and_then(|s| s.chars().next())
+                        });
+                    assert_eq!(decode(&bytes).ok().map(|(c, _)| c), std, "{bytes:x?}");
+                }
+            }
+        }
+    }
+}

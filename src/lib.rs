@@ -1,0 +1,73 @@
+//! mr-local: a high-throughput, single-machine, data-parallel MapReduce
+//! engine.
+//!
+//! A job reads [`Inputs`] (memory-mapped where that is safe and asked for),
+//! cuts them into record-aligned splits, and maps the splits on a
+//! work-stealing pool of its own. Each pool thread emits into a buffer it
+//! alone owns ([`Emit`]), folded with the job's combiner as it goes; full
+//! buffers are cut by partition (`hash(key) mod R`) and handed to the
+//! shuffle without a lock on the hot path ([`ShuffleStrategy`]). Then one
+//! reduce task per partition runs, in parallel, and the result comes back as
+//! an [`Output`].
+//!
+//! ```text
+//! Inputs ─▶ splits ─▶ map tasks (per-thread buffers) ─▶ shuffle ─▶ reduce × R ─▶ Output
+//! ```
+//!
+//! The main types:
+//!
+//! - [`Job`] / [`JobBuilder`]: settings and the entry points
+//!   ([`Job::map_reduce`], [`Job::map_group`]).
+//! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads.
+//! - [`Mapper`] and [`Emit`]: the map side, as closures or as a trait.
+//! - [`jobs`]: ready-made jobs, such as [`jobs::wordcount`].
+//! - [`Error`]: every failure, with the file and offset it concerns.
+//!
+//! # Example
+//!
+//! Count words by their length:
+//!
+//! ```
+//! use mr_local::{Emit, Inputs, Job};
+//!
+//! let mut inputs = Inputs::new();
+//! inputs.push_bytes("text", "a bb cc\nddd a\n");
+//!
+//! let job = Job::builder().threads(2).build()?;
+//! let output = job.map_reduce(
+//!     &inputs,
+//!     |line: &[u8], out: &mut Emit<usize, u64>| {
+//!         for word in line.split(|b| *b == b' ').filter(|w| !w.is_empty()) {
+//!             out.emit(word.len(), 1);
+//!         }
+//!         Ok(())
+//!     },
+//!     |total, n| *total += n,
+//! )?;
+//! let mut by_length = output.into_vec();
+//! by_length.sort();
+//! assert_eq!(by_length, [(1, 2), (2, 2), (3, 1)]);
+//! # Ok::<(), mr_local::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+mod error;
+pub mod generate;
+mod input;
+mod job;
+pub mod jobs;
+mod map;
+pub mod output;
+mod reduce;
+mod shuffle;
+#[cfg(test)]
+mod testutil;
+
+pub use error::{BoxError, ConfigError, Error, ErrorKind};
+pub use input::{InputFile, InputOptions, Inputs, MmapChoice};
+pub use job::{Job, JobBuilder};
+pub use map::{Emit, Mapper};
+pub use reduce::Output;
+pub use shuffle::ShuffleStrategy;

@@ -1,0 +1,349 @@
+//! The map side: the [`Mapper`] trait, the [`Emit`] handle a map function
+//! writes to, and the per-worker buffers behind it.
+//!
+//! Each pool thread owns one buffer for the whole map phase (confinement:
+//! nothing is shared while a task runs), so a combiner folds values across
+//! all the splits a thread maps, not only within one. A buffer leaves its
+//! thread only when it is full or the map phase ends; it is then cut by
+//! partition and handed to the [`Shuffle`](crate::shuffle).
+
+use std::borrow::Borrow;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::path::Path;
+
+use memchr::memchr_iter;
+
+use crate::error::BoxError;
+use crate::shuffle::{Chunks, Partitioner, Shuffle};
+
+/// A combiner: folds a value into the accumulated value of its key.
+pub(crate) type Combiner<'c, V> = dyn Fn(&mut V, V) + Sync + 'c;
+
+/// A map function: turns records into key/value pairs.
+///
+/// Closures passed to [`Job::map_reduce`](crate::Job::map_reduce) are
+/// wrapped in a `Mapper` for you; implement the trait yourself when a job
+/// needs more, such as scanning a whole split at once instead of line by
+/// line ([`Mapper::map_split`]).
+///
+/// Keys may borrow from the input (`'d` is the lifetime of the job's
+/// [`Inputs`](crate::Inputs)): the engine keeps the input alive, mapped or
+/// read, for as long as the keys are.
+///
+/// # Example
+///
+/// Count lines by their first byte:
+///
+/// ```
+/// use mr_local::{BoxError, Emit, Inputs, Job, Mapper};
+///
+/// struct FirstByte;
+///
+/// impl<'d> Mapper<'d> for FirstByte {
+///     type Key = u8;
+///     type Value = u64;
+///
+///     fn map(&self, line: &'d [u8], out: &mut Emit<'_, u8, u64>) -> Result<(), BoxError> {
+///         if let Some(&first) = line.first() {
+///             out.emit(first, 1);
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("animals", "ant\nbee\nasp\n");
+/// let job = Job::builder().threads(2).build()?;
+/// let mut counts = job.map_reduce_with(&inputs, &FirstByte, |a, b| *a += b)?.into_vec();
+/// counts.sort();
+/// assert_eq!(counts, [(b'a', 2), (b'b', 1)]);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+pub trait Mapper<'d>: Sync {
+    /// The type of the keys this mapper emits.
+    type Key: Hash + Eq + Send + 'd;
+    /// The type of the values this mapper emits.
+    type Value: Send;
+
+    /// Maps one record: by default a line without its `\n` or `\r\n`.
+    ///
+    /// # Errors
+    ///
+    /// An error fails the job; the job's error names the input and the byte
+    /// offset of the record.
+    fn map(
+        &self,
+        record: &'d [u8],
+        out: &mut Emit<'_, Self::Key, Self::Value>,
+    ) -> Result<(), BoxError>;
+
+    /// Maps a whole split: a run of complete lines from one input.
+    ///
+    /// By default this cuts `split` into lines and calls [`Mapper::map`]
+    /// on each. Override it when records need not be seen one by one (a
+    /// word counter can scan the split in one pass).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Mapper::map`].
+    fn map_split(
+        &self,
+        split: &'d [u8],
+        out: &mut Emit<'_, Self::Key, Self::Value>,
+    ) -> Result<(), BoxError> {
+        let mut start = 0;
+        for end in memchr_iter(b'\n', split) {
+            out.record_offset = start;
+            self.map(trim_cr(&split[start..end]), out)?;
+            start = end + 1;
+        }
+        if start < split.len() {
+            out.record_offset = start;
+            self.map(&split[start..], out)?;
+        }
+        Ok(())
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The handle a map function emits key/value pairs into.
+///
+/// Pairs go to a buffer owned by the current worker thread. When the job
+/// has a combiner, a pair whose key is already buffered is folded into it at
+/// once, so a word emitted a million times takes one slot.
+pub struct Emit<'a, K, V> {
+    buffer: &'a mut Buffer<K, V>,
+    sink: &'a Sink<'a, K, V>,
+    path: &'a Path,
+    pub(crate) record_offset: usize,
+}
+
+impl<'a, K: Hash + Eq + Send, V: Send> Emit<'a, K, V> {
+    pub(crate) fn new(
+        buffer: &'a mut Buffer<K, V>,
+        sink: &'a Sink<'a, K, V>,
+        path: &'a Path,
+    ) -> Self {
+        Emit {
+            buffer,
+            sink,
+            path,
+            record_offset: 0,
+        }
+    }
+
+    /// Emits one key/value pair.
+    #[inline]
+    pub fn emit(&mut self, key: K, value: V) {
+        match self.buffer {
+            Buffer::Combining(map) => match map.entry(key) {
+                Entry::Occupied(mut slot) => self.sink.combine(slot.get_mut(), value),
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                    self.after_insert();
+                }
+            },
+            Buffer::Appending { .. } => self.append(key, value),
+        }
+    }
+
+    /// Emits a pair whose key is given by reference, making the owned key
+    /// with `to_key` only if it is needed: when the key is new to this
+    /// worker's buffer, or when the job has no combiner.
+    ///
+    /// This is how a map function avoids an allocation per record, for
+    /// example when it lowercases into a scratch buffer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("shout", "HEY\nhey\nHey\n");
+    /// let job = Job::builder().build()?;
+    /// let counts = job.map_reduce(
+    ///     &inputs,
+    ///     |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+    ///         let lower = line.to_ascii_lowercase();
+    ///         out.emit_with(&lower[..], |k| k.to_vec(), 1);
+    ///         Ok(())
+    ///     },
+    ///     |total, n| *total += n,
+    /// )?;
+    /// assert_eq!(counts.into_vec(), [(b"hey".to_vec(), 3)]);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    #[inline]
+    pub fn emit_with<Q>(&mut self, key: &Q, to_key: impl FnOnce(&Q) -> K, value: V)
+    where
+        Q: Hash + Eq + ?Sized,
+        K: Borrow<Q>,
+    {
+        match self.buffer {
+            Buffer::Combining(map) => match map.get_mut(key) {
+                Some(acc) => self.sink.combine(acc, value),
+                None => {
+                    map.insert(to_key(key), value);
+                    self.after_insert();
+                }
+            },
+            Buffer::Appending { .. } => self.append(to_key(key), value),
+        }
+    }
+
+    /// Returns the name of the input the current record comes from.
+    pub fn path(&self) -> &Path {
+        self.path
+    }
+
+    fn append(&mut self, key: K, value: V) {
+        if let Buffer::Appending { parts, len } = self.buffer {
+            parts[self.sink.partitioner.partition(&key)].push((key, value));
+            *len += 1;
+        }
+        self.after_insert();
+    }
+
+    fn after_insert(&mut self) {
+        if self.buffer.len() >= self.sink.flush_at {
+            self.buffer.flush(self.sink);
+        }
+    }
+}
+
+/// What a worker's buffer needs to know to hand itself over.
+pub(crate) struct Sink<'a, K, V> {
+    /// The job's combiner; `None` for jobs whose buffers append.
+    pub combiner: Option<&'a Combiner<'a, V>>,
+    pub partitioner: &'a Partitioner,
+    pub shuffle: &'a dyn Shuffle<K, V>,
+    /// A buffer holding this many pairs is handed over at once.
+    pub flush_at: usize,
+}
+
+impl<K, V> Sink<'_, K, V> {
+    #[inline]
+    fn combine(&self, acc: &mut V, value: V) {
+        // A combining buffer is only made for a job with a combiner.
+        debug_assert!(self.combiner.is_some());
+        if let Some(combine) = self.combiner {
+            combine(acc, value);
+        }
+    }
+
+    /// Returns an empty buffer of the kind this job uses.
+    pub fn buffer(&self) -> Buffer<K, V> {
+        match self.combiner {
+            // A random seed per process keeps hostile input from flooding
+            // one bucket; partitioning uses its own, fixed, hasher.
+            Some(_) => Buffer::Combining(HashMap::with_hasher(ahash::RandomState::new())),
+            None => Buffer::Appending {
+                parts: (0..self.partitioner.partitions())
+                    .map(|_| Vec::new())
+                    .collect(),
+                len: 0,
+            },
+        }
+    }
+}
+
+/// A pool thread's buffer; locked only by its own thread.
+pub(crate) type Slot<K, V> = std::sync::Mutex<Option<Buffer<K, V>>>;
+
+/// The map phase's result: every partition's chunks.
+pub(crate) type Partitions<K, V> = Vec<Chunks<K, V>>;
+
+/// One worker's map output, not yet handed to the shuffle.
+pub(crate) enum Buffer<K, V> {
+    /// Pairs folded by key with the job's combiner.
+    Combining(HashMap<K, V, ahash::RandomState>),
+    /// Pairs kept as they come, already cut by partition.
+    Appending { parts: Vec<Vec<(K, V)>>, len: usize },
+}
+
+impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
+    fn len(&self) -> usize {
+        match self {
+            Buffer::Combining(map) => map.len(),
+            Buffer::Appending { len, .. } => *len,
+        }
+    }
+
+    /// Cuts the buffered pairs by partition and hands them to the shuffle,
+    /// keeping the buffer's allocation for what comes next.
+    pub fn flush(&mut self, sink: &Sink<'_, K, V>) {
+        let partitions = sink.partitioner.partitions();
+        let parts = match self {
+            Buffer::Combining(map) => {
+                if map.is_empty() {
+                    return;
+                }
+                let mut parts: Vec<Vec<(K, V)>> = (0..partitions)
+                    .map(|_| Vec::with_capacity(map.len() / partitions + 1))
+                    .collect();
+                for (key, value) in map.drain() {
+                    parts[sink.partitioner.partition(&key)].push((key, value));
+                }
+                parts
+            }
+            Buffer::Appending { parts, len } => {
+                if *len == 0 {
+                    return;
+                }
+                *len = 0;
+                std::mem::replace(parts, (0..partitions).map(|_| Vec::new()).collect())
+            }
+        };
+        sink.shuffle.publish(parts);
+    }
+}
+
+/// Wraps a closure as a [`Mapper`].
+pub(crate) struct FnMapper<F, K, V> {
+    map: F,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<F, K, V> FnMapper<F, K, V> {
+    pub fn new(map: F) -> Self {
+        FnMapper {
+            map,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<'d, F, K, V> Mapper<'d> for FnMapper<F, K, V>
+where
+    F: Fn(&'d [u8], &mut Emit<'_, K, V>) -> Result<(), BoxError> + Sync,
+    K: Hash + Eq + Send + 'd,
+    V: Send,
+{
+    type Key = K;
+    type Value = V;
+
+    #[inline]
+    fn map(&self, record: &'d [u8], out: &mut Emit<'_, K, V>) -> Result<(), BoxError> {
+        (self.map)(record, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_lose_their_newline_and_carriage_return() {
+        assert_eq!(trim_cr(b"abc\r"), b"abc");
+        assert_eq!(trim_cr(b"abc"), b"abc");
+        assert_eq!(trim_cr(b"\r"), b"");
+        assert_eq!(trim_cr(b"a\rb"), b"a\rb");
+    }
+}

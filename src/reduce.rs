@@ -1,0 +1,152 @@
+//! The reduce side: one task per partition, run in parallel, each folding
+//! or grouping the chunks the shuffle handed to its partition.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::map::Combiner;
+use crate::shuffle::Chunks;
+
+/// A job's result: each partition's reduced pairs.
+///
+/// Keys are unique across the whole output. Within a partition, pairs come
+/// in no particular order unless the job says otherwise
+/// ([`Job::map_group`](crate::Job::map_group) hands keys over in increasing
+/// order).
+///
+/// # Example
+///
+/// ```
+/// use mr_local::{Emit, Inputs, Job};
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("letters", "a\nb\na\n");
+/// let job = Job::builder().partitions(3).build()?;
+/// let output = job.map_reduce(
+///     &inputs,
+///     |line: &[u8], out: &mut Emit<Vec<u8>, u32>| {
+///         out.emit(line.to_vec(), 1);
+///         Ok(())
+///     },
+///     |a, b| *a += b,
+/// )?;
+/// assert_eq!(output.partitions().len(), 3);
+/// assert_eq!(output.len(), 2);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Output<K, V> {
+    partitions: Vec<Vec<(K, V)>>,
+}
+
+impl<K, V> Output<K, V> {
+    pub(crate) fn new(partitions: Vec<Vec<(K, V)>>) -> Self {
+        Output { partitions }
+    }
+
+    /// Returns each partition's pairs; the index is the partition number.
+    pub fn partitions(&self) -> &[Vec<(K, V)>] {
+        &self.partitions
+    }
+
+    /// Returns each partition's pairs, by value.
+    pub fn into_partitions(self) -> Vec<Vec<(K, V)>> {
+        self.partitions
+    }
+
+    /// Returns all pairs, partition after partition.
+    pub fn into_vec(self) -> Vec<(K, V)> {
+        let mut all = Vec::with_capacity(self.len());
+        for part in self.partitions {
+            all.extend(part);
+        }
+        all
+    }
+
+    /// Returns the number of pairs, which is the number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.partitions.iter().map(Vec::len).sum()
+    }
+
+    /// Returns true if there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Folds a partition's chunks into one value per key.
+pub(crate) fn combine<K: Hash + Eq, V>(
+    mut chunks: Chunks<K, V>,
+    combine: &Combiner<'_, V>,
+) -> Vec<(K, V)> {
+    // Fold into the largest chunk's table, so the most pairs move once.
+    chunks.sort_unstable_by_key(|c| Reverse(c.len()));
+    let mut chunks = chunks.into_iter();
+    let Some(first) = chunks.next() else {
+        return Vec::new();
+    };
+    let mut table: HashMap<K, V, ahash::RandomState> =
+        HashMap::with_capacity_and_hasher(first.len(), ahash::RandomState::new());
+    for chunk in std::iter::once(first).chain(chunks) {
+        for (key, value) in chunk {
+            match table.get_mut(&key) {
+                Some(acc) => combine(acc, value),
+                None => {
+                    table.insert(key, value);
+                }
+            }
+        }
+    }
+    table.into_iter().collect()
+}
+
+/// Sorts a partition's pairs by key and hands each key with all its values
+/// to `reduce`, in increasing key order.
+pub(crate) fn group<K: Ord, V, R>(
+    chunks: Chunks<K, V>,
+    reduce: &(dyn Fn(&K, Vec<V>) -> R + Sync),
+) -> Vec<(K, R)> {
+    let mut pairs: Vec<(K, V)> = chunks.into_iter().flatten().collect();
+    // Stable, so that values of a key from one chunk keep their order.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
+    let mut pairs = pairs.into_iter().peekable();
+    while let Some((key, value)) = pairs.next() {
+        let mut values = vec![value];
+        while let Some((_, value)) = pairs.next_if(|(next, _)| *next == key) {
+            values.push(value);
+        }
+        let reduced = reduce(&key, values);
+        out.push((key, reduced));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combine_folds_every_chunk() {
+        let chunks = vec![
+            vec![("a", 1), ("b", 2)],
+            vec![],
+            vec![("b", 3), ("c", 4), ("a", 5)],
+        ];
+        let mut out = combine(chunks, &|a: &mut i32, b| *a += b);
+        out.sort();
+        assert_eq!(out, [("a", 6), ("b", 5), ("c", 4)]);
+        assert!(combine::<&str, i32>(Vec::new(), &|a, b| *a += b).is_empty());
+    }
+
+    #[test]
+    fn group_hands_keys_over_in_order_with_all_values() {
+        let chunks = vec![vec![("b", 1), ("a", 2)], vec![("b", 3)]];
+        let out = group(chunks, &|_k: &&str, mut vs: Vec<i32>| {
+            vs.sort();
+            vs
+        });
+        assert_eq!(out, [("a", vec![2]), ("b", vec![1, 3])]);
+    }
+}
