@@ -142,14 +142,7 @@ impl JobTester {
                     // SAFETY: the tester's files live in its own temp dir
                     // and nothing modifies them while the job runs.
                     let mmap = unsafe { MmapChoice::auto() };
-                    Inputs::open(
-                        &paths,
-                        &InputOptions {
-                            mmap,
-                            ..InputOptions::default()
-                        },
-                    )
-                    .unwrap()
+                    Inputs::open(&paths, &InputOptions::default().mmap(mmap)).unwrap()
                 }
             };
             for strategy in ShuffleStrategy::all() {
@@ -166,7 +159,7 @@ impl JobTester {
                             let got: Vec<(Vec<u8>, u64)> = count_words(&job, &inputs, wc)
                                 .unwrap()
                                 .into_iter()
-                                .map(|(w, n)| (w.into_owned(), n))
+                                .map(|(w, n)| (w.to_vec(), n))
                                 .collect();
                             assert!(
                                 got == expected,

@@ -25,9 +25,9 @@ use memmap2::{Advice, Mmap};
 /// ```
 /// use mr_local::{InputOptions, MmapChoice};
 ///
-/// let mut options = InputOptions::default();
 /// // SAFETY: this example's inputs are not modified while it runs.
-/// options.mmap = unsafe { MmapChoice::auto() };
+/// let options = InputOptions::default().mmap(unsafe { MmapChoice::auto() });
+/// assert!(options.mmap_choice().is_enabled());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MmapChoice(MmapChoiceImpl);

@@ -33,17 +33,40 @@ const MMAP_MIN_LEN: u64 = 256 * 1024;
 /// ```
 /// use mr_local::{InputOptions, MmapChoice};
 ///
-/// let options = InputOptions { recursive: true, ..InputOptions::default() };
-/// assert_eq!(options.mmap, MmapChoice::never());
+/// let options = InputOptions::default().recursive(true);
+/// assert!(options.is_recursive());
+/// assert_eq!(options.mmap_choice(), MmapChoice::never());
 /// ```
 #[derive(Clone, Debug, Default)]
-#[non_exhaustive]
 pub struct InputOptions {
-    /// Whether files may be memory-mapped. By default they are read.
-    pub mmap: MmapChoice,
-    /// Whether a directory stands for the files below it. By default a
-    /// directory is an error.
-    pub recursive: bool,
+    mmap: MmapChoice,
+    recursive: bool,
+}
+
+impl InputOptions {
+    /// Sets whether files may be memory-mapped. By default they are read
+    /// ([`MmapChoice::never`]).
+    pub fn mmap(mut self, choice: MmapChoice) -> Self {
+        self.mmap = choice;
+        self
+    }
+
+    /// Sets whether a directory stands for the files below it. By default
+    /// a directory is an error.
+    pub fn recursive(mut self, yes: bool) -> Self {
+        self.recursive = yes;
+        self
+    }
+
+    /// Returns the mapping choice.
+    pub fn mmap_choice(&self) -> MmapChoice {
+        self.mmap
+    }
+
+    /// Returns true if directories are walked.
+    pub fn is_recursive(&self) -> bool {
+        self.recursive
+    }
 }
 
 /// The bytes of all a job's inputs, held for as long as the job's keys may
@@ -266,11 +289,8 @@ mod tests {
         dir.write("big.txt", "word ".repeat(100_000));
         dir.write("small.txt", "word\n");
         dir.write("empty.txt", "");
-        let options = InputOptions {
-            // SAFETY: the test's files are not modified while it runs.
-            mmap: unsafe { MmapChoice::auto() },
-            ..InputOptions::default()
-        };
+        // SAFETY: the test's files are not modified while it runs.
+        let options = InputOptions::default().mmap(unsafe { MmapChoice::auto() });
         let names = ["big.txt", "small.txt", "empty.txt"].map(|n| dir.path().join(n));
         let inputs = Inputs::open(&names, &options).unwrap();
         let mapped: Vec<bool> = inputs.files().iter().map(InputFile::is_mapped).collect();

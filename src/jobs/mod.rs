@@ -3,4 +3,5 @@
 //!
 //! - [`wordcount`]: count words (the CLI's `wordcount`).
 
+mod word;
 pub mod wordcount;

@@ -9,10 +9,9 @@
 //!
 //! The scanner looks each byte up in a 256-entry class table, so ASCII text
 //! never decodes a character; a byte of 0x80 or more sends it to a UTF-8
-//! decoder for that one character. Words that are already lowercase (most of
-//! them) are emitted as keys borrowed from the input; only words with an
-//! uppercase letter are lowercased, into a stack buffer, and copied only if
-//! the worker has not seen them yet.
+//! decoder for that one character. Only words with an uppercase letter are
+//! lowercased, into a reused buffer; keys are [`Word`]s, which hold short
+//! words inline and borrow long ones from the input.
 
 use std::borrow::Cow;
 
@@ -20,6 +19,8 @@ use crate::error::{BoxError, Error};
 use crate::input::Inputs;
 use crate::job::Job;
 use crate::map::{Emit, Mapper};
+
+pub use super::word::Word;
 
 /// What separates words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,7 +48,8 @@ pub enum WordSplit {
 /// inputs.push_bytes("text", "The cat; the CAT!\n");
 /// let job = Job::builder().build()?;
 /// let counts = count_words(&job, &inputs, &WordCount::default())?;
-/// assert_eq!(counts, [(b"cat".as_slice().into(), 2), (b"the".as_slice().into(), 2)]);
+/// let counts: Vec<(&[u8], u64)> = counts.iter().map(|(w, n)| (w.as_bytes(), *n)).collect();
+/// assert_eq!(counts, [(&b"cat"[..], 2), (b"the", 2)]);
 /// # Ok::<(), mr_local::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,9 +59,6 @@ pub struct WordCount {
     /// Keep case instead of lowercasing. By default words are lowercased.
     pub case_sensitive: bool,
 }
-
-/// A word as counted: borrowed from the input when it needed no change.
-pub type Word<'d> = Cow<'d, [u8]>;
 
 impl<'d> Mapper<'d> for WordCount {
     type Key = Word<'d>;
@@ -119,8 +118,8 @@ impl WordCount {
         let mut lower = LowerBuf::default();
         self.for_each_raw_word(text, |word, shape| {
             match self.fold_case(word, shape, &mut lower) {
-                Folded::Same => out.emit(Cow::Borrowed(word), 1),
-                Folded::Into(bytes) => out.emit_with(bytes, |b| Cow::Owned(b.to_vec()), 1),
+                Folded::Same => out.emit(Word::borrowed(word), 1),
+                Folded::Into(bytes) => out.emit(Word::copied(bytes), 1),
             }
         });
     }

@@ -185,20 +185,19 @@ impl EngineArgs {
 
     #[allow(unsafe_code)]
     pub fn input_options(&self) -> InputOptions {
-        let mut options = InputOptions::default();
-        options.recursive = self.recursive;
-        if !self.no_mmap {
-            // SAFETY: mapping is the CLI's default because it is what makes
-            // large inputs fast. What could go wrong: if another process
-            // truncates an input while it is mapped, reading the lost pages
-            // raises SIGBUS and kills this process; if it rewrites one, the
-            // counts may mix old and new bytes. Nothing unsound can happen
-            // beyond that, since we never write through the map. `--help`
-            // documents the risk and `--no-mmap` avoids it; stdin, pipes and
-            // other non-regular files are never mapped.
-            options.mmap = unsafe { MmapChoice::auto() };
+        let options = InputOptions::default().recursive(self.recursive);
+        if self.no_mmap {
+            return options;
         }
-        options
+        // SAFETY: mapping is the CLI's default because it is what makes
+        // large inputs fast. What could go wrong: if another process
+        // truncates an input while it is mapped, reading the lost pages
+        // raises SIGBUS and kills this process; if it rewrites one, the
+        // counts may mix old and new bytes. Nothing unsound can happen
+        // beyond that, since we never write through the map. `--help`
+        // documents the risk and `--no-mmap` avoids it; stdin, pipes and
+        // other non-regular files are never mapped.
+        options.mmap(unsafe { MmapChoice::auto() })
     }
 }
 
