@@ -56,6 +56,11 @@ fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 /// it is dropped uncommitted, the temporary file is removed, so a failed run
 /// never leaves a partial file behind.
 ///
+/// A symbolic link is followed, so the link stays and its target is
+/// replaced. A path that exists but is not a regular file (a FIFO,
+/// `/dev/null`, a terminal) cannot be replaced by a rename: it is opened and
+/// written directly, as a shell's `>` would.
+///
 /// # Example
 ///
 /// ```
@@ -74,43 +79,51 @@ fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 #[derive(Debug)]
 pub struct AtomicFile {
     path: PathBuf,
-    temp: PathBuf,
+    /// The temporary file to rename into place; `None` when writing
+    /// directly into a special file.
+    temp: Option<PathBuf>,
     file: Option<io::BufWriter<File>>,
 }
 
 impl AtomicFile {
-    /// Creates the temporary file beside `path`.
+    /// Creates the temporary file beside `path` (or opens `path` itself if
+    /// it is a special file).
     ///
     /// # Errors
     ///
     /// An error naming `path` if its directory is missing or not writable.
     pub fn create(path: impl AsRef<Path>) -> Result<AtomicFile, Error> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let path = path.as_ref().to_path_buf();
-        let name = path.file_name().ok_or_else(|| {
-            Error::io(
-                &path,
-                io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
-            )
-        })?;
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".mr-local-{}-{n}.tmp", std::process::id()));
-        let temp = path.with_file_name(temp_name);
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
+        let open = |path: &Path, options: &mut fs::OpenOptions| {
+            options
+                .open(path)
+                .map(|f| Some(io::BufWriter::with_capacity(1 << 16, f)))
+        };
+        let target = match fs::metadata(&path) {
+            Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+                let file = open(&path, fs::OpenOptions::new().write(true))
+                    .map_err(|e| Error::io(&path, e))?;
+                return Ok(AtomicFile {
+                    path,
+                    temp: None,
+                    file,
+                });
+            }
+            // Replace what a link points to, not the link.
+            Ok(_) => fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+            Err(_) => path.clone(),
+        };
+        let temp = temp_path(&target).map_err(|e| Error::io(&path, e))?;
+        let file = open(&temp, fs::OpenOptions::new().write(true).create_new(true))
             .map_err(|e| Error::io(&path, e))?;
         Ok(AtomicFile {
-            path,
-            temp,
-            file: Some(io::BufWriter::with_capacity(1 << 16, file)),
+            path: target,
+            temp: Some(temp),
+            file,
         })
     }
 
-    /// Returns the final path.
+    /// Returns the final path (a link's target, where `path` was a link).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -124,19 +137,31 @@ impl AtomicFile {
     pub fn commit(mut self) -> Result<(), Error> {
         let result = self.finish();
         if result.is_err() {
-            let _ = fs::remove_file(&self.temp);
+            self.remove_temp();
         }
         result.map_err(|e| Error::io(&self.path, e))
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        if let Some(writer) = self.file.take() {
-            let file = writer
-                .into_inner()
-                .map_err(io::IntoInnerError::into_error)?;
-            file.sync_all()?;
+        let Some(writer) = self.file.take() else {
+            return Ok(());
+        };
+        let file = writer
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        match &self.temp {
+            Some(temp) => {
+                file.sync_all()?;
+                fs::rename(temp, &self.path)
+            }
+            None => Ok(()),
         }
-        fs::rename(&self.temp, &self.path)
+    }
+
+    fn remove_temp(&self) {
+        if let Some(temp) = &self.temp {
+            let _ = fs::remove_file(temp);
+        }
     }
 
     fn writer(&mut self) -> io::Result<&mut io::BufWriter<File>> {
@@ -144,6 +169,19 @@ impl AtomicFile {
             .as_mut()
             .ok_or_else(|| io::Error::other("the file was already committed"))
     }
+}
+
+/// Returns a fresh name beside `path`: `.NAME.mr-local-PID-N.tmp`.
+fn temp_path(path: &Path) -> io::Result<PathBuf> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut temp = std::ffi::OsString::from(".");
+    temp.push(name);
+    temp.push(format!(".mr-local-{}-{n}.tmp", std::process::id()));
+    Ok(path.with_file_name(temp))
 }
 
 impl Write for AtomicFile {
@@ -163,7 +201,7 @@ impl Write for AtomicFile {
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.file.is_some() {
-            let _ = fs::remove_file(&self.temp);
+            self.remove_temp();
         }
     }
 }
@@ -191,6 +229,30 @@ mod tests {
         }
         assert!(!path.exists());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_symlink_stays_and_its_target_is_replaced() {
+        let dir = TempDir::new("atomic-link");
+        let target = dir.write("real.tsv", "old\n");
+        let link = dir.path().join("link.tsv");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let mut file = AtomicFile::create(&link).unwrap();
+        file.write_all(b"new\n").unwrap();
+        file.commit().unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&target).unwrap(), b"new\n");
+    }
+
+    #[test]
+    fn a_special_file_is_written_not_replaced() {
+        let mut file = AtomicFile::create("/dev/null").unwrap();
+        file.write_all(b"discarded\n").unwrap();
+        file.commit().unwrap();
+        assert!(!fs::metadata("/dev/null").unwrap().is_file());
     }
 
     #[test]

@@ -1,1 +1,20 @@
+//! CLI tests of `mr-local`, as one integration test binary (see
+//! `autotests = false` in Cargo.toml), in the style of ripgrep's `tests/`.
+//!
+//! Tests that need `../shared/datasets` skip with a message where it is
+//! absent, unless the `CI` environment variable is set, in which case they
+//! fail.
 
+// Must come first: the macros are visible to the modules declared after.
+#[macro_use]
+mod macros;
+
+mod reference;
+mod util;
+
+mod datasets;
+mod errors;
+mod generate;
+mod help;
+mod inputs;
+mod output;

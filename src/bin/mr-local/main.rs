@@ -68,11 +68,11 @@ fn main() -> ExitCode {
 
 fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
     let files = input_paths(&args.files)?;
-    if let Some(output) = &args.output {
-        refuse_to_overwrite_an_input(output, &files)?;
-    }
     let job = args.engine.job_builder().build()?;
     let inputs = Inputs::open(&files, &args.engine.input_options())?;
+    if let Some(output) = &args.output {
+        refuse_to_overwrite_an_input(output, &inputs)?;
+    }
     let counts = count_words(&job, &inputs, &args.word_count())?;
     let shown = counts
         .iter()
@@ -112,17 +112,21 @@ fn input_paths(files: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(vec![PathBuf::from("-")])
 }
 
-fn refuse_to_overwrite_an_input(output: &Path, inputs: &[PathBuf]) -> Result<(), Failure> {
+fn refuse_to_overwrite_an_input(output: &Path, inputs: &Inputs) -> Result<(), Failure> {
     let Ok(output_real) = fs::canonicalize(output) else {
         return Ok(());
     };
-    for input in inputs {
-        if fs::canonicalize(input).is_ok_and(|real| real == output_real) {
-            return Err(Failure::Usage(format!(
-                "{}: refusing to overwrite an input file",
-                output.display()
-            )));
-        }
+    // Every opened file counts, including those found below a directory
+    // given with -r.
+    let overwrites = inputs
+        .files()
+        .iter()
+        .any(|f| fs::canonicalize(f.path()).is_ok_and(|real| real == output_real));
+    if overwrites {
+        return Err(Failure::Usage(format!(
+            "{}: refusing to overwrite an input file",
+            output.display()
+        )));
     }
     Ok(())
 }
