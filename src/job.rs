@@ -18,12 +18,6 @@ use crate::map::{Combiner, Emit, FnMapper, Mapper, Partitions, Sink, Slot};
 use crate::reduce::{self, Output};
 use crate::shuffle::{Partitioner, ShuffleStrategy};
 
-/// A worker's combining buffer is handed over once it holds this many
-/// distinct keys, which bounds its memory on huge vocabularies.
-const COMBINING_FLUSH_AT: usize = 1 << 20;
-/// A worker's appending buffer (no combiner) is handed over once it holds
-/// this many pairs.
-const APPENDING_FLUSH_AT: usize = 1 << 16;
 /// Bounds of the automatic split size.
 const MIN_AUTO_SPLIT: usize = 64 * 1024;
 const MAX_AUTO_SPLIT: usize = 8 * 1024 * 1024;
@@ -222,7 +216,7 @@ impl Job {
         combine: C,
     ) -> Result<Output<K, V>, Error>
     where
-        K: Hash + Eq + Send + 'd,
+        K: Hash + Eq + Send + Sync + 'd,
         V: Send,
         M: Fn(&'d [u8], &mut Emit<'_, K, V>) -> Result<(), BoxError> + Sync,
         C: Fn(&mut V, V) + Sync,
@@ -301,7 +295,7 @@ impl Job {
         reduce: G,
     ) -> Result<Output<K, R>, Error>
     where
-        K: Hash + Ord + Send + 'd,
+        K: Hash + Ord + Send + Sync + 'd,
         V: Send,
         R: Send,
         M: Fn(&'d [u8], &mut Emit<'_, K, V>) -> Result<(), BoxError> + Sync,
@@ -365,18 +359,12 @@ impl Job {
     ) -> Result<Partitions<M::Key, M::Value>, Error> {
         let splits = split::plan(inputs, self.split_size_for(inputs), b'\n');
         let partitioner = Partitioner::new(self.partitions);
-        let shuffle = self.shuffle.make::<M::Key, M::Value>(self.partitions);
-        {
-            let flush_at = if combiner.is_some() {
-                COMBINING_FLUSH_AT
-            } else {
-                APPENDING_FLUSH_AT
-            };
+        let (mapped, partitions) = self.shuffle.run(self.partitions, combiner, |shuffle| {
             let sink = Sink {
                 combiner,
                 partitioner: &partitioner,
-                shuffle: &*shuffle,
-                flush_at,
+                shuffle,
+                local: shuffle.local(),
             };
             // One buffer per pool thread, each touched only by its owner.
             let slots: Vec<Slot<M::Key, M::Value>> =
@@ -394,13 +382,15 @@ impl Job {
                     }
                 });
                 Ok::<(), Error>(())
-            })?;
-        }
-        Ok(shuffle.into_partitions())
+            })
+        });
+        mapped?;
+        Ok(partitions)
     }
 }
 
-/// Maps one split into the current thread's buffer.
+/// Maps one split into the current thread's buffer, or into a buffer of
+/// its own where the shuffle wants one per task.
 fn map_split<'d, M: Mapper<'d>>(
     inputs: &'d Inputs,
     mapper: &M,
@@ -408,16 +398,20 @@ fn map_split<'d, M: Mapper<'d>>(
     sink: &Sink<'_, M::Key, M::Value>,
     slots: &[Slot<M::Key, M::Value>],
 ) -> Result<(), Error> {
-    let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
-    // The slot is only ever locked by its own thread, so `try_lock` fails
-    // only if this thread is already inside a map call: a map function that
-    // itself runs parallel work can make the thread steal another split.
-    // That split then gets a buffer of its own, handed over when it ends.
-    let mut guard = slots[slot].try_lock().ok();
+    // A thread's slot is only ever locked by that thread, so `try_lock`
+    // fails only if the thread is already inside a map call: a map function
+    // that itself runs parallel work can make its thread steal another
+    // split. That split then gets a buffer of its own, like a per-task one.
+    let mut guard = match sink.local.per_task {
+        true => None,
+        false => slots[rayon::current_thread_index().unwrap_or(0) % slots.len()]
+            .try_lock()
+            .ok(),
+    };
     let mut own = None;
     let buffer = match guard.as_deref_mut() {
         Some(held) => held.get_or_insert_with(|| sink.buffer()),
-        None => own.insert(sink.buffer()),
+        None => own.insert(sink.shuffle.take_buffer().unwrap_or_else(|| sink.buffer())),
     };
     for piece in &split.pieces {
         let input = &inputs.files()[piece.file];
@@ -430,6 +424,7 @@ fn map_split<'d, M: Mapper<'d>>(
     }
     if let Some(mut own) = own {
         own.flush(sink);
+        sink.shuffle.recycle(own);
     }
     Ok(())
 }

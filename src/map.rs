@@ -17,7 +17,7 @@ use std::path::Path;
 use memchr::memchr_iter;
 
 use crate::error::BoxError;
-use crate::shuffle::{Chunks, Partitioner, Shuffle};
+use crate::shuffle::{Chunks, Local, Partitioner, Shuffle};
 
 /// A combiner: folds a value into the accumulated value of its key.
 pub(crate) type Combiner<'c, V> = dyn Fn(&mut V, V) + Sync + 'c;
@@ -64,7 +64,7 @@ pub(crate) type Combiner<'c, V> = dyn Fn(&mut V, V) + Sync + 'c;
 /// ```
 pub trait Mapper<'d>: Sync {
     /// The type of the keys this mapper emits.
-    type Key: Hash + Eq + Send + 'd;
+    type Key: Hash + Eq + Send + Sync + 'd;
     /// The type of the values this mapper emits.
     type Value: Send;
 
@@ -124,7 +124,7 @@ pub struct Emit<'a, K, V> {
     pub(crate) record_offset: usize,
 }
 
-impl<'a, K: Hash + Eq + Send, V: Send> Emit<'a, K, V> {
+impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     pub(crate) fn new(
         buffer: &'a mut Buffer<K, V>,
         sink: &'a Sink<'a, K, V>,
@@ -150,6 +150,7 @@ impl<'a, K: Hash + Eq + Send, V: Send> Emit<'a, K, V> {
                 }
             },
             Buffer::Appending { .. } => self.append(key, value),
+            Buffer::Direct => self.direct(key, value),
         }
     }
 
@@ -195,6 +196,7 @@ impl<'a, K: Hash + Eq + Send, V: Send> Emit<'a, K, V> {
                 }
             },
             Buffer::Appending { .. } => self.append(to_key(key), value),
+            Buffer::Direct => self.direct(to_key(key), value),
         }
     }
 
@@ -211,10 +213,21 @@ impl<'a, K: Hash + Eq + Send, V: Send> Emit<'a, K, V> {
         self.after_insert();
     }
 
+    fn direct(&mut self, key: K, value: V) {
+        let partition = self.sink.partitioner.partition(&key);
+        self.sink.shuffle.emit(partition, key, value);
+    }
+
+    #[inline]
     fn after_insert(&mut self) {
-        if self.buffer.len() >= self.sink.flush_at {
-            self.buffer.flush(self.sink);
+        if self.buffer.len() >= self.sink.local.flush_at {
+            self.hand_over();
         }
+    }
+
+    #[cold]
+    fn hand_over(&mut self) {
+        self.buffer.flush(self.sink);
     }
 }
 
@@ -224,8 +237,8 @@ pub(crate) struct Sink<'a, K, V> {
     pub combiner: Option<&'a Combiner<'a, V>>,
     pub partitioner: &'a Partitioner,
     pub shuffle: &'a dyn Shuffle<K, V>,
-    /// A buffer holding this many pairs is handed over at once.
-    pub flush_at: usize,
+    /// How the shuffle wants map tasks to buffer.
+    pub local: Local,
 }
 
 impl<K, V> Sink<'_, K, V> {
@@ -238,13 +251,18 @@ impl<K, V> Sink<'_, K, V> {
         }
     }
 
-    /// Returns an empty buffer of the kind this job uses.
+    /// Returns an empty buffer of the kind this job and shuffle use.
     pub fn buffer(&self) -> Buffer<K, V> {
+        if self.local.direct {
+            return Buffer::Direct;
+        }
         match self.combiner {
             // A random seed per process keeps hostile input from flooding
             // one bucket; partitioning uses its own, fixed, hasher.
-            Some(_) => Buffer::Combining(HashMap::with_hasher(ahash::RandomState::new())),
-            None => Buffer::Appending {
+            Some(_) if self.local.combine => {
+                Buffer::Combining(HashMap::with_hasher(ahash::RandomState::new()))
+            }
+            _ => Buffer::Appending {
                 parts: (0..self.partitioner.partitions())
                     .map(|_| Vec::new())
                     .collect(),
@@ -266,6 +284,8 @@ pub(crate) enum Buffer<K, V> {
     Combining(HashMap<K, V, ahash::RandomState>),
     /// Pairs kept as they come, already cut by partition.
     Appending { parts: Vec<Vec<(K, V)>>, len: usize },
+    /// Nothing kept: every pair goes straight to the shuffle.
+    Direct,
 }
 
 impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
@@ -273,6 +293,7 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
         match self {
             Buffer::Combining(map) => map.len(),
             Buffer::Appending { len, .. } => *len,
+            Buffer::Direct => 0,
         }
     }
 
@@ -300,6 +321,7 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
                 *len = 0;
                 std::mem::replace(parts, (0..partitions).map(|_| Vec::new()).collect())
             }
+            Buffer::Direct => return,
         };
         sink.shuffle.publish(parts);
     }
@@ -323,7 +345,7 @@ impl<F, K, V> FnMapper<F, K, V> {
 impl<'d, F, K, V> Mapper<'d> for FnMapper<F, K, V>
 where
     F: Fn(&'d [u8], &mut Emit<'_, K, V>) -> Result<(), BoxError> + Sync,
-    K: Hash + Eq + Send + 'd,
+    K: Hash + Eq + Send + Sync + 'd,
     V: Send,
 {
     type Key = K;

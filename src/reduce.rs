@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use crate::map::Combiner;
-use crate::shuffle::Chunks;
+use crate::shuffle::{Chunk, Chunks};
 
 /// A job's result: each partition's reduced pairs.
 ///
@@ -75,30 +75,83 @@ impl<K, V> Output<K, V> {
     }
 }
 
+/// A partition's state: values folded by key when the job has a combiner,
+/// else every pair as it came.
+///
+/// Reduce builds one from a partition's chunks; strategies that reduce
+/// eagerly (a shared table behind a lock, an owner thread) build one while
+/// the map phase runs.
+pub(crate) enum Table<'a, K, V> {
+    Folded {
+        map: HashMap<K, V, ahash::RandomState>,
+        combine: &'a Combiner<'a, V>,
+    },
+    Pairs(Vec<(K, V)>),
+}
+
+impl<'a, K: Hash + Eq, V> Table<'a, K, V> {
+    pub fn new(combiner: Option<&'a Combiner<'a, V>>) -> Self {
+        match combiner {
+            Some(combine) => Table::Folded {
+                map: HashMap::with_hasher(ahash::RandomState::new()),
+                combine,
+            },
+            None => Table::Pairs(Vec::new()),
+        }
+    }
+
+    /// Takes in one chunk.
+    pub fn absorb(&mut self, chunk: Chunk<K, V>) {
+        match self {
+            Table::Folded { map, combine } => {
+                for (key, value) in chunk {
+                    match map.get_mut(&key) {
+                        Some(acc) => combine(acc, value),
+                        None => {
+                            map.insert(key, value);
+                        }
+                    }
+                }
+            }
+            Table::Pairs(pairs) => pairs.extend(chunk),
+        }
+    }
+
+    /// Returns the contents as one chunk (empty tables give none).
+    pub fn into_chunks(self) -> Chunks<K, V> {
+        let chunk: Chunk<K, V> = match self {
+            Table::Folded { map, .. } => map.into_iter().collect(),
+            Table::Pairs(pairs) => pairs,
+        };
+        if chunk.is_empty() {
+            Vec::new()
+        } else {
+            vec![chunk]
+        }
+    }
+}
+
 /// Folds a partition's chunks into one value per key.
+///
+/// Every chunk comes from one folded buffer or table, so its keys are
+/// distinct: a lone chunk is already reduced.
 pub(crate) fn combine<K: Hash + Eq, V>(
     mut chunks: Chunks<K, V>,
     combine: &Combiner<'_, V>,
 ) -> Vec<(K, V)> {
-    // Fold into the largest chunk's table, so the most pairs move once.
-    chunks.sort_unstable_by_key(|c| Reverse(c.len()));
-    let mut chunks = chunks.into_iter();
-    let Some(first) = chunks.next() else {
-        return Vec::new();
-    };
-    let mut table: HashMap<K, V, ahash::RandomState> =
-        HashMap::with_capacity_and_hasher(first.len(), ahash::RandomState::new());
-    for chunk in std::iter::once(first).chain(chunks) {
-        for (key, value) in chunk {
-            match table.get_mut(&key) {
-                Some(acc) => combine(acc, value),
-                None => {
-                    table.insert(key, value);
-                }
-            }
-        }
+    if chunks.len() <= 1 {
+        return chunks.pop().unwrap_or_default();
     }
-    table.into_iter().collect()
+    // Fold into a table sized for the largest chunk, so it grows least.
+    chunks.sort_unstable_by_key(|c| Reverse(c.len()));
+    let mut table = Table::Folded {
+        map: HashMap::with_capacity_and_hasher(chunks[0].len(), ahash::RandomState::new()),
+        combine,
+    };
+    for chunk in chunks {
+        table.absorb(chunk);
+    }
+    table.into_chunks().pop().unwrap_or_default()
 }
 
 /// Sorts a partition's pairs by key and hands each key with all its values

@@ -145,7 +145,12 @@ impl JobTester {
                     Inputs::open(&paths, &InputOptions::default().mmap(mmap)).unwrap()
                 }
             };
-            for strategy in ShuffleStrategy::all() {
+            // Tiny batches and queues, so that hand-offs happen even on
+            // the small texts of unit tests.
+            for strategy in ShuffleStrategy::all()
+                .into_iter()
+                .map(|s| s.batch(2).capacity(1))
+            {
                 for &threads in &self.threads {
                     for &partitions in &self.partitions {
                         for &split_size in &self.split_sizes {
