@@ -2,6 +2,7 @@
 //! or grouping the chunks the shuffle handed to its partition.
 
 use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -105,10 +106,12 @@ impl<'a, K: Hash + Eq, V> Table<'a, K, V> {
         match self {
             Table::Folded { map, combine } => {
                 for (key, value) in chunk {
-                    match map.get_mut(&key) {
-                        Some(acc) => combine(acc, value),
-                        None => {
-                            map.insert(key, value);
+                    // One hash per pair: the key is owned, so `entry` needs
+                    // no second lookup to insert it.
+                    match map.entry(key) {
+                        Entry::Occupied(mut slot) => combine(slot.get_mut(), value),
+                        Entry::Vacant(slot) => {
+                            slot.insert(value);
                         }
                     }
                 }

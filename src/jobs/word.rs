@@ -69,11 +69,9 @@ impl<'d> Word<'d> {
         if bytes.len() > INLINE {
             return None;
         }
-        let mut inline = [0; INLINE];
-        inline[..bytes.len()].copy_from_slice(bytes);
         Some(Word(Repr::Inline {
             len: bytes.len() as u8,
-            bytes: inline,
+            bytes: copy_short(bytes),
         }))
     }
 
@@ -95,6 +93,40 @@ impl<'d> Word<'d> {
             Repr::Owned(bytes) => Word(Repr::Owned(bytes)),
         }
     }
+}
+
+/// Copies `bytes` (at most [`INLINE`] long) into a zeroed array.
+///
+/// A plain `copy_from_slice` of a variable length compiles to a call to
+/// `memcpy`, which costs more than the copy itself for words this short;
+/// overlapping fixed-size copies (two of 8 bytes cover 8 to 16 bytes) are a
+/// few moves each.
+#[inline]
+fn copy_short(bytes: &[u8]) -> [u8; INLINE] {
+    let mut out = [0; INLINE];
+    let len = bytes.len();
+    debug_assert!(len <= INLINE);
+    match len {
+        0..=3 => {
+            for (o, b) in out.iter_mut().zip(bytes) {
+                *o = *b;
+            }
+        }
+        4..=7 => {
+            out[..4].copy_from_slice(&bytes[..4]);
+            out[len - 4..len].copy_from_slice(&bytes[len - 4..]);
+        }
+        8..=16 => {
+            out[..8].copy_from_slice(&bytes[..8]);
+            out[len - 8..len].copy_from_slice(&bytes[len - 8..]);
+        }
+        _ => {
+            out[..8].copy_from_slice(&bytes[..8]);
+            out[8..16].copy_from_slice(&bytes[8..16]);
+            out[len - 8..len].copy_from_slice(&bytes[len - 8..]);
+        }
+    }
+    out
 }
 
 impl Deref for Word<'_> {
@@ -176,6 +208,16 @@ mod tests {
                     assert_eq!(a.cmp(b), Ordering::Equal);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn short_copies_are_exact_and_zero_padded() {
+        let source: Vec<u8> = (1..=INLINE as u8).collect();
+        for len in 0..=INLINE {
+            let copy = copy_short(&source[..len]);
+            assert_eq!(&copy[..len], &source[..len]);
+            assert!(copy[len..].iter().all(|&b| b == 0), "len {len}");
         }
     }
 
