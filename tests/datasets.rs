@@ -135,6 +135,12 @@ mrtest!(
             &["--threads", "3", "--partitions", "17", "--split-size", "4K"],
             &["--no-mmap"],
             &["--no-mmap", "--threads", "2", "--split-size", "1K"],
+            &["--shuffle", "lockfree", "--threads", "3", "--split-size", "64K"],
+            &["--shuffle", "mutex", "--threads", "3", "--split-size", "64K"],
+            &["--shuffle", "rwlock", "--threads", "3", "--split-size", "64K"],
+            &["--shuffle", "channel", "--threads", "3", "--split-size", "64K"],
+            &["--shuffle", "pooled", "--threads", "3", "--split-size", "64K"],
+            &["--shuffle", "channel", "--threads", "1", "--partitions", "40"],
         ];
         for args in settings {
             let got = dir
