@@ -3,5 +3,6 @@
 //!
 //! - [`wordcount`]: count words (the CLI's `wordcount`).
 
+mod count_table;
 mod word;
 pub mod wordcount;

@@ -14,12 +14,14 @@
 //! words inline and borrow long ones from the input.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use crate::error::{BoxError, Error};
 use crate::input::Inputs;
 use crate::job::Job;
 use crate::map::{Emit, Mapper};
 
+use super::count_table::{self, CountTable};
 pub use super::word::Word;
 
 /// What separates words.
@@ -85,10 +87,27 @@ impl WordCount {
     /// Calls `each` with every word of `text`, before lowercasing, and
     /// whether it holds an uppercase ASCII letter or any non-ASCII
     /// character.
-    pub fn for_each_raw_word<'t>(&self, text: &'t [u8], each: impl FnMut(&'t [u8], Shape)) {
+    pub fn for_each_raw_word<'t>(&self, text: &'t [u8], mut each: impl FnMut(&'t [u8], Shape)) {
+        self.scan(text, |start, end, shape| each(&text[start..end], shape));
+    }
+
+    #[inline]
+    fn scan(&self, text: &[u8], each: impl FnMut(usize, usize, Shape)) {
         match self.split {
-            WordSplit::Alphanumeric => scan(text, &ALPHANUMERIC, char::is_alphanumeric, each),
-            WordSplit::Whitespace => scan(text, &NON_WHITESPACE, |c| !c.is_whitespace(), each),
+            WordSplit::Alphanumeric => scan(
+                text,
+                &ALPHANUMERIC,
+                alphanumeric,
+                char::is_alphanumeric,
+                each,
+            ),
+            WordSplit::Whitespace => scan(
+                text,
+                &NON_WHITESPACE,
+                non_whitespace,
+                |c| !c.is_whitespace(),
+                each,
+            ),
         }
     }
 
@@ -114,14 +133,61 @@ impl WordCount {
         });
     }
 
+    /// Counts the words of `text` into `out`.
+    ///
+    /// Short words that are ASCII (nearly all of them) are counted in this
+    /// thread's [`CountTable`] and emitted once per distinct word at the
+    /// end; the others are emitted one by one.
     fn count<'d>(&self, text: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) {
-        let mut lower = LowerBuf::default();
-        self.for_each_raw_word(text, |word, shape| {
-            match self.fold_case(word, shape, &mut lower) {
-                Folded::Same => out.emit(Word::borrowed(word), 1),
-                Folded::Into(bytes) => out.emit(Word::copied(bytes), 1),
-            }
+        thread_local! {
+            static TABLE: RefCell<Option<CountTable>> = const { RefCell::new(None) };
+        }
+        TABLE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut table) => self.count_into(text, table.get_or_insert_with(CountTable::new), out),
+            // Only if a map call on this thread is already counting.
+            Err(_) => self.count_into(text, &mut CountTable::new(), out),
         });
+    }
+
+    fn count_into<'d>(
+        &self,
+        text: &'d [u8],
+        table: &mut CountTable,
+        out: &mut Emit<'_, Word<'d>, u64>,
+    ) {
+        let mut lower = LowerBuf::default();
+        self.scan(text, |start, end, shape| {
+            let len = end - start;
+            if len <= count_table::MAX_LEN && shape != Shape::Unicode {
+                let word = count_table::pack(text, start, len);
+                let fold = shape == Shape::AsciiUpper && !self.case_sensitive;
+                table.add(if fold {
+                    count_table::ascii_lowercase(word)
+                } else {
+                    word
+                });
+                return;
+            }
+            self.emit_one(&text[start..end], shape, &mut lower, out);
+        });
+        table.drain(|word, n| out.emit(Word::copied(word), n));
+    }
+
+    /// The general path, for words too long for the table or not ASCII:
+    /// kept out of line so the scanner's loop stays small.
+    #[cold]
+    #[inline(never)]
+    fn emit_one<'d>(
+        &self,
+        word: &'d [u8],
+        shape: Shape,
+        lower: &mut LowerBuf,
+        out: &mut Emit<'_, Word<'d>, u64>,
+    ) {
+        match self.fold_case(word, shape, lower) {
+            Folded::Same => out.emit(Word::borrowed(word), 1),
+            Folded::Into(bytes) => out.emit(Word::copied(bytes), 1),
+        }
     }
 
     #[inline]
@@ -240,20 +306,35 @@ const fn class_table(whitespace_split: bool) -> [u8; 256] {
     table
 }
 
-/// Calls `each` with every maximal run of word characters in `text`.
+/// Calls `each` with the start, end and shape of every maximal run of word
+/// characters in `text`.
 ///
-/// Bytes below 0x80 are classified by `table`; a character outside ASCII is
-/// decoded and judged by `is_word_char`; invalid UTF-8 separates words.
+/// Where eight bytes in a row are ASCII, they are classified at once by
+/// `classify` (see [`Swar`]); elsewhere bytes below 0x80 are classified by
+/// `table`, a character outside ASCII is decoded and judged by
+/// `is_word_char`, and invalid UTF-8 separates words.
 #[inline]
-fn scan<'t>(
-    text: &'t [u8],
+fn scan(
+    text: &[u8],
     table: &[u8; 256],
+    classify: impl Fn(u64) -> Swar,
     is_word_char: impl Fn(char) -> bool,
-    mut each: impl FnMut(&'t [u8], Shape),
+    mut each: impl FnMut(usize, usize, Shape),
 ) {
     let mut i = 0;
     while i < text.len() {
-        // Skip to the start of a word.
+        // Skip separators, eight at a time while the text is ASCII.
+        while let Some(x) = ascii_chunk(text, i) {
+            let word = classify(x).word;
+            if word != 0 {
+                i += (word.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        if i >= text.len() {
+            break;
+        }
         match table[text[i] as usize] {
             SEP => {
                 i += 1;
@@ -274,8 +355,25 @@ fn scan<'t>(
         }
         let start = i;
         let mut class_seen = 0;
-        while i < text.len() {
-            let class = table[text[i] as usize];
+        loop {
+            if let Some(x) = ascii_chunk(text, i) {
+                let Swar { word, upper } = classify(x);
+                let stop = !word & TOP_BITS;
+                if stop == 0 {
+                    class_seen |= if upper != 0 { UPPER } else { LOWER };
+                    i += 8;
+                    continue;
+                }
+                // The word ends at the first separator of the chunk.
+                let inside = (stop.trailing_zeros() / 8) as usize;
+                if upper & ((1u64 << (inside * 8)) - 1) != 0 {
+                    class_seen |= UPPER;
+                }
+                i += inside;
+                break;
+            }
+            let Some(&byte) = text.get(i) else { break };
+            let class = table[byte as usize];
             if class == LOWER || class == UPPER {
                 class_seen |= class;
                 i += 1;
@@ -298,7 +396,56 @@ fn scan<'t>(
         } else {
             Shape::Lower
         };
-        each(&text[start..i], shape);
+        each(start, i, shape);
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const TOP_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Eight bytes classified at once: the top bit of each byte of `word` is set
+/// where that byte belongs to a word, and of `upper` where it is `A`..=`Z`.
+#[derive(Clone, Copy)]
+struct Swar {
+    word: u64,
+    upper: u64,
+}
+
+/// The eight bytes at `i`, if there are eight and all are ASCII.
+#[inline]
+fn ascii_chunk(text: &[u8], i: usize) -> Option<u64> {
+    let bytes = text.get(i..i + 8)?;
+    let x = u64::from_le_bytes(bytes.try_into().ok()?);
+    (x & TOP_BITS == 0).then_some(x)
+}
+
+/// Sets the top bit of each byte of `x` that lies in `lo..=hi`. Every byte
+/// of `x` must be below 0x80, so no addition carries into the next byte.
+#[inline]
+fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x.wrapping_add(ONES * (0x80 - u64::from(lo)));
+    let above_hi = x.wrapping_add(ONES * (0x7f - u64::from(hi)));
+    at_least_lo & !above_hi & TOP_BITS
+}
+
+/// [`WordSplit::Alphanumeric`] on eight ASCII bytes: `[0-9A-Za-z]`.
+#[inline]
+fn alphanumeric(x: u64) -> Swar {
+    let upper = in_range(x, b'A', b'Z');
+    Swar {
+        word: in_range(x, b'0', b'9') | upper | in_range(x, b'a', b'z'),
+        upper,
+    }
+}
+
+/// [`WordSplit::Whitespace`] on eight ASCII bytes: anything but tab, LF,
+/// VT, FF, CR and space.
+#[inline]
+fn non_whitespace(x: u64) -> Swar {
+    let space = in_range(x, b'\t', b'\r') | in_range(x, b' ', b' ');
+    Swar {
+        word: !space & TOP_BITS,
+        upper: in_range(x, b'A', b'Z'),
     }
 }
 
@@ -359,6 +506,36 @@ mod tests {
                     "{wc:?} on {text:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn eight_byte_classification_agrees_with_the_tables() {
+        for (table, classify) in [
+            (&ALPHANUMERIC, alphanumeric as fn(u64) -> Swar),
+            (&NON_WHITESPACE, non_whitespace),
+        ] {
+            for start in (0u8..0x80).step_by(3) {
+                let bytes: Vec<u8> = (0..8).map(|k| (start + k * 5) % 0x80).collect();
+                let swar = classify(u64::from_le_bytes(bytes[..].try_into().unwrap()));
+                for (k, &b) in bytes.iter().enumerate() {
+                    let word = swar.word >> (k * 8 + 7) & 1 == 1;
+                    let upper = swar.upper >> (k * 8 + 7) & 1 == 1;
+                    assert_eq!(word, table[b as usize] != SEP, "byte {b:#x}");
+                    assert_eq!(upper, b.is_ascii_uppercase(), "byte {b:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn words_across_eight_byte_chunks_at_every_offset() {
+        let text =
+            "Alphabetically, SEPARATED\twords;UPPER-lower 0123456789abcdefXYZ ünïcödé\x0bend é"
+                .as_bytes();
+        for start in 0..text.len() {
+            check(&text[start..]);
+            check(&text[..text.len() - start]);
         }
     }
 
