@@ -6,15 +6,19 @@
 
 use std::hash::Hash;
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use rayon::prelude::*;
 use rayon::ThreadPool;
 
+use crate::counters::{Counters, Phase, Progress, ProgressFn};
 use crate::error::{BoxError, ConfigError, Error};
 use crate::input::split::{self, Split};
 use crate::input::Inputs;
-use crate::map::{Combiner, Emit, FnMapper, Mapper, Partitions, Sink, Slot};
+use crate::map::{Combiner, Emit, FnMapper, Mapper, Partitions, RunId, Sink, Slot, Worker};
 use crate::reduce::{self, Output};
 use crate::shuffle::{Partitioner, ShuffleStrategy};
 
@@ -43,6 +47,7 @@ pub struct JobBuilder {
     partitions: Option<usize>,
     split_size: Option<usize>,
     shuffle: ShuffleStrategy,
+    progress: Option<ProgressFn>,
 }
 
 impl JobBuilder {
@@ -78,6 +83,42 @@ impl JobBuilder {
         self
     }
 
+    /// Calls `report` when each phase starts and each time a split has been
+    /// mapped (from the pool's threads, so it must be cheap and `Sync`).
+    /// By default nothing is reported.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let done = Arc::new(AtomicU64::new(0));
+    /// let seen = Arc::clone(&done);
+    /// let job = Job::builder()
+    ///     .progress(move |p| {
+    ///         seen.fetch_max(p.bytes_done, Ordering::Relaxed);
+    ///     })
+    ///     .build()?;
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("text", "a\nb\n");
+    /// job.map_reduce(
+    ///     &inputs,
+    ///     |l: &[u8], out: &mut Emit<&[u8], u8>| {
+    ///         out.emit(l, 1);
+    ///         Ok(())
+    ///     },
+    ///     |a, b| *a += b,
+    /// )?;
+    /// assert_eq!(done.load(Ordering::Relaxed), 4);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn progress(&mut self, report: impl Fn(Progress) + Send + Sync + 'static) -> &mut Self {
+        self.progress = Some(ProgressFn(Arc::new(report)));
+        self
+    }
+
     /// Checks the settings and starts the job's thread pool.
     ///
     /// # Errors
@@ -109,6 +150,7 @@ impl JobBuilder {
             partitions,
             split_size: self.split_size,
             shuffle: self.shuffle,
+            progress: self.progress.clone(),
         })
     }
 }
@@ -160,6 +202,7 @@ pub struct Job {
     partitions: usize,
     split_size: Option<usize>,
     shuffle: ShuffleStrategy,
+    progress: Option<ProgressFn>,
 }
 
 impl Job {
@@ -239,14 +282,22 @@ impl Job {
         M: Mapper<'d>,
         C: Fn(&mut M::Value, M::Value) + Sync,
     {
-        let chunks = self.map_phase(inputs, mapper, Some(&combine))?;
+        let (chunks, mut counters) = self.map_phase(inputs, mapper, Some(&combine))?;
+        let started = Instant::now();
+        let total = inputs.total_bytes();
+        self.report(Progress {
+            phase: Phase::Reduce,
+            bytes_done: total,
+            bytes_total: total,
+        });
         let parts = self.pool.install(|| {
             chunks
                 .into_par_iter()
                 .map(|c| reduce::combine(c, &combine))
                 .collect()
         });
-        Ok(Output::new(parts))
+        counters.reduce_time = started.elapsed();
+        Ok(Output::new(parts, counters))
     }
 
     /// Runs `map` over every line of `inputs`, then hands each key with all
@@ -321,14 +372,22 @@ impl Job {
         R: Send,
         G: Fn(&M::Key, Vec<M::Value>) -> R + Sync,
     {
-        let chunks = self.map_phase(inputs, mapper, None)?;
+        let (chunks, mut counters) = self.map_phase(inputs, mapper, None)?;
+        let started = Instant::now();
+        let total = inputs.total_bytes();
+        self.report(Progress {
+            phase: Phase::Reduce,
+            bytes_done: total,
+            bytes_total: total,
+        });
         let parts = self.pool.install(|| {
             chunks
                 .into_par_iter()
                 .map(|c| reduce::group(c, &reduce))
                 .collect()
         });
-        Ok(Output::new(parts))
+        counters.reduce_time = started.elapsed();
+        Ok(Output::new(parts, counters))
     }
 
     /// Sorts `items` with `compare` on the job's pool.
@@ -350,83 +409,154 @@ impl Job {
         self.pool.install(|| items.par_sort_unstable_by(compare));
     }
 
-    /// Maps every split and returns each partition's chunks.
+    fn report(&self, progress: Progress) {
+        if let Some(ProgressFn(report)) = &self.progress {
+            report(progress);
+        }
+    }
+
+    /// Maps every split and returns each partition's chunks, with what the
+    /// map phase counted.
     fn map_phase<'d, M: Mapper<'d>>(
         &self,
         inputs: &'d Inputs,
         mapper: &M,
         combiner: Option<&Combiner<'_, M::Value>>,
-    ) -> Result<Partitions<M::Key, M::Value>, Error> {
+    ) -> Result<MapPhase<M::Key, M::Value>, Error> {
+        let started = Instant::now();
         let splits = split::plan(inputs, self.split_size_for(inputs), b'\n');
         let partitioner = Partitioner::new(self.partitions);
+        let totals = Mutex::new(Counters::default());
+        let total = inputs.total_bytes();
+        let done = AtomicU64::new(0);
+        let progress = |phase, bytes_done| {
+            self.report(Progress {
+                phase,
+                bytes_done,
+                bytes_total: total,
+            })
+        };
+        progress(Phase::Map, 0);
         let (mapped, partitions) = self.shuffle.run(self.partitions, combiner, |shuffle| {
+            let local = shuffle.local();
             let sink = Sink {
                 combiner,
                 partitioner: &partitioner,
                 shuffle,
-                local: shuffle.local(),
+                local,
+                run: RunId::next(),
             };
-            // One buffer per pool thread, each touched only by its owner.
+            let task = Task {
+                inputs,
+                mapper,
+                sink: &sink,
+                totals: &totals,
+            };
+            // One worker per pool thread, each touched only by its owner.
             let slots: Vec<Slot<M::Key, M::Value>> =
                 (0..self.threads).map(|_| Mutex::new(None)).collect();
             self.pool.install(|| {
                 // One rayon task per split, so idle threads steal whole
                 // splits from busy ones.
-                splits
-                    .par_iter()
-                    .with_max_len(1)
-                    .try_for_each(|split| map_split(inputs, mapper, split, &sink, &slots))?;
+                splits.par_iter().with_max_len(1).try_for_each(|split| {
+                    task.run(split, &slots)?;
+                    let bytes = split
+                        .pieces
+                        .iter()
+                        .map(|p| (p.end - p.start) as u64)
+                        .sum::<u64>();
+                    progress(Phase::Map, done.fetch_add(bytes, Ordering::Relaxed) + bytes);
+                    Ok::<(), Error>(())
+                })?;
+                progress(Phase::Shuffle, total);
+                // Each thread emits what its mapper kept for it, into its
+                // own worker; then every worker is handed over.
+                let finished: Vec<Result<(), Error>> = self.pool.broadcast(|ctx| {
+                    let mut slot = lock(&slots[ctx.index()]);
+                    let worker = slot.get_or_insert_with(|| Worker::new(sink.buffer()));
+                    let mut out = Emit::new(worker, &sink, Path::new(""), true);
+                    mapper
+                        .finish_thread(&mut out)
+                        .map_err(|err| Error::map("<map phase end>", 0, err))
+                });
+                finished.into_iter().collect::<Result<(), Error>>()?;
                 slots.into_par_iter().for_each(|slot| {
-                    if let Some(mut buffer) = slot.into_inner().ok().flatten() {
-                        buffer.flush(&sink);
+                    if let Some(mut worker) = slot.into_inner().ok().flatten() {
+                        worker.flush(&sink);
+                        lock(&totals).add_local(&worker.counters);
                     }
                 });
                 Ok::<(), Error>(())
             })
         });
         mapped?;
-        Ok(partitions)
+        let mut counters = totals.into_inner().unwrap_or_else(PoisonError::into_inner);
+        counters.input_files = inputs.files().len() as u64;
+        counters.input_bytes = total;
+        counters.splits = splits.len() as u64;
+        counters.partitions = self.partitions as u64;
+        counters.map_time = started.elapsed();
+        Ok((partitions, counters))
     }
 }
 
-/// Maps one split into the current thread's buffer, or into a buffer of
-/// its own where the shuffle wants one per task.
-fn map_split<'d, M: Mapper<'d>>(
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What the map phase hands to reduce: every partition's chunks, and the
+/// counters.
+type MapPhase<K, V> = (Partitions<K, V>, Counters);
+
+/// What every map task needs.
+struct Task<'t, 'd, M: Mapper<'d>> {
     inputs: &'d Inputs,
-    mapper: &M,
-    split: &Split,
-    sink: &Sink<'_, M::Key, M::Value>,
-    slots: &[Slot<M::Key, M::Value>],
-) -> Result<(), Error> {
-    // A thread's slot is only ever locked by that thread, so `try_lock`
-    // fails only if the thread is already inside a map call: a map function
-    // that itself runs parallel work can make its thread steal another
-    // split. That split then gets a buffer of its own, like a per-task one.
-    let mut guard = match sink.local.per_task {
-        true => None,
-        false => slots[rayon::current_thread_index().unwrap_or(0) % slots.len()]
-            .try_lock()
-            .ok(),
-    };
-    let mut own = None;
-    let buffer = match guard.as_deref_mut() {
-        Some(held) => held.get_or_insert_with(|| sink.buffer()),
-        None => own.insert(sink.shuffle.take_buffer().unwrap_or_else(|| sink.buffer())),
-    };
-    for piece in &split.pieces {
-        let input = &inputs.files()[piece.file];
-        let bytes = &input.bytes()[piece.start..piece.end];
-        let mut out = Emit::new(buffer, sink, input.path());
-        if let Err(err) = mapper.map_split(bytes, &mut out) {
-            let offset = piece.start + out.record_offset;
-            return Err(Error::map(input.path(), offset as u64, err));
+    mapper: &'t M,
+    sink: &'t Sink<'t, M::Key, M::Value>,
+    /// Counters of per-task workers, added as each task ends.
+    totals: &'t Mutex<Counters>,
+}
+
+impl<'d, M: Mapper<'d>> Task<'_, 'd, M> {
+    /// Maps one split into the current thread's worker, or into a worker of
+    /// its own where the shuffle wants one per task.
+    fn run(&self, split: &Split, slots: &[Slot<M::Key, M::Value>]) -> Result<(), Error> {
+        let sink = self.sink;
+        // A thread's slot is only ever locked by that thread, so `try_lock`
+        // fails only if the thread is already inside a map call: a map
+        // function that itself runs parallel work can make its thread steal
+        // another split. That split then gets a worker of its own, like a
+        // per-task one.
+        let mut guard = match sink.local.per_task {
+            true => None,
+            false => slots[rayon::current_thread_index().unwrap_or(0) % slots.len()]
+                .try_lock()
+                .ok(),
+        };
+        let finishes_thread = guard.is_some();
+        let mut own = None;
+        let worker = match guard.as_deref_mut() {
+            Some(held) => held.get_or_insert_with(|| Worker::new(sink.buffer())),
+            None => own.insert(Worker::new(
+                sink.shuffle.take_buffer().unwrap_or_else(|| sink.buffer()),
+            )),
+        };
+        for piece in &split.pieces {
+            let input = &self.inputs.files()[piece.file];
+            let bytes = &input.bytes()[piece.start..piece.end];
+            let mut out = Emit::new(worker, sink, input.path(), finishes_thread);
+            if let Err(err) = self.mapper.map_split(bytes, &mut out) {
+                let offset = piece.start + out.record_offset;
+                return Err(Error::map(input.path(), offset as u64, err));
+            }
         }
+        if let Some(mut own) = own {
+            own.flush(sink);
+            lock(self.totals).add_local(&own.counters);
+            sink.shuffle.recycle(own.buffer);
+        }
+        Ok(())
     }
-    if let Some(mut own) = own {
-        own.flush(sink);
-        sink.shuffle.recycle(own);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+mod counters;
 mod error;
 pub mod generate;
 mod input;
@@ -65,9 +66,10 @@ mod shuffle;
 #[cfg(test)]
 mod testutil;
 
+pub use counters::{Counters, Phase, Progress};
 pub use error::{BoxError, ConfigError, Error, ErrorKind};
 pub use input::{InputFile, InputOptions, Inputs, MmapChoice};
 pub use job::{Job, JobBuilder};
-pub use map::{Emit, Mapper};
+pub use map::{Emit, Mapper, RunId};
 pub use reduce::Output;
 pub use shuffle::ShuffleStrategy;

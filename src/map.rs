@@ -16,6 +16,7 @@ use std::path::Path;
 
 use memchr::memchr_iter;
 
+use crate::counters::LocalCounters;
 use crate::error::BoxError;
 use crate::shuffle::{Chunks, Local, Partitioner, Shuffle};
 
@@ -97,14 +98,44 @@ pub trait Mapper<'d>: Sync {
         let mut start = 0;
         for end in memchr_iter(b'\n', split) {
             out.record_offset = start;
+            out.worker.counters.records += 1;
             self.map(trim_cr(&split[start..end]), out)?;
             start = end + 1;
         }
         if start < split.len() {
             out.record_offset = start;
+            out.worker.counters.records += 1;
             self.map(&split[start..], out)?;
         }
         Ok(())
+    }
+
+    /// Called once on every pool thread after all splits are mapped, for
+    /// mappers that keep per-thread state (an in-mapper combiner, say) to
+    /// emit it. By default does nothing.
+    ///
+    /// Such state usually lives in a thread-local. A run that failed part
+    /// way never reaches this call, so state found with a different
+    /// [`Emit::run`] than the current one belongs to a dead run and must be
+    /// discarded.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Mapper::map`]; the error names no input.
+    fn finish_thread(&self, _out: &mut Emit<'_, Self::Key, Self::Value>) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+/// Identifies one map phase: see [`Mapper::finish_thread`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RunId(u64);
+
+impl RunId {
+    /// A new identifier, different from every earlier one in this process.
+    pub(crate) fn next() -> RunId {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        RunId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 }
 
@@ -118,22 +149,25 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 /// has a combiner, a pair whose key is already buffered is folded into it at
 /// once, so a word emitted a million times takes one slot.
 pub struct Emit<'a, K, V> {
-    buffer: &'a mut Buffer<K, V>,
+    worker: &'a mut Worker<K, V>,
     sink: &'a Sink<'a, K, V>,
     path: &'a Path,
+    finishes_thread: bool,
     pub(crate) record_offset: usize,
 }
 
 impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     pub(crate) fn new(
-        buffer: &'a mut Buffer<K, V>,
+        worker: &'a mut Worker<K, V>,
         sink: &'a Sink<'a, K, V>,
         path: &'a Path,
+        finishes_thread: bool,
     ) -> Self {
         Emit {
-            buffer,
+            worker,
             sink,
             path,
+            finishes_thread,
             record_offset: 0,
         }
     }
@@ -141,7 +175,37 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     /// Emits one key/value pair.
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
-        match self.buffer {
+        self.worker.counters.map_output += 1;
+        self.put(key, value);
+    }
+
+    /// Emits a pair that already folds `occurrences` pairs together, as a
+    /// mapper that combines within itself does: the map output counter
+    /// counts the pairs it stands for.
+    #[inline]
+    pub(crate) fn emit_folded(&mut self, key: K, value: V, occurrences: u64) {
+        self.worker.counters.map_output += occurrences;
+        self.put(key, value);
+    }
+
+    /// Adds `n` to the user counter `name`.
+    ///
+    /// Counters are kept per thread and summed when the map phase ends, so
+    /// this is cheap enough to call per record. They come back in
+    /// [`Output::counters`](crate::Output::counters).
+    pub fn counter(&mut self, name: &'static str, n: u64) {
+        self.worker.counters.add_user(name, n);
+    }
+
+    /// Counts `n` records read, for mappers that read records themselves in
+    /// [`Mapper::map_split`].
+    pub(crate) fn count_records(&mut self, n: u64) {
+        self.worker.counters.records += n;
+    }
+
+    #[inline]
+    fn put(&mut self, key: K, value: V) {
+        match &mut self.worker.buffer {
             Buffer::Combining(map) => match map.entry(key) {
                 Entry::Occupied(mut slot) => self.sink.combine(slot.get_mut(), value),
                 Entry::Vacant(slot) => {
@@ -187,7 +251,8 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         Q: Hash + Eq + ?Sized,
         K: Borrow<Q>,
     {
-        match self.buffer {
+        self.worker.counters.map_output += 1;
+        match &mut self.worker.buffer {
             Buffer::Combining(map) => match map.get_mut(key) {
                 Some(acc) => self.sink.combine(acc, value),
                 None => {
@@ -200,13 +265,27 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         }
     }
 
+    /// Returns the identifier of the current map phase.
+    pub fn run(&self) -> RunId {
+        self.sink.run
+    }
+
+    /// Returns true if this map call runs on a pool thread's own worker,
+    /// whose [`Mapper::finish_thread`] will be called; false for a task
+    /// with a worker of its own (a per-task shuffle strategy, or a map
+    /// function re-entered on the same thread), which must not leave
+    /// per-thread state behind.
+    pub fn finishes_thread(&self) -> bool {
+        self.finishes_thread
+    }
+
     /// Returns the name of the input the current record comes from.
     pub fn path(&self) -> &Path {
         self.path
     }
 
     fn append(&mut self, key: K, value: V) {
-        if let Buffer::Appending { parts, len } = self.buffer {
+        if let Buffer::Appending { parts, len } = &mut self.worker.buffer {
             parts[self.sink.partitioner.partition(&key)].push((key, value));
             *len += 1;
         }
@@ -214,20 +293,21 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     }
 
     fn direct(&mut self, key: K, value: V) {
+        self.worker.counters.combine_output += 1;
         let partition = self.sink.partitioner.partition(&key);
         self.sink.shuffle.emit(partition, key, value);
     }
 
     #[inline]
     fn after_insert(&mut self) {
-        if self.buffer.len() >= self.sink.local.flush_at {
+        if self.worker.buffer.len() >= self.sink.local.flush_at {
             self.hand_over();
         }
     }
 
     #[cold]
     fn hand_over(&mut self) {
-        self.buffer.flush(self.sink);
+        self.worker.flush(self.sink);
     }
 }
 
@@ -239,6 +319,8 @@ pub(crate) struct Sink<'a, K, V> {
     pub shuffle: &'a dyn Shuffle<K, V>,
     /// How the shuffle wants map tasks to buffer.
     pub local: Local,
+    /// This map phase.
+    pub run: RunId,
 }
 
 impl<K, V> Sink<'_, K, V> {
@@ -272,8 +354,28 @@ impl<K, V> Sink<'_, K, V> {
     }
 }
 
-/// A pool thread's buffer; locked only by its own thread.
-pub(crate) type Slot<K, V> = std::sync::Mutex<Option<Buffer<K, V>>>;
+/// A pool thread's worker state; locked only by its own thread.
+pub(crate) type Slot<K, V> = std::sync::Mutex<Option<Worker<K, V>>>;
+
+/// What one thread (or one task) accumulates while mapping.
+pub(crate) struct Worker<K, V> {
+    pub buffer: Buffer<K, V>,
+    pub counters: LocalCounters,
+}
+
+impl<K: Hash + Eq + Send, V: Send> Worker<K, V> {
+    pub fn new(buffer: Buffer<K, V>) -> Self {
+        Worker {
+            buffer,
+            counters: LocalCounters::default(),
+        }
+    }
+
+    /// Hands the buffer's contents to the shuffle, counting them.
+    pub fn flush(&mut self, sink: &Sink<'_, K, V>) {
+        self.counters.combine_output += self.buffer.flush(sink) as u64;
+    }
+}
 
 /// The map phase's result: every partition's chunks.
 pub(crate) type Partitions<K, V> = Vec<Chunks<K, V>>;
@@ -298,13 +400,15 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
     }
 
     /// Cuts the buffered pairs by partition and hands them to the shuffle,
-    /// keeping the buffer's allocation for what comes next.
-    pub fn flush(&mut self, sink: &Sink<'_, K, V>) {
+    /// keeping the buffer's allocation for what comes next. Returns the
+    /// number of pairs handed over.
+    pub fn flush(&mut self, sink: &Sink<'_, K, V>) -> usize {
         let partitions = sink.partitioner.partitions();
+        let len = self.len();
         let parts = match self {
             Buffer::Combining(map) => {
                 if map.is_empty() {
-                    return;
+                    return 0;
                 }
                 let mut parts: Vec<Vec<(K, V)>> = (0..partitions)
                     .map(|_| Vec::with_capacity(map.len() / partitions + 1))
@@ -316,14 +420,15 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
             }
             Buffer::Appending { parts, len } => {
                 if *len == 0 {
-                    return;
+                    return 0;
                 }
                 *len = 0;
                 std::mem::replace(parts, (0..partitions).map(|_| Vec::new()).collect())
             }
-            Buffer::Direct => return,
+            Buffer::Direct => return 0,
         };
         sink.shuffle.publish(parts);
+        len
     }
 }
 

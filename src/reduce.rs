@@ -6,6 +6,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use crate::counters::Counters;
 use crate::map::Combiner;
 use crate::shuffle::{Chunk, Chunks};
 
@@ -39,11 +40,23 @@ use crate::shuffle::{Chunk, Chunks};
 #[derive(Clone, Debug)]
 pub struct Output<K, V> {
     partitions: Vec<Vec<(K, V)>>,
+    counters: Counters,
 }
 
 impl<K, V> Output<K, V> {
-    pub(crate) fn new(partitions: Vec<Vec<(K, V)>>) -> Self {
-        Output { partitions }
+    pub(crate) fn new(partitions: Vec<Vec<(K, V)>>, mut counters: Counters) -> Self {
+        let len: usize = partitions.iter().map(Vec::len).sum();
+        counters.distinct_keys = len as u64;
+        counters.reduce_output_records = len as u64;
+        Output {
+            partitions,
+            counters,
+        }
+    }
+
+    /// Returns what the job counted.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// Returns each partition's pairs; the index is the partition number.

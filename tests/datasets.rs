@@ -135,18 +135,30 @@ mrtest!(
             &["--threads", "3", "--partitions", "17", "--split-size", "4K"],
             &["--no-mmap"],
             &["--no-mmap", "--threads", "2", "--split-size", "1K"],
-            &["--shuffle", "lockfree", "--threads", "3", "--split-size", "64K"],
-            &["--shuffle", "mutex", "--threads", "3", "--split-size", "64K"],
-            &["--shuffle", "rwlock", "--threads", "3", "--split-size", "64K"],
-            &["--shuffle", "channel", "--threads", "3", "--split-size", "64K"],
-            &["--shuffle", "pooled", "--threads", "3", "--split-size", "64K"],
-            &["--shuffle", "channel", "--threads", "1", "--partitions", "40"],
         ];
+        let strategies = ["lockfree", "mutex", "rwlock", "channel", "pooled"];
+        let shuffles: Vec<[&str; 6]> = strategies
+            .iter()
+            .map(|s| ["--shuffle", s, "--threads", "3", "--split-size", "64K"])
+            .collect();
+        let many_partitions: &[&str] = &[
+            "--shuffle",
+            "channel",
+            "--threads",
+            "1",
+            "--partitions",
+            "40",
+        ];
+        let settings = settings
+            .iter()
+            .copied()
+            .chain(shuffles.iter().map(|a| &a[..]))
+            .chain([many_partitions]);
         for args in settings {
             let got = dir
                 .command()
                 .arg("wordcount")
-                .args(*args)
+                .args(args)
                 .arg(&path)
                 .stdout();
             assert_text_eq!(baseline, got, "with {args:?}");

@@ -196,3 +196,85 @@ mrtest!(unreadable_input, |dir: Dir, mut cmd: TestCommand| {
         .assert_exit_code(1);
     assert_one_line_error(&out, Path::new("secret.txt"), "permission denied");
 });
+
+mrtest!(
+    negative_or_bad_top_is_a_usage_error,
+    |dir: Dir, _: TestCommand| {
+        dir.create("in.txt", "a b c\n");
+        for args in [&["--top", "-1"][..], &["--top=-1"], &["--top", "x"]] {
+            let out = dir
+                .command()
+                .args(["wordcount", "in.txt"])
+                .args(args)
+                .assert_exit_code(2);
+            assert!(out.stdout.is_empty(), "{args:?}: stdout should be empty");
+        }
+    }
+);
+
+// A write error on the output is exit 1 with one line naming it, whether
+// it shows in the middle of the output (more than the buffers hold) or
+// only when the last bytes are flushed.
+#[cfg(target_os = "linux")]
+mrtest!(output_to_a_full_device, |dir: Dir, _: TestCommand| {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipping: no /dev/full");
+        return;
+    }
+    dir.create("small.txt", "a b a\n");
+    dir.command()
+        .args(["generate", "--size", "4M", "--seed", "3", "-o", "big.txt"])
+        .assert_exit_code(0);
+    for input in ["small.txt", "big.txt"] {
+        for format in ["tsv", "json"] {
+            let out = dir
+                .command()
+                .args(["wordcount", input, "--format", format, "-o", "/dev/full"])
+                .assert_exit_code(1);
+            assert_one_line_error(&out, Path::new("/dev/full"), "no space left on device");
+        }
+    }
+    let out = dir
+        .command()
+        .args(["generate", "--size", "1M", "-o", "/dev/full"])
+        .assert_exit_code(1);
+    assert_one_line_error(&out, Path::new("/dev/full"), "no space left on device");
+    assert_eq!(dir.list("."), ["big.txt", "small.txt"]);
+});
+
+// `-o` into a directory the user may not write to. Root writes anywhere,
+// so this checks itself: if a file can be created in the read-only
+// directory, it skips.
+#[cfg(unix)]
+mrtest!(unwritable_output, |dir: Dir, _: TestCommand| {
+    use std::os::unix::fs::PermissionsExt;
+
+    dir.create("in.txt", "a b a\n");
+    let locked = dir.create_dir("locked");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).expect("chmod 555");
+    let probe = locked.join("probe");
+    if std::fs::write(&probe, "").is_ok() {
+        let _ = std::fs::remove_file(&probe);
+        eprintln!("skipping: a read-only directory is writable (running as root?)");
+        return;
+    }
+    let out = dir
+        .command()
+        .args(["wordcount", "in.txt", "-o", "locked/counts.tsv"])
+        .assert_exit_code(1);
+    assert_one_line_error(&out, Path::new("locked/counts.tsv"), "permission denied");
+    let out = dir
+        .command()
+        .args(["wordcount", "in.txt", "--output-dir", "locked/out"])
+        .assert_exit_code(1);
+    assert_one_line_error(&out, Path::new("locked/out"), "permission denied");
+    // An output directory that exists but cannot be written into: nothing
+    // is left in it, not even a temporary file.
+    let out = dir
+        .command()
+        .args(["wordcount", "in.txt", "--output-dir", "locked"])
+        .assert_exit_code(1);
+    assert_one_line_error(&out, Path::new("locked"), "permission denied");
+    assert!(dir.list("locked").is_empty());
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
+});

@@ -12,9 +12,15 @@ mod macros;
 mod reference;
 mod util;
 
+mod completions;
 mod datasets;
 mod errors;
+mod formats;
 mod generate;
 mod help;
 mod inputs;
+mod interrupt;
+mod odd_inputs;
 mod output;
+mod output_dir;
+mod progress;

@@ -98,6 +98,14 @@ impl CountTable {
         self.len = 0;
     }
 
+    /// Empties the table without emitting anything.
+    pub fn clear(&mut self) {
+        if self.len != 0 {
+            self.slots.fill(Slot::default());
+            self.len = 0;
+        }
+    }
+
     #[inline]
     fn hash(&self, low: u64, high: u64) -> u64 {
         fold(low ^ self.seeds.0, high ^ self.seeds.1)

@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use crate::error::{BoxError, Error};
 use crate::input::Inputs;
 use crate::job::Job;
-use crate::map::{Emit, Mapper};
+use crate::map::{Emit, Mapper, RunId};
 
 use super::count_table::{self, CountTable};
 pub use super::word::Word;
@@ -81,6 +81,21 @@ impl<'d> Mapper<'d> for WordCount {
         self.count(split, out);
         Ok(())
     }
+
+    fn finish_thread(&self, out: &mut Emit<'_, Word<'d>, u64>) -> Result<(), BoxError> {
+        THREAD_TABLE.with(|cell| {
+            if let Ok(mut state) = cell.try_borrow_mut() {
+                if let Some((owner, table)) = state.as_mut() {
+                    if *owner == out.run() {
+                        drain(table, out);
+                    } else {
+                        table.clear();
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
 }
 
 impl WordCount {
@@ -91,8 +106,9 @@ impl WordCount {
         self.scan(text, |start, end, shape| each(&text[start..end], shape));
     }
 
+    /// Scans `text`, returning its number of newlines.
     #[inline]
-    fn scan(&self, text: &[u8], each: impl FnMut(usize, usize, Shape)) {
+    fn scan(&self, text: &[u8], each: impl FnMut(usize, usize, Shape)) -> u64 {
         match self.split {
             WordSplit::Alphanumeric => scan(
                 text,
@@ -136,17 +152,34 @@ impl WordCount {
     /// Counts the words of `text` into `out`.
     ///
     /// Short words that are ASCII (nearly all of them) are counted in this
-    /// thread's [`CountTable`] and emitted once per distinct word at the
-    /// end; the others are emitted one by one.
+    /// thread's [`CountTable`], kept for the whole map phase and emitted
+    /// once per distinct word by [`Mapper::finish_thread`]; the others are
+    /// emitted one by one.
     fn count<'d>(&self, text: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) {
-        thread_local! {
-            static TABLE: RefCell<Option<CountTable>> = const { RefCell::new(None) };
+        if !out.finishes_thread() {
+            return self.count_alone(text, out);
         }
-        TABLE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut table) => self.count_into(text, table.get_or_insert_with(CountTable::new), out),
+        let run = out.run();
+        THREAD_TABLE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut state) => {
+                let (owner, table) = state.get_or_insert_with(|| (run, CountTable::new()));
+                if *owner != run {
+                    // Left by a run that failed before its end.
+                    table.clear();
+                    *owner = run;
+                }
+                self.count_into(text, table, out);
+            }
             // Only if a map call on this thread is already counting.
-            Err(_) => self.count_into(text, &mut CountTable::new(), out),
+            Err(_) => self.count_alone(text, out),
         });
+    }
+
+    /// Counts `text` with a table of its own, emptied before returning.
+    fn count_alone<'d>(&self, text: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) {
+        let mut table = CountTable::new();
+        self.count_into(text, &mut table, out);
+        drain(&mut table, out);
     }
 
     fn count_into<'d>(
@@ -156,7 +189,7 @@ impl WordCount {
         out: &mut Emit<'_, Word<'d>, u64>,
     ) {
         let mut lower = LowerBuf::default();
-        self.scan(text, |start, end, shape| {
+        let newlines = self.scan(text, |start, end, shape| {
             let len = end - start;
             if len <= count_table::MAX_LEN && shape != Shape::Unicode {
                 let word = count_table::pack(text, start, len);
@@ -170,7 +203,9 @@ impl WordCount {
             }
             self.emit_one(&text[start..end], shape, &mut lower, out);
         });
-        table.drain(|word, n| out.emit(Word::copied(word), n));
+        // Records are lines; the last one may lack its newline.
+        let unterminated = text.last().is_some_and(|&b| b != b'\n');
+        out.count_records(newlines + u64::from(unterminated));
     }
 
     /// The general path, for words too long for the table or not ASCII:
@@ -209,6 +244,16 @@ impl WordCount {
         lower.unicode = text.to_lowercase();
         Folded::Into(lower.unicode.as_bytes())
     }
+}
+
+thread_local! {
+    /// Each pool thread's word table, with the run it belongs to.
+    static THREAD_TABLE: RefCell<Option<(RunId, CountTable)>> = const { RefCell::new(None) };
+}
+
+/// Emits every word of `table` with its count, emptying it.
+fn drain<'d>(table: &mut CountTable, out: &mut Emit<'_, Word<'d>, u64>) {
+    table.drain(|word, n| out.emit_folded(Word::copied(word), n, n));
 }
 
 /// Counts the words of `inputs` and returns them by count descending, ties
@@ -307,7 +352,9 @@ const fn class_table(whitespace_split: bool) -> [u8; 256] {
 }
 
 /// Calls `each` with the start, end and shape of every maximal run of word
-/// characters in `text`.
+/// characters in `text`, and returns the number of newlines in `text` (they
+/// are separators in every mode, so only the separator-skipping steps see
+/// them).
 ///
 /// Where eight bytes in a row are ASCII, they are classified at once by
 /// `classify` (see [`Swar`]); elsewhere bytes below 0x80 are classified by
@@ -320,16 +367,21 @@ fn scan(
     classify: impl Fn(u64) -> Swar,
     is_word_char: impl Fn(char) -> bool,
     mut each: impl FnMut(usize, usize, Shape),
-) {
+) -> u64 {
+    let mut newlines = 0;
     let mut i = 0;
     while i < text.len() {
         // Skip separators, eight at a time while the text is ASCII.
         while let Some(x) = ascii_chunk(text, i) {
             let word = classify(x).word;
+            let newline = in_range(x, b'\n', b'\n');
             if word != 0 {
-                i += (word.trailing_zeros() / 8) as usize;
+                let skipped = word.trailing_zeros() as usize / 8;
+                newlines += u64::from((newline & ((1u64 << (skipped * 8)) - 1)).count_ones());
+                i += skipped;
                 break;
             }
+            newlines += u64::from(newline.count_ones());
             i += 8;
         }
         if i >= text.len() {
@@ -337,6 +389,7 @@ fn scan(
         }
         match table[text[i] as usize] {
             SEP => {
+                newlines += u64::from(text[i] == b'\n');
                 i += 1;
                 continue;
             }
@@ -398,6 +451,7 @@ fn scan(
         };
         each(start, i, shape);
     }
+    newlines
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -536,6 +590,31 @@ mod tests {
         for start in 0..text.len() {
             check(&text[start..]);
             check(&text[..text.len() - start]);
+        }
+    }
+
+    #[test]
+    fn counters_count_lines_and_words() {
+        // Six lines and fourteen words, three times; the very last line has
+        // no newline.
+        let unit = "one two\nThree\n\nfour  five six seven eight nine ten eleven\nünï\nlast line";
+        let text = [unit, unit, unit].join("\n");
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("text", text.clone());
+        for threads in [1, 2] {
+            let job = Job::builder()
+                .threads(threads)
+                .split_size(16)
+                .build()
+                .unwrap();
+            let output = job
+                .map_reduce_with(&inputs, &WordCount::default(), |a, b| *a += b)
+                .unwrap();
+            let counters = output.counters();
+            assert_eq!(counters.records, 18);
+            assert_eq!(counters.map_output_records, 3 * 14);
+            assert_eq!(counters.distinct_keys, 14);
+            assert_eq!(counters.input_bytes, text.len() as u64);
         }
     }
 

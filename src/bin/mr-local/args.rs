@@ -12,7 +12,8 @@ const AFTER_HELP: &str = "\
 Exit status:
   0  success (also when the reader of stdout goes away, as with `| head`)
   1  the job failed: an input or output could not be read or written
-  2  usage error: an unknown flag or an invalid value";
+  2  usage error: an unknown flag or an invalid value
+  130  interrupted (Ctrl-C); temporary output files are removed first";
 
 /// A high-throughput, single-machine MapReduce engine.
 #[derive(Debug, Parser)]
@@ -30,6 +31,19 @@ pub enum Command {
     /// Write a deterministic English-like corpus with Zipf-distributed words.
     #[command(after_help = GENERATE_HELP)]
     Generate(GenerateArgs),
+    /// Print a shell completion script: mr-local completions bash > ~/.local/share/bash-completion/completions/mr-local
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 const WORDCOUNT_HELP: &str = "\
@@ -73,16 +87,93 @@ pub struct WordcountArgs {
     #[arg(long)]
     pub case_sensitive: bool,
 
-    /// Print only the N most frequent words.
-    #[arg(long, value_name = "N")]
-    pub top: Option<usize>,
-
-    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     #[command(flatten)]
     pub engine: EngineArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Where and how results are written.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Print only the first N records (the N most frequent words with the default sort).
+    #[arg(long, value_name = "N", conflicts_with = "output_dir")]
+    pub top: Option<usize>,
+
+    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+
+    /// Write one file per partition, DIR/part-00000 ..., each sorted on its own,
+    /// then an empty DIR/_SUCCESS. DIR is created if missing; an existing DIR
+    /// must be empty.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// With --output-dir: replace the part-* and _SUCCESS files of an earlier run
+    /// (DIR must hold nothing else).
+    #[arg(long, requires = "output_dir")]
+    pub force: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Tsv)]
+    pub format: FormatArg,
+
+    /// Output order: count descending (ties by key), key ascending, or none
+    /// (partition after partition, unsorted: the fastest).
+    #[arg(long, value_enum, default_value_t = SortArg::Count)]
+    pub sort: SortArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// `key<TAB>count` lines.
+    Tsv,
+    /// `word,count` with a header line; fields quoted as RFC 4180 requires.
+    Csv,
+    /// JSON Lines: `{"word": ..., "count": ...}` per line.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Count descending, then key ascending (bytewise).
+    Count,
+    /// Key ascending (bytewise).
+    Key,
+    /// No order: partitions in turn.
+    None,
+}
+
+/// Progress, statistics and messages on stderr.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Show a progress bar on stderr: auto shows it when stderr is a terminal.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+
+    /// Print nothing on stderr but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print the job's counters on stderr when it ends.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Write the job's counters as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    Auto,
+    Always,
+    Never,
 }
 
 /// Options shared by every job.

@@ -3,17 +3,20 @@
 #![deny(unsafe_code)]
 
 mod args;
+mod progress;
+mod stats;
+mod write;
 
 use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Parser;
 
 use mr_local::generate::CorpusConfig;
-use mr_local::jobs::wordcount::count_words;
-use mr_local::output::{write_tsv, AtomicFile};
+use mr_local::output::AtomicFile;
 use mr_local::Inputs;
 
 use args::{Args, Command, GenerateArgs, WordcountArgs};
@@ -24,7 +27,7 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 /// Why a run stopped early.
-enum Failure {
+pub(crate) enum Failure {
     /// The reader of stdout went away: not an error for a Unix filter.
     BrokenPipe,
     /// The arguments make no sense together.
@@ -47,11 +50,22 @@ impl From<mr_local::Error> for Failure {
     }
 }
 
+/// Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+const EXIT_INTERRUPTED: i32 = 130;
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    // On Ctrl-C, remove the temporary output files before dying, so that an
+    // interrupted run leaves nothing half-written. Without a handler (if
+    // one cannot be installed) the default action still ends the process.
+    let _ = ctrlc::set_handler(|| {
+        mr_local::output::remove_temporary_files();
+        std::process::exit(EXIT_INTERRUPTED);
+    });
     let result = match &args.command {
         Command::Wordcount(args) => wordcount(args),
         Command::Generate(args) => generate(args),
+        Command::Completions { shell } => completions(*shell),
     };
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
@@ -67,18 +81,35 @@ fn main() -> ExitCode {
 }
 
 fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
+    let started = Instant::now();
     let files = input_paths(&args.files)?;
-    let job = args.engine.job_builder().build()?;
-    let inputs = Inputs::open(&files, &args.engine.input_options())?;
-    if let Some(output) = &args.output {
-        refuse_to_overwrite_an_input(output, &inputs)?;
-    }
-    let counts = count_words(&job, &inputs, &args.word_count())?;
-    let shown = counts
-        .iter()
-        .take(args.top.unwrap_or(usize::MAX))
-        .map(|(w, n)| (w, *n));
-    write_output(args.output.as_deref(), |out| write_tsv(out, shown))
+    let bar = progress::Bar::new(&args.report);
+    let mut builder = args.engine.job_builder();
+    bar.attach(&mut builder);
+    let job = builder.build()?;
+    let result = (|| -> Result<_, Failure> {
+        let inputs = Inputs::open(&files, &args.engine.input_options())?;
+        if let Some(output) = &args.output.output {
+            refuse_to_overwrite_an_input(output, &inputs)?;
+        }
+        write::check_destination(&args.output)?;
+        let output = job.map_reduce_with(&inputs, &args.word_count(), |total, n| *total += n)?;
+        let counters = output.counters().clone();
+        bar.writing();
+        let writing = Instant::now();
+        write::write_counts(&args.output, &job, output)?;
+        Ok((counters, writing.elapsed()))
+    })();
+    bar.finish();
+    let (counters, write) = result?;
+    stats::report(
+        &args.report,
+        &counters,
+        &stats::Timings {
+            write,
+            total: started.elapsed(),
+        },
+    )
 }
 
 fn generate(args: &GenerateArgs) -> Result<(), Failure> {
@@ -132,7 +163,7 @@ fn refuse_to_overwrite_an_input(output: &Path, inputs: &Inputs) -> Result<(), Fa
 }
 
 /// Runs `write` on a buffered stdout, or on an atomic file at `path`.
-fn write_output(
+pub(crate) fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Failure> {
@@ -152,6 +183,22 @@ fn write_output(
     }
 }
 
-fn io_failure(path: impl AsRef<Path>, err: io::Error) -> Failure {
+pub(crate) fn io_failure(path: impl AsRef<Path>, err: io::Error) -> Failure {
     Failure::from(mr_local::Error::io(path.as_ref(), err))
+}
+
+fn completions(shell: args::ShellArg) -> Result<(), Failure> {
+    use clap_complete::Shell;
+
+    let shell = match shell {
+        args::ShellArg::Bash => Shell::Bash,
+        args::ShellArg::Zsh => Shell::Zsh,
+        args::ShellArg::Fish => Shell::Fish,
+    };
+    let mut command = <args::Args as clap::CommandFactory>::command();
+    // clap_complete panics when it cannot write, a closed pipe included, so
+    // the script is rendered in memory and written where errors are ours.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "mr-local", &mut script);
+    write_output(None, |out| out.write_all(&script))
 }

@@ -1,0 +1,149 @@
+//! Counters (the MapReduce paper's §4.9) and progress reports (§4.8).
+//!
+//! Every pool thread counts into its own [`LocalCounters`], next to its map
+//! buffer, so counting costs an increment of an unshared integer; the job
+//! sums them once, when the map phase ends.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a job counted.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::{Emit, Inputs, Job};
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("log", "ok\nERROR disk\nok\n");
+/// let job = Job::builder().threads(2).build()?;
+/// let output = job.map_reduce(
+///     &inputs,
+///     |line: &[u8], out: &mut Emit<&[u8], u64>| {
+///         if line.starts_with(b"ERROR") {
+///             out.counter("errors", 1);
+///         }
+///         out.emit(line, 1);
+///         Ok(())
+///     },
+///     |a, b| *a += b,
+/// )?;
+/// let counters = output.counters();
+/// assert_eq!(counters.records, 3);
+/// assert_eq!(counters.map_output_records, 3);
+/// assert_eq!(counters.distinct_keys, 2);
+/// assert_eq!(counters.user("errors"), 1);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Inputs read (files, and stdin).
+    pub input_files: u64,
+    /// Bytes in all inputs.
+    pub input_bytes: u64,
+    /// Records read: lines, by default.
+    pub records: u64,
+    /// Key/value pairs the map function produced (a mapper that combines
+    /// within itself, like word count's, reports the pairs it folded).
+    pub map_output_records: u64,
+    /// Pairs handed to the shuffle, after combining on each thread.
+    pub combine_output_records: u64,
+    /// Distinct keys in the output.
+    pub distinct_keys: u64,
+    /// Pairs the reduce side produced.
+    pub reduce_output_records: u64,
+    /// Map tasks (splits).
+    pub splits: u64,
+    /// Partitions (reduce tasks).
+    pub partitions: u64,
+    /// Wall time of the map phase, the hand-over to the shuffle included.
+    pub map_time: Duration,
+    /// Wall time of the reduce phase.
+    pub reduce_time: Duration,
+    /// Counters that map functions incremented with
+    /// [`Emit::counter`](crate::Emit::counter), by name.
+    pub user_counters: BTreeMap<&'static str, u64>,
+}
+
+impl Counters {
+    /// Returns the user counter `name`, or 0 if nothing incremented it.
+    pub fn user(&self, name: &str) -> u64 {
+        self.user_counters.get(name).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn add_local(&mut self, local: &LocalCounters) {
+        self.records += local.records;
+        self.map_output_records += local.map_output;
+        self.combine_output_records += local.combine_output;
+        for (name, n) in &local.user {
+            *self.user_counters.entry(name).or_default() += n;
+        }
+    }
+}
+
+/// One thread's counts, summed into [`Counters`] at the end.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LocalCounters {
+    pub records: u64,
+    pub map_output: u64,
+    pub combine_output: u64,
+    /// Few names, so a list beats a map.
+    pub user: Vec<(&'static str, u64)>,
+}
+
+impl LocalCounters {
+    pub fn add_user(&mut self, name: &'static str, n: u64) {
+        match self.user.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, total)) => *total += n,
+            None => self.user.push((name, n)),
+        }
+    }
+}
+
+/// The phases of a job, as progress reports name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Mapping splits (and handing buffers to the shuffle as they fill).
+    Map,
+    /// Handing the last buffers to the shuffle.
+    Shuffle,
+    /// Reducing partitions.
+    Reduce,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Map => "map",
+            Phase::Shuffle => "shuffle",
+            Phase::Reduce => "reduce",
+        })
+    }
+}
+
+/// A progress report: sent when a phase starts and each time a split has
+/// been mapped, so reporting costs nothing per record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// The phase the job is in.
+    pub phase: Phase,
+    /// Input bytes mapped so far.
+    pub bytes_done: u64,
+    /// Input bytes in all.
+    pub bytes_total: u64,
+}
+
+/// A progress callback, shared by the pool's threads.
+#[derive(Clone)]
+pub(crate) struct ProgressFn(pub Arc<dyn Fn(Progress) + Send + Sync>);
+
+impl fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressFn(..)")
+    }
+}

@@ -1,0 +1,103 @@
+//! Ctrl-C (SIGINT) during a run: exit status 130, and no temporary or
+//! partial output left behind.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{Dir, TestCommand, BIN};
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+/// Waits for `child` to end, failing the test after `limit`.
+fn wait_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the process did not end after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+mrtest!(
+    interrupted_output_leaves_no_temporary_file,
+    |dir: Dir, _cmd: TestCommand| {
+        // Generating 8 GiB takes long enough to be caught while writing.
+        let mut child = Command::new(BIN)
+            .args(["generate", "--size", "8G", "-o", "out.txt"])
+            .current_dir(dir.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !dir.list(".").iter().any(|name| name.ends_with(".tmp")) {
+            assert!(Instant::now() < deadline, "no temporary file appeared");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        interrupt(&child);
+        let status = wait_within(&mut child, Duration::from_secs(30));
+        assert_eq!(status.code(), Some(130));
+        assert_eq!(
+            dir.list("."),
+            Vec::<String>::new(),
+            "files were left behind"
+        );
+    }
+);
+
+mrtest!(
+    interrupted_job_writes_no_output,
+    |dir: Dir, mut cmd: TestCommand| {
+        cmd.args(["generate", "--size", "200M", "-o", "big.txt"])
+            .stdout();
+        let mut child = Command::new(BIN)
+            .args([
+                "wordcount",
+                "--threads",
+                "1",
+                "--progress",
+                "always",
+                "-o",
+                "counts.tsv",
+                "big.txt",
+            ])
+            .current_dir(dir.path())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // The bar's first bytes show that the job, and the handler, are running.
+        let mut first = [0u8; 1];
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_exact(&mut first)
+            .expect("progress output");
+        interrupt(&child);
+        let status = wait_within(&mut child, Duration::from_secs(30));
+        if status.code() == Some(0) {
+            // The job won the race and finished first: then its output must be
+            // whole. (200 MB on one thread takes about a second, so this is
+            // rare.)
+            assert!(dir.read("counts.tsv").ends_with(b"\n"));
+            return;
+        }
+        assert_eq!(status.code(), Some(130));
+        assert_eq!(
+            dir.list("."),
+            vec!["big.txt".to_string()],
+            "output was left behind"
+        );
+    }
+);
