@@ -360,7 +360,7 @@ const fn class_table(whitespace_split: bool) -> [u8; 256] {
 /// `classify` (see [`Swar`]); elsewhere bytes below 0x80 are classified by
 /// `table`, a character outside ASCII is decoded and judged by
 /// `is_word_char`, and invalid UTF-8 separates words.
-#[inline]
+#[inline(always)]
 fn scan(
     text: &[u8],
     table: &[u8; 256],
@@ -377,11 +377,11 @@ fn scan(
             let newline = in_range(x, b'\n', b'\n');
             if word != 0 {
                 let skipped = word.trailing_zeros() as usize / 8;
-                newlines += u64::from((newline & ((1u64 << (skipped * 8)) - 1)).count_ones());
+                newlines += ones(newline & ((1u64 << (skipped * 8)) - 1));
                 i += skipped;
                 break;
             }
-            newlines += u64::from(newline.count_ones());
+            newlines += ones(newline);
             i += 8;
         }
         if i >= text.len() {
@@ -463,6 +463,19 @@ const TOP_BITS: u64 = 0x8080_8080_8080_8080;
 struct Swar {
     word: u64,
     upper: u64,
+}
+
+/// The number of set bits of `x`, which has few: newlines are rare, and
+/// without the POPCNT instruction (not in baseline x86-64) `count_ones`
+/// costs a dozen operations every time.
+#[inline]
+fn ones(mut x: u64) -> u64 {
+    let mut n = 0;
+    while x != 0 {
+        x &= x - 1;
+        n += 1;
+    }
+    n
 }
 
 /// The eight bytes at `i`, if there are eight and all are ASCII.
