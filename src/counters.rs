@@ -4,6 +4,7 @@
 //! buffer, so counting costs an increment of an unshared integer; the job
 //! sums them once, when the map phase ends.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -74,13 +75,17 @@ impl Counters {
         self.user_counters.get(name).copied().unwrap_or(0)
     }
 
+    pub(crate) fn add_user(&mut self, counts: &[(&'static str, u64)]) {
+        for (name, n) in counts {
+            *self.user_counters.entry(name).or_default() += n;
+        }
+    }
+
     pub(crate) fn add_local(&mut self, local: &LocalCounters) {
         self.records += local.records;
         self.map_output_records += local.map_output;
         self.combine_output_records += local.combine_output;
-        for (name, n) in &local.user {
-            *self.user_counters.entry(name).or_default() += n;
-        }
+        self.add_user(&local.user);
     }
 }
 
@@ -101,6 +106,59 @@ impl LocalCounters {
             None => self.user.push((name, n)),
         }
     }
+}
+
+thread_local! {
+    /// User counters added with [`add_to_counter`] on this thread.
+    static THREAD_COUNTERS: RefCell<Vec<(&'static str, u64)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Adds `n` to the user counter `name`, from any closure a job runs on its
+/// threads: a reduce closure (which has no [`Emit`](crate::Emit)), a map
+/// closure, a combiner.
+///
+/// Counts are kept per thread, cleared when a job starts and summed when
+/// it ends, into [`Counters::user_counters`] beside those of
+/// [`Emit::counter`](crate::Emit::counter). Counts made on threads that
+/// are not the job's are not collected.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::{add_to_counter, Emit, Inputs, Job};
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("text", "a\nb\na\n");
+/// let job = Job::builder().build()?;
+/// let output = job.map_group(
+///     &inputs,
+///     |line: &[u8], out: &mut Emit<Vec<u8>, u32>| {
+///         out.emit(line.to_vec(), 1);
+///         Ok(())
+///     },
+///     |_key, values| {
+///         if values.len() > 1 {
+///             add_to_counter("repeated keys", 1);
+///         }
+///         values.len()
+///     },
+/// )?;
+/// assert_eq!(output.counters().user("repeated keys"), 1);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+pub fn add_to_counter(name: &'static str, n: u64) {
+    THREAD_COUNTERS.with(|cell| {
+        let mut counters = cell.borrow_mut();
+        match counters.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, total)) => *total += n,
+            None => counters.push((name, n)),
+        }
+    });
+}
+
+/// Takes this thread's [`add_to_counter`] counts, leaving none.
+pub(crate) fn take_thread_counters() -> Vec<(&'static str, u64)> {
+    THREAD_COUNTERS.with(|cell| std::mem::take(&mut *cell.borrow_mut()))
 }
 
 /// The phases of a job, as progress reports name them.

@@ -14,7 +14,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use rayon::ThreadPool;
 
-use crate::counters::{Counters, Phase, Progress, ProgressFn};
+use crate::counters::{take_thread_counters, Counters, Phase, Progress, ProgressFn};
 use crate::error::{BoxError, ConfigError, Error};
 use crate::input::split::{self, Split};
 use crate::input::Inputs;
@@ -297,6 +297,9 @@ impl Job {
                 .collect()
         });
         counters.reduce_time = started.elapsed();
+        for counts in self.pool.broadcast(|_| take_thread_counters()) {
+            counters.add_user(&counts);
+        }
         Ok(Output::new(parts, counters))
     }
 
@@ -387,6 +390,9 @@ impl Job {
                 .collect()
         });
         counters.reduce_time = started.elapsed();
+        for counts in self.pool.broadcast(|_| take_thread_counters()) {
+            counters.add_user(&counts);
+        }
         Ok(Output::new(parts, counters))
     }
 
@@ -436,6 +442,8 @@ impl Job {
                 bytes_total: total,
             })
         };
+        // Counts an earlier, failed job left on the pool's threads.
+        self.pool.broadcast(|_| take_thread_counters());
         progress(Phase::Map, 0);
         let (mapped, partitions) = self.shuffle.run(self.partitions, combiner, |shuffle| {
             let local = shuffle.local();

@@ -66,7 +66,7 @@ mod shuffle;
 #[cfg(test)]
 mod testutil;
 
-pub use counters::{Counters, Phase, Progress};
+pub use counters::{add_to_counter, Counters, Phase, Progress};
 pub use error::{BoxError, ConfigError, Error, ErrorKind};
 pub use input::{InputFile, InputOptions, Inputs, MmapChoice};
 pub use job::{Job, JobBuilder};

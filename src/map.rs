@@ -180,10 +180,11 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     }
 
     /// Emits a pair that already folds `occurrences` pairs together, as a
-    /// mapper that combines within itself does: the map output counter
-    /// counts the pairs it stands for.
+    /// mapper that combines within itself does (see
+    /// [`Mapper::finish_thread`]): the map output counter counts the pairs
+    /// it stands for.
     #[inline]
-    pub(crate) fn emit_folded(&mut self, key: K, value: V, occurrences: u64) {
+    pub fn emit_folded(&mut self, key: K, value: V, occurrences: u64) {
         self.worker.counters.map_output += occurrences;
         self.put(key, value);
     }
@@ -198,8 +199,8 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     }
 
     /// Counts `n` records read, for mappers that read records themselves in
-    /// [`Mapper::map_split`].
-    pub(crate) fn count_records(&mut self, n: u64) {
+    /// an overridden [`Mapper::map_split`] (the default counts lines).
+    pub fn count_records(&mut self, n: u64) {
         self.worker.counters.records += n;
     }
 

@@ -185,3 +185,29 @@ mrtest!(stats_and_stats_json, |dir: Dir, mut cmd: TestCommand| {
     assert!(out.stderr.is_empty());
     assert!(dir.join("stats.json").exists());
 });
+
+/// The `threads` line of `--stats`, e.g. `  threads  3`.
+fn threads_in_stats(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("threads"))
+        .expect("a threads line");
+    line.split_whitespace().last().unwrap().to_string()
+}
+
+mrtest!(
+    rayon_num_threads_is_respected_unless_threads_is_given,
+    |dir: Dir, mut cmd: TestCommand| {
+        dir.create("in.txt", "a b\n");
+        cmd.args(["wordcount", "--stats", "in.txt"])
+            .cmd()
+            .env("RAYON_NUM_THREADS", "3");
+        assert_eq!(threads_in_stats(&cmd.output()), "3");
+        let mut cmd = dir.command();
+        cmd.args(["wordcount", "--stats", "--threads", "1", "in.txt"])
+            .cmd()
+            .env("RAYON_NUM_THREADS", "3");
+        assert_eq!(threads_in_stats(&cmd.output()), "1");
+    }
+);

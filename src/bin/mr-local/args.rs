@@ -31,7 +31,8 @@ pub enum Command {
     /// Write a deterministic English-like corpus with Zipf-distributed words.
     #[command(after_help = GENERATE_HELP)]
     Generate(GenerateArgs),
-    /// Print a shell completion script: mr-local completions bash > ~/.local/share/bash-completion/completions/mr-local
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(after_help = COMPLETIONS_HELP)]
     Completions {
         /// The shell.
         #[arg(value_enum)]
@@ -59,10 +60,18 @@ separate words. Output is sorted by count descending, then by word (bytewise).
 
 Regular files are memory-mapped by default. If another process truncates a
 file while it is mapped, the process is killed by SIGBUS: use --no-mmap for
-inputs that may change while mr-local runs. Stdin, pipes and empty files are
-always read, never mapped.
+inputs that may change while mr-local runs. Stdin, pipes, empty files and
+files that report a size of 0 (as /proc does) are always read, never mapped.
 
 Exit status: 0 success, 1 the job failed, 2 usage error.";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  mr-local completions bash > ~/.local/share/bash-completion/completions/mr-local
+  mr-local completions zsh > ~/.zfunc/_mr-local
+  mr-local completions fish > ~/.config/fish/completions/mr-local.fish
+
+Exit status: 0 success, 2 usage error.";
 
 const GENERATE_HELP: &str = "\
 Examples:

@@ -106,6 +106,7 @@ fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
         &args.report,
         &counters,
         &stats::Timings {
+            threads: job.threads(),
             write,
             total: started.elapsed(),
         },

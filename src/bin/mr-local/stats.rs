@@ -10,8 +10,10 @@ use mr_local::Counters;
 use crate::args::ReportArgs;
 use crate::Failure;
 
-/// What the CLI timed around the library's phases.
+/// What the CLI knows of the run beyond the library's counters.
 pub(crate) struct Timings {
+    /// Threads of the job's pool.
+    pub threads: usize,
     /// Sorting and writing the results.
     pub write: Duration,
     /// The whole command.
@@ -55,6 +57,7 @@ fn rows(counters: &Counters) -> [(&'static str, u64); 9] {
 
 fn text(counters: &Counters, timings: &Timings) -> String {
     let mut out = String::from("mr-local: counters\n");
+    out.push_str(&format!("  {:<24}{:>16}\n", "threads", timings.threads));
     for (name, value) in rows(counters) {
         out.push_str(&format!("  {name:<24}{:>16}\n", thousands(value)));
     }
@@ -82,10 +85,12 @@ fn text(counters: &Counters, timings: &Timings) -> String {
 }
 
 fn json(counters: &Counters, timings: &Timings) -> String {
-    let mut fields: Vec<String> = rows(counters)
-        .iter()
-        .map(|(name, value)| format!("\"{}\":{value}", name.replace(' ', "_")))
-        .collect();
+    let mut fields: Vec<String> = vec![format!("\"threads\":{}", timings.threads)];
+    fields.extend(
+        rows(counters)
+            .iter()
+            .map(|(name, value)| format!("\"{}\":{value}", name.replace(' ', "_"))),
+    );
     for (name, seconds) in [
         ("map_seconds", counters.map_time),
         ("reduce_seconds", counters.reduce_time),
