@@ -137,11 +137,13 @@ impl Inputs {
         I: IntoIterator<Item = P>,
         P: AsRef<Path>,
     {
-        let mut inputs = Inputs::new();
+        let mut sources = Vec::new();
         for path in paths {
-            inputs.open_path(path.as_ref(), options, true)?;
+            collect(path.as_ref(), options, &mut sources)?;
         }
-        Ok(inputs)
+        Ok(Inputs {
+            files: open_all(&sources, options)?,
+        })
     }
 
     /// Adds an input held in memory, named `name` in messages.
@@ -161,65 +163,118 @@ impl Inputs {
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes().len() as u64).sum()
     }
+}
 
-    fn open_path(&mut self, path: &Path, options: &InputOptions, given: bool) -> Result<(), Error> {
-        if given && path == Path::new("-") {
-            let bytes = read::read_stdin().map_err(|e| Error::io("<stdin>", e))?;
-            self.push_bytes("<stdin>", bytes);
-            return Ok(());
-        }
-        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.is_dir() {
-            if !options.recursive {
-                return Err(Error::is_directory(path));
+/// An input to open: stdin, or a file (never a directory: those are walked
+/// into their files first).
+enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+/// Below this many inputs, opening them on several threads costs more than
+/// it saves.
+const PARALLEL_OPEN_MIN: usize = 64;
+/// Opening is system calls and copies: a few threads are enough.
+const MAX_OPEN_THREADS: usize = 8;
+
+/// Adds the inputs `path` stands for: itself, stdin, or, with `recursive`,
+/// the files below it.
+fn collect(path: &Path, options: &InputOptions, sources: &mut Vec<Source>) -> Result<(), Error> {
+    if path == Path::new("-") {
+        sources.push(Source::Stdin);
+        return Ok(());
+    }
+    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_dir() {
+        sources.push(Source::File(path.to_path_buf()));
+    } else if options.recursive {
+        walk(path, sources)?;
+    } else {
+        return Err(Error::is_directory(path));
+    }
+    Ok(())
+}
+
+/// Adds the files below `dir`, in bytewise order of their paths.
+fn walk(dir: &Path, sources: &mut Vec<Source>) -> Result<(), Error> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        entries.push((entry.path(), kind));
+    }
+    entries.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    for (path, kind) in entries {
+        if kind.is_dir() {
+            walk(&path, sources)?;
+        } else if kind.is_symlink() {
+            // Follow links to files; skip links to directories and dangling
+            // links, as `find` does without `-L`.
+            if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                sources.push(Source::File(path));
             }
-            return self.walk(path, options);
-        }
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        // Ask the open file, not the path: `/dev/stdin` and process
-        // substitution name pipes, which must be read, never mapped.
-        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-        let mapped = if meta.is_file() && meta.len() >= MMAP_MIN_LEN {
-            options.mmap.open(&file)
         } else {
-            None
-        };
-        let data = match mapped {
-            Some(map) => Data::Mapped(map),
-            None => {
-                Data::Owned(read::read_file(&file, meta.len()).map_err(|e| Error::io(path, e))?)
-            }
-        };
-        self.files.push(InputFile {
-            path: path.to_path_buf(),
-            data,
-        });
-        Ok(())
+            sources.push(Source::File(path));
+        }
     }
+    Ok(())
+}
 
-    fn walk(&mut self, dir: &Path, options: &InputOptions) -> Result<(), Error> {
-        let mut entries = Vec::new();
-        for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-            let entry = entry.map_err(|e| Error::io(dir, e))?;
-            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-            entries.push((entry.path(), kind));
+/// Opens every source, in order; many small files are opened on a few
+/// threads at once, since opening is mostly waiting on system calls. The
+/// error returned is the first in input order, whichever thread met it.
+fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>, Error> {
+    let open = |source: &Source| match source {
+        Source::Stdin => {
+            let bytes = read::read_stdin().map_err(|e| Error::io("<stdin>", e))?;
+            Ok(InputFile {
+                path: PathBuf::from("<stdin>"),
+                data: Data::Owned(bytes),
+            })
         }
-        entries.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
-        for (path, kind) in entries {
-            if kind.is_dir() {
-                self.walk(&path, options)?;
-            } else if kind.is_symlink() {
-                // Follow links to files; skip links to directories and
-                // dangling links, as `find` does without `-L`.
-                if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-                    self.open_path(&path, options, false)?;
-                }
-            } else {
-                self.open_path(&path, options, false)?;
-            }
-        }
-        Ok(())
+        Source::File(path) => open_file(path, options),
+    };
+    if sources.len() < PARALLEL_OPEN_MIN {
+        return sources.iter().map(open).collect();
     }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_OPEN_THREADS);
+    let chunk = sources.len().div_ceil(threads);
+    let opened: Vec<Vec<Result<InputFile, Error>>> = std::thread::scope(|scope| {
+        let open = &open;
+        let workers: Vec<_> = sources
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(open).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    opened.into_iter().flatten().collect()
+}
+
+/// Maps or reads one file.
+fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // Ask the open file, not the path: `/dev/stdin` and process
+    // substitution name pipes, which must be read, never mapped.
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    let mapped = if meta.is_file() && meta.len() >= MMAP_MIN_LEN {
+        options.mmap.open(&file)
+    } else {
+        None
+    };
+    let data = match mapped {
+        Some(map) => Data::Mapped(map),
+        None => Data::Owned(read::read_file(&file, meta.len()).map_err(|e| Error::io(path, e))?),
+    };
+    Ok(InputFile {
+        path: path.to_path_buf(),
+        data,
+    })
 }
 
 impl InputFile {
