@@ -326,6 +326,32 @@ mod tests {
     }
 
     #[test]
+    fn many_inputs_are_opened_in_parallel_and_kept_in_order() {
+        let dir = TempDir::new("input-many");
+        let count = PARALLEL_OPEN_MIN * 3 + 7;
+        let paths: Vec<PathBuf> = (0..count)
+            .map(|i| dir.write(&format!("f{i:04}.txt"), format!("{i}\n")))
+            .collect();
+        let mut given = paths.clone();
+        given.reverse();
+        let inputs = Inputs::open(&given, &InputOptions::default()).unwrap();
+        let got: Vec<&[u8]> = inputs.files().iter().map(InputFile::bytes).collect();
+        let want: Vec<Vec<u8>> = (0..count)
+            .rev()
+            .map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        assert_eq!(got, want.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        assert_eq!(inputs.files()[0].path(), given[0].as_path());
+
+        let walked = Inputs::open([dir.path()], &InputOptions::default().recursive(true)).unwrap();
+        assert_eq!(walked.files().len(), count);
+        assert_eq!(
+            walked.files()[count - 1].bytes(),
+            format!("{}\n", count - 1).as_bytes()
+        );
+    }
+
+    #[test]
     fn a_missing_file_names_the_path() {
         let dir = TempDir::new("input-missing");
         let missing = dir.path().join("nope.txt");
