@@ -19,8 +19,15 @@
 //! - [`Job`] / [`JobBuilder`]: settings and the entry points
 //!   ([`Job::map_reduce`], [`Job::map_group`]).
 //! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads.
-//! - [`Mapper`] and [`Emit`]: the map side, as closures or as a trait.
+//! - [`Mapper`] and [`Emit`]: the map side, as closures or as a trait
+//!   (with [`Mapper::finish_thread`] and [`RunId`] for per-thread state).
+//! - [`ShuffleStrategy`]: how map output reaches reduce (five strategies).
+//! - [`Output`] and [`Counters`]: the result, and what the job counted;
+//!   [`add_to_counter`] and [`Emit::counter`] for counters of your own;
+//!   [`Progress`] reports through [`JobBuilder::progress`].
 //! - [`jobs`]: ready-made jobs, such as [`jobs::wordcount`].
+//! - [`output`]: result writers (TSV, CSV, JSON Lines) and atomic files.
+//! - [`generate`]: the deterministic Zipf corpus generator.
 //! - [`Error`]: every failure, with the file and offset it concerns.
 //!
 //! # Example

@@ -98,13 +98,13 @@ pub trait Mapper<'d>: Sync {
         let mut start = 0;
         for end in memchr_iter(b'\n', split) {
             out.record_offset = start;
-            out.worker.counters.records += 1;
+            out.records += 1;
             self.map(trim_cr(&split[start..end]), out)?;
             start = end + 1;
         }
         if start < split.len() {
             out.record_offset = start;
-            out.worker.counters.records += 1;
+            out.records += 1;
             self.map(&split[start..], out)?;
         }
         Ok(())
@@ -154,6 +154,18 @@ pub struct Emit<'a, K, V> {
     path: &'a Path,
     finishes_thread: bool,
     pub(crate) record_offset: usize,
+    /// Counted here, where they can live in a register, and added to the
+    /// worker's counters when the `Emit` is dropped: incrementing a counter
+    /// in memory on every pair made each emit wait on the one before.
+    emitted: u64,
+    records: u64,
+}
+
+impl<K, V> Drop for Emit<'_, K, V> {
+    fn drop(&mut self) {
+        self.worker.counters.map_output += self.emitted;
+        self.worker.counters.records += self.records;
+    }
 }
 
 impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
@@ -169,13 +181,15 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
             path,
             finishes_thread,
             record_offset: 0,
+            emitted: 0,
+            records: 0,
         }
     }
 
     /// Emits one key/value pair.
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
-        self.worker.counters.map_output += 1;
+        self.emitted += 1;
         self.put(key, value);
     }
 
@@ -185,7 +199,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     /// it stands for.
     #[inline]
     pub fn emit_folded(&mut self, key: K, value: V, occurrences: u64) {
-        self.worker.counters.map_output += occurrences;
+        self.emitted += occurrences;
         self.put(key, value);
     }
 
@@ -201,7 +215,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     /// Counts `n` records read, for mappers that read records themselves in
     /// an overridden [`Mapper::map_split`] (the default counts lines).
     pub fn count_records(&mut self, n: u64) {
-        self.worker.counters.records += n;
+        self.records += n;
     }
 
     #[inline]
@@ -252,7 +266,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         Q: Hash + Eq + ?Sized,
         K: Borrow<Q>,
     {
-        self.worker.counters.map_output += 1;
+        self.emitted += 1;
         match &mut self.worker.buffer {
             Buffer::Combining(map) => match map.get_mut(key) {
                 Some(acc) => self.sink.combine(acc, value),
