@@ -20,7 +20,7 @@ use crate::input::split::{self, Split};
 use crate::input::Inputs;
 use crate::map::{Combiner, Emit, FnMapper, Mapper, Partitions, RunId, Sink, Slot, Worker};
 use crate::reduce::{self, Output};
-use crate::shuffle::{Partitioner, ShuffleStrategy};
+use crate::shuffle::{Chunks, Partitioner, ShuffleStrategy};
 
 /// Bounds of the automatic split size.
 const MIN_AUTO_SPLIT: usize = 64 * 1024;
@@ -282,25 +282,8 @@ impl Job {
         M: Mapper<'d>,
         C: Fn(&mut M::Value, M::Value) + Sync,
     {
-        let (chunks, mut counters) = self.map_phase(inputs, mapper, Some(&combine))?;
-        let started = Instant::now();
-        let total = inputs.total_bytes();
-        self.report(Progress {
-            phase: Phase::Reduce,
-            bytes_done: total,
-            bytes_total: total,
-        });
-        let parts = self.pool.install(|| {
-            chunks
-                .into_par_iter()
-                .map(|c| reduce::combine(c, &combine))
-                .collect()
-        });
-        counters.reduce_time = started.elapsed();
-        for counts in self.pool.broadcast(|_| take_thread_counters()) {
-            counters.add_user(&counts);
-        }
-        Ok(Output::new(parts, counters))
+        let (chunks, counters) = self.map_phase(inputs, mapper, Some(&combine))?;
+        Ok(self.reduce_phase(inputs, chunks, counters, |c| reduce::combine(c, &combine)))
     }
 
     /// Runs `map` over every line of `inputs`, then hands each key with all
@@ -375,25 +358,8 @@ impl Job {
         R: Send,
         G: Fn(&M::Key, Vec<M::Value>) -> R + Sync,
     {
-        let (chunks, mut counters) = self.map_phase(inputs, mapper, None)?;
-        let started = Instant::now();
-        let total = inputs.total_bytes();
-        self.report(Progress {
-            phase: Phase::Reduce,
-            bytes_done: total,
-            bytes_total: total,
-        });
-        let parts = self.pool.install(|| {
-            chunks
-                .into_par_iter()
-                .map(|c| reduce::group(c, &reduce))
-                .collect()
-        });
-        counters.reduce_time = started.elapsed();
-        for counts in self.pool.broadcast(|_| take_thread_counters()) {
-            counters.add_user(&counts);
-        }
-        Ok(Output::new(parts, counters))
+        let (chunks, counters) = self.map_phase(inputs, mapper, None)?;
+        Ok(self.reduce_phase(inputs, chunks, counters, |c| reduce::group(c, &reduce)))
     }
 
     /// Sorts `items` with `compare` on the job's pool.
@@ -413,6 +379,32 @@ impl Job {
         F: Fn(&T, &T) -> std::cmp::Ordering + Send + Sync,
     {
         self.pool.install(|| items.par_sort_unstable_by(compare));
+    }
+
+    /// Runs `reduce` on every partition's chunks, one task per partition,
+    /// and completes the counters.
+    fn reduce_phase<K: Send, V: Send, R: Send>(
+        &self,
+        inputs: &Inputs,
+        chunks: Partitions<K, V>,
+        mut counters: Counters,
+        reduce: impl Fn(Chunks<K, V>) -> Vec<(K, R)> + Sync,
+    ) -> Output<K, R> {
+        let started = Instant::now();
+        let total = inputs.total_bytes();
+        self.report(Progress {
+            phase: Phase::Reduce,
+            bytes_done: total,
+            bytes_total: total,
+        });
+        let parts = self
+            .pool
+            .install(|| chunks.into_par_iter().map(&reduce).collect());
+        counters.reduce_time = started.elapsed();
+        for counts in self.pool.broadcast(|_| take_thread_counters()) {
+            counters.add_user(&counts);
+        }
+        Output::new(parts, counters)
     }
 
     fn report(&self, progress: Progress) {

@@ -87,6 +87,14 @@ impl Stderr {
     fn write(&self, text: &str) -> io::Result<()> {
         io::stderr().lock().write_all(text.as_bytes())
     }
+
+    /// Moves the cursor `n` places with the ANSI sequence `ESC [ n dir`.
+    fn move_cursor(&self, n: usize, direction: char) -> io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(&format!("\x1b[{n}{direction}"))
+    }
 }
 
 impl TermLike for Stderr {
@@ -95,31 +103,19 @@ impl TermLike for Stderr {
     }
 
     fn move_cursor_up(&self, n: usize) -> io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}A"))
+        self.move_cursor(n, 'A')
     }
 
     fn move_cursor_down(&self, n: usize) -> io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}B"))
+        self.move_cursor(n, 'B')
     }
 
     fn move_cursor_right(&self, n: usize) -> io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}C"))
+        self.move_cursor(n, 'C')
     }
 
     fn move_cursor_left(&self, n: usize) -> io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.write(&format!("\x1b[{n}D"))
+        self.move_cursor(n, 'D')
     }
 
     fn write_line(&self, line: &str) -> io::Result<()> {
