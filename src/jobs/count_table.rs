@@ -18,30 +18,73 @@
 //! The hash is keyed with seeds drawn at random for each process, so input
 //! crafted to collide cannot be prepared in advance.
 
-/// Longest word the table holds; longer words take the general path.
+/// Longest word the tables hold; longer words take the general path.
 pub(crate) const MAX_LEN: usize = 15;
+
+/// Longest word a [`Short`] key holds.
+pub(crate) const SHORT_LEN: usize = 7;
 
 /// Slots in a new table (it doubles when half full).
 const INITIAL_SLOTS: usize = 1 << 12;
 
+/// A word packed into integers, with its length in the top byte.
+pub(crate) trait Packed: Copy + Eq + Default {
+    /// The word's hash, keyed with `seeds`.
+    fn hash(self, seeds: (u64, u64)) -> u64;
+    /// The word's bytes (zero-padded) and length.
+    fn unpack(self) -> ([u8; 16], usize);
+}
+
+/// A word of at most [`SHORT_LEN`] bytes: its bytes and, in the top byte,
+/// its length. Most words are this short, and their slots are 16 bytes, so
+/// more of them stay in the caches.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Short(u64);
+
+/// A word of at most [`MAX_LEN`] bytes: bytes 0..8, then bytes 8..15 and,
+/// in the top byte, the length.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Long(u64, u64);
+
+impl Packed for Short {
+    #[inline]
+    fn hash(self, seeds: (u64, u64)) -> u64 {
+        fold(self.0 ^ seeds.0, seeds.1)
+    }
+
+    fn unpack(self) -> ([u8; 16], usize) {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.0.to_le_bytes());
+        (bytes, (self.0 >> 56) as usize)
+    }
+}
+
+impl Packed for Long {
+    #[inline]
+    fn hash(self, seeds: (u64, u64)) -> u64 {
+        fold(self.0 ^ seeds.0, self.1 ^ seeds.1)
+    }
+
+    fn unpack(self) -> ([u8; 16], usize) {
+        unpack(self.0, self.1)
+    }
+}
+
 #[derive(Clone, Copy, Default)]
-struct Slot {
-    /// Bytes 0..8 of the word, little-endian, zero-padded.
-    low: u64,
-    /// Bytes 8..15, zero-padded, and the length in the top byte.
-    high: u64,
+struct Slot<K> {
+    key: K,
     /// Occurrences; 0 marks an empty slot.
     count: u64,
 }
 
-pub(crate) struct CountTable {
-    slots: Vec<Slot>,
+pub(crate) struct CountTable<K> {
+    slots: Vec<Slot<K>>,
     len: usize,
     seeds: (u64, u64),
 }
 
-impl CountTable {
-    pub fn new() -> CountTable {
+impl<K: Packed> CountTable<K> {
+    pub fn new() -> CountTable<K> {
         // Two random words from ahash's per-process random state.
         let random = ahash::RandomState::new();
         let seeds = (
@@ -55,23 +98,19 @@ impl CountTable {
         }
     }
 
-    /// Counts one occurrence of the packed word `(low, high)`.
+    /// Counts one occurrence of the packed word `key`.
     #[inline]
-    pub fn add(&mut self, (low, high): (u64, u64)) {
+    pub fn add(&mut self, key: K) {
         let mask = self.slots.len() - 1;
-        let mut i = self.hash(low, high) as usize & mask;
+        let mut i = key.hash(self.seeds) as usize & mask;
         loop {
             let slot = &mut self.slots[i];
-            if slot.low == low && slot.high == high && slot.count != 0 {
+            if slot.key == key && slot.count != 0 {
                 slot.count += 1;
                 return;
             }
             if slot.count == 0 {
-                *slot = Slot {
-                    low,
-                    high,
-                    count: 1,
-                };
+                *slot = Slot { key, count: 1 };
                 self.len += 1;
                 if self.len * 2 > self.slots.len() {
                     self.grow();
@@ -83,14 +122,14 @@ impl CountTable {
     }
 
     /// Calls `each` with every word and its count, and empties the table
-    /// (keeping its size for the next split).
+    /// (keeping its size).
     pub fn drain(&mut self, mut each: impl FnMut(&[u8], u64)) {
         if self.len == 0 {
             return;
         }
         for slot in &mut self.slots {
             if slot.count != 0 {
-                let (bytes, len) = unpack(slot.low, slot.high);
+                let (bytes, len) = slot.key.unpack();
                 each(&bytes[..len], slot.count);
                 *slot = Slot::default();
             }
@@ -106,18 +145,13 @@ impl CountTable {
         }
     }
 
-    #[inline]
-    fn hash(&self, low: u64, high: u64) -> u64 {
-        fold(low ^ self.seeds.0, high ^ self.seeds.1)
-    }
-
     #[cold]
     fn grow(&mut self) {
         let doubled = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         let mask = self.slots.len() - 1;
         for slot in old.into_iter().filter(|s| s.count != 0) {
-            let mut i = self.hash(slot.low, slot.high) as usize & mask;
+            let mut i = slot.key.hash(self.seeds) as usize & mask;
             while self.slots[i].count != 0 {
                 i = (i + 1) & mask;
             }
@@ -134,9 +168,35 @@ fn fold(x: u64, y: u64) -> u64 {
     (product as u64) ^ ((product >> 64) as u64)
 }
 
+/// Packs `text[start..start + len]` (`len <= SHORT_LEN`).
+#[inline]
+pub(crate) fn pack_short(text: &[u8], start: usize, len: usize) -> Short {
+    debug_assert!(len <= SHORT_LEN && start + len <= text.len());
+    let word = match text.get(start..start + 8) {
+        Some(window) => u64::from_le_bytes(window.try_into().expect("8 bytes")) & keep(len),
+        None => {
+            let mut bytes = [0u8; 8];
+            bytes[..len].copy_from_slice(&text[start..start + len]);
+            u64::from_le_bytes(bytes)
+        }
+    };
+    Short(word | (len as u64) << 56)
+}
+
 /// Packs `text[start..start + len]` (`len <= MAX_LEN`).
 #[inline]
-pub(crate) fn pack(text: &[u8], start: usize, len: usize) -> (u64, u64) {
+pub(crate) fn pack(text: &[u8], start: usize, len: usize) -> Long {
+    Long::from(pack_pair(text, start, len))
+}
+
+impl From<(u64, u64)> for Long {
+    fn from((low, high): (u64, u64)) -> Long {
+        Long(low, high)
+    }
+}
+
+#[inline]
+fn pack_pair(text: &[u8], start: usize, len: usize) -> (u64, u64) {
     debug_assert!(len <= MAX_LEN && start + len <= text.len());
     let (low, high) = match text.get(start..start + 16) {
         // Room for two full loads: mask off what is past the word.
@@ -168,22 +228,35 @@ fn keep(bytes: usize) -> u64 {
     }
 }
 
-/// Lowercases the ASCII letters of a packed word, eight bytes at a time.
+/// Lowercases the ASCII letters of eight bytes at once.
 ///
-/// Every byte must be below 0x80 (the length byte is at most 15), so adding
+/// Every byte must be below 0x80 (a length byte is at most 15), so adding
 /// to a byte never carries into the next one.
 #[inline]
-pub(crate) fn ascii_lowercase((low, high): (u64, u64)) -> (u64, u64) {
-    fn lower(x: u64) -> u64 {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        // A byte's top bit is set after adding 0x3f iff it is >= b'A', and
-        // after adding 0x25 iff it is > b'Z'.
-        let at_least_a = x.wrapping_add(0x3f * ONES);
-        let above_z = x.wrapping_add(0x25 * ONES);
-        let upper = at_least_a & !above_z & (0x80 * ONES);
-        x | (upper >> 2)
+fn lower(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A byte's top bit is set after adding 0x3f iff it is >= b'A', and
+    // after adding 0x25 iff it is > b'Z'.
+    let at_least_a = x.wrapping_add(0x3f * ONES);
+    let above_z = x.wrapping_add(0x25 * ONES);
+    let upper = at_least_a & !above_z & (0x80 * ONES);
+    x | (upper >> 2)
+}
+
+impl Short {
+    /// The word with its ASCII letters lowercased.
+    #[inline]
+    pub fn ascii_lowercase(self) -> Short {
+        Short(lower(self.0))
     }
-    (lower(low), lower(high))
+}
+
+impl Long {
+    /// The word with its ASCII letters lowercased.
+    #[inline]
+    pub fn ascii_lowercase(self) -> Long {
+        Long(lower(self.0), lower(self.1))
+    }
 }
 
 /// The bytes and length of a packed word.
@@ -207,10 +280,18 @@ mod tests {
         for start in 0..text.len() {
             for len in 0..=MAX_LEN.min(text.len() - start) {
                 let packed = pack(text, start, len);
-                let exact = pack(&text[start..start + len], 0, len);
-                assert_eq!(packed, exact, "start {start} len {len}");
-                let (bytes, n) = unpack(packed.0, packed.1);
+                assert!(
+                    packed == pack(&text[start..start + len], 0, len),
+                    "start {start} len {len}"
+                );
+                let (bytes, n) = packed.unpack();
                 assert_eq!(&bytes[..n], &text[start..start + len]);
+                if len <= SHORT_LEN {
+                    let short = pack_short(text, start, len);
+                    assert!(short == pack_short(&text[start..start + len], 0, len));
+                    let (bytes, n) = short.unpack();
+                    assert_eq!(&bytes[..n], &text[start..start + len]);
+                }
             }
         }
     }
@@ -219,14 +300,19 @@ mod tests {
     fn ascii_lowercasing_matches_the_standard_library() {
         let text: Vec<u8> = (0u8..0x80).collect();
         for start in 0..text.len() - MAX_LEN {
-            let (bytes, len) = {
-                let (low, high) = ascii_lowercase(pack(&text, start, MAX_LEN));
-                unpack(low, high)
-            };
+            let (bytes, len) = pack(&text, start, MAX_LEN).ascii_lowercase().unpack();
             assert_eq!(len, MAX_LEN);
             assert_eq!(
                 &bytes[..len],
                 &text[start..start + MAX_LEN].to_ascii_lowercase()[..]
+            );
+            let (bytes, len) = pack_short(&text, start, SHORT_LEN)
+                .ascii_lowercase()
+                .unpack();
+            assert_eq!(len, SHORT_LEN);
+            assert_eq!(
+                &bytes[..len],
+                &text[start..start + SHORT_LEN].to_ascii_lowercase()[..]
             );
         }
     }
@@ -234,15 +320,22 @@ mod tests {
     #[test]
     fn counts_survive_growth_and_drain_empties() {
         let words: Vec<String> = (0..20_000).map(|i| format!("w{}", i % 7_000)).collect();
-        let mut table = CountTable::new();
+        let mut table = CountTable::<Long>::new();
+        let mut short = CountTable::<Short>::new();
         for word in &words {
             table.add(pack(word.as_bytes(), 0, word.len()));
+            short.add(pack_short(word.as_bytes(), 0, word.len()));
         }
+        let mut short_counts = HashMap::new();
+        short.drain(|word, n| {
+            short_counts.insert(word.to_vec(), n);
+        });
         let mut counts = HashMap::new();
         table.drain(|word, n| {
             counts.insert(word.to_vec(), n);
         });
         assert_eq!(counts.len(), 7_000);
+        assert_eq!(short_counts, counts);
         assert_eq!(counts[&b"w0".to_vec()], 3);
         assert_eq!(counts[&b"w6999".to_vec()], 2);
         let mut again = 0;

@@ -21,7 +21,7 @@ use crate::input::Inputs;
 use crate::job::Job;
 use crate::map::{Emit, Mapper, RunId};
 
-use super::count_table::{self, CountTable};
+use super::count_table::{self, CountTable, Long, Short};
 pub use super::word::Word;
 
 /// What separates words.
@@ -152,7 +152,7 @@ impl WordCount {
     /// Counts the words of `text` into `out`.
     ///
     /// Short words that are ASCII (nearly all of them) are counted in this
-    /// thread's [`CountTable`], kept for the whole map phase and emitted
+    /// thread's counting tables, kept for the whole map phase and emitted
     /// once per distinct word by [`Mapper::finish_thread`]; the others are
     /// emitted one by one.
     fn count<'d>(&self, text: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) {
@@ -162,7 +162,7 @@ impl WordCount {
         let run = out.run();
         THREAD_TABLE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut state) => {
-                let (owner, table) = state.get_or_insert_with(|| (run, CountTable::new()));
+                let (owner, table) = state.get_or_insert_with(|| (run, Tables::new()));
                 if *owner != run {
                     // Left by a run that failed before its end.
                     table.clear();
@@ -177,7 +177,7 @@ impl WordCount {
 
     /// Counts `text` with a table of its own, emptied before returning.
     fn count_alone<'d>(&self, text: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) {
-        let mut table = CountTable::new();
+        let mut table = Tables::new();
         self.count_into(text, &mut table, out);
         drain(&mut table, out);
     }
@@ -185,20 +185,25 @@ impl WordCount {
     fn count_into<'d>(
         &self,
         text: &'d [u8],
-        table: &mut CountTable,
+        table: &mut Tables,
         out: &mut Emit<'_, Word<'d>, u64>,
     ) {
         let mut lower = LowerBuf::default();
         let newlines = self.scan(text, |start, end, shape| {
             let len = end - start;
+            let fold = shape == Shape::AsciiUpper && !self.case_sensitive;
+            if len <= count_table::SHORT_LEN && shape != Shape::Unicode {
+                let word = count_table::pack_short(text, start, len);
+                table
+                    .short
+                    .add(if fold { word.ascii_lowercase() } else { word });
+                return;
+            }
             if len <= count_table::MAX_LEN && shape != Shape::Unicode {
                 let word = count_table::pack(text, start, len);
-                let fold = shape == Shape::AsciiUpper && !self.case_sensitive;
-                table.add(if fold {
-                    count_table::ascii_lowercase(word)
-                } else {
-                    word
-                });
+                table
+                    .long
+                    .add(if fold { word.ascii_lowercase() } else { word });
                 return;
             }
             self.emit_one(&text[start..end], shape, &mut lower, out);
@@ -248,12 +253,35 @@ impl WordCount {
 
 thread_local! {
     /// Each pool thread's word table, with the run it belongs to.
-    static THREAD_TABLE: RefCell<Option<(RunId, CountTable)>> = const { RefCell::new(None) };
+    static THREAD_TABLE: RefCell<Option<(RunId, Tables)>> = const { RefCell::new(None) };
 }
 
-/// Emits every word of `table` with its count, emptying it.
-fn drain<'d>(table: &mut CountTable, out: &mut Emit<'_, Word<'d>, u64>) {
-    table.drain(|word, n| out.emit_folded(Word::copied(word), n, n));
+/// The counting tables: one for short words, with smaller slots, and one
+/// for the others up to [`count_table::MAX_LEN`] bytes.
+struct Tables {
+    short: CountTable<Short>,
+    long: CountTable<Long>,
+}
+
+impl Tables {
+    fn new() -> Tables {
+        Tables {
+            short: CountTable::new(),
+            long: CountTable::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
+
+/// Emits every word of `tables` with its count, emptying them.
+fn drain<'d>(tables: &mut Tables, out: &mut Emit<'_, Word<'d>, u64>) {
+    let mut emit = |word: &[u8], n| out.emit_folded(Word::copied(word), n, n);
+    tables.short.drain(&mut emit);
+    tables.long.drain(&mut emit);
 }
 
 /// Counts the words of `inputs` and returns them by count descending, ties
