@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{Dir, TestCommand, BIN};
+use crate::util::{self, Dir, TestCommand, BIN};
 
 fn interrupt(child: &Child) {
     let status = Command::new("kill")
@@ -15,26 +15,11 @@ fn interrupt(child: &Child) {
     assert!(status.success());
 }
 
-/// Waits for `child` to end, failing the test after `limit`.
-fn wait_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the process did not end after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 mrtest!(
     interrupted_output_leaves_no_temporary_file,
     |dir: Dir, _cmd: TestCommand| {
         // Generating 8 GiB takes long enough to be caught while writing.
-        let mut child = Command::new(BIN)
+        let child = Command::new(BIN)
             .args(["generate", "--size", "8G", "-o", "out.txt"])
             .current_dir(dir.path())
             .stderr(Stdio::null())
@@ -46,7 +31,7 @@ mrtest!(
             std::thread::sleep(Duration::from_millis(5));
         }
         interrupt(&child);
-        let status = wait_within(&mut child, Duration::from_secs(30));
+        let status = util::wait_within(child, Duration::from_secs(30), "mr-local after SIGINT");
         assert_eq!(status.code(), Some(130));
         assert_eq!(
             dir.list("."),
@@ -85,7 +70,7 @@ mrtest!(
             .read_exact(&mut first)
             .expect("progress output");
         interrupt(&child);
-        let status = wait_within(&mut child, Duration::from_secs(30));
+        let status = util::wait_within(child, Duration::from_secs(30), "mr-local after SIGINT");
         if status.code() == Some(0) {
             // The job won the race and finished first: then its output must be
             // whole. (200 MB on one thread takes about a second, so this is

@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{self, Command, Output, Stdio};
+use std::process::{self, Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The binary under test, built by cargo for this test target.
 pub const BIN: &str = env!("CARGO_BIN_EXE_mr-local");
@@ -153,6 +153,29 @@ impl Drop for Dir {
     }
 }
 
+/// Waits for `child` to end and returns its status; if it runs longer than
+/// `limit`, kills it and panics naming `what`.
+///
+/// A thread waits on the child and reports through a channel, so the wait
+/// is a real one, bounded by `recv_timeout`, not a polling loop.
+pub fn wait_within(mut child: Child, limit: Duration, what: &str) -> ExitStatus {
+    let pid = child.id();
+    let (done, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    match ended.recv_timeout(limit) {
+        Ok(status) => status.expect("wait for the child"),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            let _ = ended.recv();
+            panic!("{what} still running after {limit:?}: killed");
+        }
+    }
+}
+
 /// Runs `test` with a fresh `Dir` and a `TestCommand` running in it; used
 /// by `mrtest!`.
 pub fn run_test(name: &str, test: impl FnOnce(Dir, TestCommand)) {
@@ -236,18 +259,7 @@ impl TestCommand {
             let _ = stderr.read_to_end(&mut bytes);
             bytes
         });
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for mr-local") {
-                break status;
-            }
-            if start.elapsed() > limit {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{:?} still running after {limit:?}: killed", self.cmd);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let status = wait_within(child, limit, &format!("{:?}", self.cmd));
         Output {
             status,
             stdout: out_reader.join().expect("stdout reader"),

@@ -191,22 +191,21 @@ impl WordCount {
         let mut lower = LowerBuf::default();
         let newlines = self.scan(text, |start, end, shape| {
             let len = end - start;
+            if shape == Shape::Unicode || len > count_table::MAX_LEN {
+                return self.emit_one(&text[start..end], shape, &mut lower, out);
+            }
             let fold = shape == Shape::AsciiUpper && !self.case_sensitive;
-            if len <= count_table::SHORT_LEN && shape != Shape::Unicode {
+            if len <= count_table::SHORT_LEN {
                 let word = count_table::pack_short(text, start, len);
                 table
                     .short
                     .add(if fold { word.ascii_lowercase() } else { word });
-                return;
-            }
-            if len <= count_table::MAX_LEN && shape != Shape::Unicode {
+            } else {
                 let word = count_table::pack(text, start, len);
                 table
                     .long
                     .add(if fold { word.ascii_lowercase() } else { word });
-                return;
             }
-            self.emit_one(&text[start..end], shape, &mut lower, out);
         });
         // Records are lines; the last one may lack its newline.
         let unterminated = text.last().is_some_and(|&b| b != b'\n');
