@@ -7,7 +7,8 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// What a job counted.
@@ -67,6 +68,108 @@ pub struct Counters {
     /// Counters that map functions incremented with
     /// [`Emit::counter`](crate::Emit::counter), by name.
     pub user_counters: BTreeMap<&'static str, u64>,
+    /// Bad records skipped by the map side, when skipping is enabled
+    /// ([`JobBuilder::skip_bad_records`](crate::JobBuilder::skip_bad_records)).
+    pub skipped_records: u64,
+    /// Keys whose reduce call panicked and was skipped.
+    pub skipped_keys: u64,
+    /// The first [`SKIPPED_LISTED`] of the skipped records and keys, in no
+    /// particular order.
+    pub skipped: Vec<Skipped>,
+}
+
+/// How many skipped records and keys [`Counters::skipped`] lists.
+pub const SKIPPED_LISTED: usize = 20;
+
+/// A record or key that a job skipped, and why.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::{Emit, Inputs, Job, Skipped};
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("numbers", "1\n2\nthree\n4\n");
+/// let job = Job::builder().skip_bad_records(true).build()?;
+/// let sum = job.map_reduce(
+///     &inputs,
+///     |line: &[u8], out: &mut Emit<(), u64>| {
+///         let n: u64 = std::str::from_utf8(line)?.parse()?;
+///         out.emit((), n);
+///         Ok(())
+///     },
+///     |a, b| *a += b,
+/// )?;
+/// assert_eq!(sum.partitions().concat(), [((), 7)]);
+/// let counters = sum.counters();
+/// assert_eq!(counters.skipped_records, 1);
+/// assert!(matches!(&counters.skipped[0], Skipped::Record { offset: 4, .. }));
+/// assert_eq!(
+///     counters.skipped[0].to_string(),
+///     "numbers: byte 4: invalid digit found in string"
+/// );
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Skipped {
+    /// A record that failed in map (or that the input format found
+    /// malformed).
+    Record {
+        /// The input it came from.
+        path: PathBuf,
+        /// Its byte offset in that input.
+        offset: u64,
+        /// The error or panic message.
+        reason: String,
+    },
+    /// A key whose reduce call panicked.
+    Key {
+        /// The key's partition.
+        partition: usize,
+        /// The panic message.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skipped::Record {
+                path,
+                offset,
+                reason,
+            } => write!(f, "{}: byte {offset}: {reason}", path.display()),
+            Skipped::Key { partition, reason } => {
+                write!(f, "a key in reduce partition {partition}: {reason}")
+            }
+        }
+    }
+}
+
+/// Where a run's tasks record what they skipped: rare, so one lock will do.
+#[derive(Debug, Default)]
+pub(crate) struct SkipLog(Mutex<(u64, u64, Vec<Skipped>)>);
+
+impl SkipLog {
+    pub fn add(&self, skipped: Skipped) {
+        let mut log = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match skipped {
+            Skipped::Record { .. } => log.0 += 1,
+            Skipped::Key { .. } => log.1 += 1,
+        }
+        if log.2.len() < SKIPPED_LISTED {
+            log.2.push(skipped);
+        }
+    }
+
+    pub fn into_counters(self, counters: &mut Counters) {
+        let (records, keys, listed) = self.0.into_inner().unwrap_or_else(PoisonError::into_inner);
+        counters.skipped_records += records;
+        counters.skipped_keys += keys;
+        counters.skipped.extend(listed);
+        counters.skipped.truncate(SKIPPED_LISTED);
+    }
 }
 
 impl Counters {

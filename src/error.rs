@@ -44,13 +44,21 @@ pub enum ErrorKind {
         /// The directory given as an input.
         path: PathBuf,
     },
-    /// A user's map closure returned an error for the record at `offset`.
+    /// A user's map closure returned an error or panicked on the record at
+    /// `offset`, or the input format found a malformed record there.
     Map {
         /// The input the record came from.
         path: PathBuf,
         /// Byte offset of the record within that input.
         offset: u64,
-        /// What the map closure returned.
+        /// What the map closure returned, or the panic's message.
+        err: BoxError,
+    },
+    /// A reduce function (or a combiner merging partitions) panicked.
+    Reduce {
+        /// The partition whose reduce task failed.
+        partition: usize,
+        /// The panic's message.
         err: BoxError,
     },
     /// The job's settings were rejected by [`JobBuilder::build`].
@@ -97,7 +105,7 @@ impl Error {
             ErrorKind::Io { path, .. }
             | ErrorKind::IsDirectory { path }
             | ErrorKind::Map { path, .. } => Some(path),
-            ErrorKind::Config(_) => None,
+            ErrorKind::Config(_) | ErrorKind::Reduce { .. } => None,
         }
     }
 
@@ -124,6 +132,10 @@ impl Error {
         Error(Box::new(ErrorKind::IsDirectory { path: path.into() }))
     }
 
+    pub(crate) fn reduce(partition: usize, err: BoxError) -> Error {
+        Error(Box::new(ErrorKind::Reduce { partition, err }))
+    }
+
     pub(crate) fn map(path: impl Into<PathBuf>, offset: u64, err: BoxError) -> Error {
         Error(Box::new(ErrorKind::Map {
             path: path.into(),
@@ -131,6 +143,18 @@ impl Error {
             err,
         }))
     }
+}
+
+/// Turns a caught panic into an error that carries its message.
+pub(crate) fn panicked(payload: Box<dyn std::any::Any + Send>) -> BoxError {
+    let message = match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => match payload.downcast::<&'static str>() {
+            Ok(message) => (*message).to_string(),
+            Err(_) => "a panic without a message".to_string(),
+        },
+    };
+    format!("panicked: {message}").into()
 }
 
 impl From<ConfigError> for Error {
@@ -159,6 +183,9 @@ impl fmt::Display for Error {
                     err
                 )
             }
+            ErrorKind::Reduce { partition, err } => {
+                write!(f, "reduce failed in partition {partition}: {err}")
+            }
             ErrorKind::Config(err) => err.fmt(f),
         }
     }
@@ -183,7 +210,7 @@ impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match &*self.0 {
             ErrorKind::Io { err, .. } => Some(err),
-            ErrorKind::Map { err, .. } => Some(&**err),
+            ErrorKind::Map { err, .. } | ErrorKind::Reduce { err, .. } => Some(&**err),
             ErrorKind::Config(err) => Some(err),
             ErrorKind::IsDirectory { .. } => None,
         }

@@ -68,15 +68,19 @@ mod job;
 pub mod jobs;
 mod map;
 pub mod output;
+mod partition;
 mod reduce;
 mod shuffle;
+mod spec;
 #[cfg(test)]
 mod testutil;
 
-pub use counters::{add_to_counter, Counters, Phase, Progress};
+pub use counters::{add_to_counter, Counters, Phase, Progress, Skipped, SKIPPED_LISTED};
 pub use error::{BoxError, ConfigError, Error, ErrorKind};
-pub use input::{InputFile, InputOptions, Inputs, MmapChoice};
+pub use input::{BadRecord, InputFile, InputOptions, Inputs, MmapChoice, RecordReader, Records};
 pub use job::{Job, JobBuilder};
-pub use map::{Emit, Mapper, RunId};
+pub use map::{Emit, FnMapper, Mapper, RunId};
+pub use partition::KeyRanges;
 pub use reduce::Output;
 pub use shuffle::ShuffleStrategy;
+pub use spec::MapReduce;

@@ -12,13 +12,17 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::path::Path;
 
 use memchr::memchr_iter;
 
 use crate::counters::LocalCounters;
 use crate::error::BoxError;
-use crate::shuffle::{Chunks, Local, Partitioner, Shuffle};
+use crate::input::records::{self, trim_cr, Format};
+use crate::input::Records;
+use crate::partition::Route;
+use crate::shuffle::{Chunks, Local, Shuffle};
 
 /// A combiner: folds a value into the accumulated value of its key.
 pub(crate) type Combiner<'c, V> = dyn Fn(&mut V, V) + Sync + 'c;
@@ -69,23 +73,29 @@ pub trait Mapper<'d>: Sync {
     /// The type of the values this mapper emits.
     type Value: Send;
 
-    /// Maps one record: by default a line without its `\n` or `\r\n`.
+    /// Maps one record: by default a line without its `\n` or `\r\n`; the
+    /// job's [`Records`](crate::Records) setting says otherwise.
     ///
     /// # Errors
     ///
-    /// An error fails the job; the job's error names the input and the byte
-    /// offset of the record.
+    /// An error fails the job, naming the input and the byte offset of the
+    /// record, unless the job skips bad records
+    /// ([`JobBuilder::skip_bad_records`](crate::JobBuilder::skip_bad_records)).
+    /// A panic is treated as an error.
     fn map(
         &self,
         record: &'d [u8],
         out: &mut Emit<'_, Self::Key, Self::Value>,
     ) -> Result<(), BoxError>;
 
-    /// Maps a whole split: a run of complete lines from one input.
+    /// Maps a whole split: a run of complete records from one input.
     ///
-    /// By default this cuts `split` into lines and calls [`Mapper::map`]
-    /// on each. Override it when records need not be seen one by one (a
-    /// word counter can scan the split in one pass).
+    /// By default this cuts `split` into records of the job's format and
+    /// calls [`Mapper::map`] on each. Override it when records need not be
+    /// seen one by one (a word counter can scan the split in one pass). An
+    /// override that still works record by record should call
+    /// [`Emit::start_record`] before each, so that errors name the record
+    /// and skipping can step over it.
     ///
     /// # Errors
     ///
@@ -95,17 +105,29 @@ pub trait Mapper<'d>: Sync {
         split: &'d [u8],
         out: &mut Emit<'_, Self::Key, Self::Value>,
     ) -> Result<(), BoxError> {
-        let mut start = 0;
-        for end in memchr_iter(b'\n', split) {
-            out.record_offset = start;
-            out.records += 1;
-            self.map(trim_cr(&split[start..end]), out)?;
-            start = end + 1;
+        let format = &out.sink.records.0;
+        if let Format::Lines = format {
+            let mut start = 0;
+            for end in memchr_iter(b'\n', split) {
+                out.start_record(start, end + 1);
+                self.map(trim_cr(&split[start..end]), out)?;
+                start = end + 1;
+            }
+            if start < split.len() {
+                out.start_record(start, split.len());
+                self.map(&split[start..], out)?;
+            }
+            return Ok(());
         }
-        if start < split.len() {
-            out.record_offset = start;
-            out.records += 1;
-            self.map(&split[start..], out)?;
+        let mut at = 0;
+        while at < split.len() {
+            // Until the reader has found the record's end, a bad record
+            // reaches to the end of the split.
+            out.record = at..split.len();
+            let (content, next) = records::next_record(format, split, at)?;
+            out.start_record(at, next);
+            self.map(&split[content], out)?;
+            at = next;
         }
         Ok(())
     }
@@ -127,6 +149,32 @@ pub trait Mapper<'d>: Sync {
     }
 }
 
+/// A reference to a mapper is a mapper: what [`Job::map_with`] runs.
+///
+/// [`Job::map_with`]: crate::Job::map_with
+impl<'d, M: Mapper<'d> + ?Sized> Mapper<'d> for &M {
+    type Key = M::Key;
+    type Value = M::Value;
+
+    #[inline]
+    fn map(&self, record: &'d [u8], out: &mut Emit<'_, M::Key, M::Value>) -> Result<(), BoxError> {
+        (**self).map(record, out)
+    }
+
+    #[inline]
+    fn map_split(
+        &self,
+        split: &'d [u8],
+        out: &mut Emit<'_, M::Key, M::Value>,
+    ) -> Result<(), BoxError> {
+        (**self).map_split(split, out)
+    }
+
+    fn finish_thread(&self, out: &mut Emit<'_, M::Key, M::Value>) -> Result<(), BoxError> {
+        (**self).finish_thread(out)
+    }
+}
+
 /// Identifies one map phase: see [`Mapper::finish_thread`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RunId(u64);
@@ -139,10 +187,6 @@ impl RunId {
     }
 }
 
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
 /// The handle a map function emits key/value pairs into.
 ///
 /// Pairs go to a buffer owned by the current worker thread. When the job
@@ -152,13 +196,19 @@ pub struct Emit<'a, K, V> {
     worker: &'a mut Worker<K, V>,
     sink: &'a Sink<'a, K, V>,
     path: &'a Path,
+    file: usize,
     finishes_thread: bool,
-    pub(crate) record_offset: usize,
+    /// The record being mapped, as offsets into the split: where it starts
+    /// (for errors) and where the next one starts (for skipping).
+    pub(crate) record: Range<usize>,
     /// Counted here, where they can live in a register, and added to the
     /// worker's counters when the `Emit` is dropped: incrementing a counter
     /// in memory on every pair made each emit wait on the one before.
     emitted: u64,
     records: u64,
+    /// Set while the engine or the combiner runs inside an emit: a panic
+    /// there is not the record's fault and is never skipped.
+    pub(crate) in_engine: bool,
 }
 
 impl<K, V> Drop for Emit<'_, K, V> {
@@ -172,17 +222,19 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     pub(crate) fn new(
         worker: &'a mut Worker<K, V>,
         sink: &'a Sink<'a, K, V>,
-        path: &'a Path,
+        (path, file): (&'a Path, usize),
         finishes_thread: bool,
     ) -> Self {
         Emit {
             worker,
             sink,
             path,
+            file,
             finishes_thread,
-            record_offset: 0,
+            record: 0..0,
             emitted: 0,
             records: 0,
+            in_engine: false,
         }
     }
 
@@ -222,7 +274,11 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     fn put(&mut self, key: K, value: V) {
         match &mut self.worker.buffer {
             Buffer::Combining(map) => match map.entry(key) {
-                Entry::Occupied(mut slot) => self.sink.combine(slot.get_mut(), value),
+                Entry::Occupied(mut slot) => {
+                    self.in_engine = true;
+                    self.sink.combine(slot.get_mut(), value);
+                    self.in_engine = false;
+                }
                 Entry::Vacant(slot) => {
                     slot.insert(value);
                     self.after_insert();
@@ -269,7 +325,11 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         self.emitted += 1;
         match &mut self.worker.buffer {
             Buffer::Combining(map) => match map.get_mut(key) {
-                Some(acc) => self.sink.combine(acc, value),
+                Some(acc) => {
+                    self.in_engine = true;
+                    self.sink.combine(acc, value);
+                    self.in_engine = false;
+                }
                 None => {
                     map.insert(to_key(key), value);
                     self.after_insert();
@@ -299,9 +359,58 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         self.path
     }
 
+    /// Returns the position of the current record's input in
+    /// [`Inputs::files`](crate::Inputs::files): a small document id, cheaper
+    /// to emit than the path.
+    ///
+    /// # Example
+    ///
+    /// Which files contain each word (an inverted index):
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("a.txt", "red green");
+    /// inputs.push_bytes("b.txt", "green");
+    /// let job = Job::builder().build()?;
+    /// let index = job.map_group(
+    ///     &inputs,
+    ///     |line: &[u8], out: &mut Emit<&[u8], usize>| {
+    ///         for word in line.split(|b| *b == b' ') {
+    ///             out.emit(word, out.file());
+    ///         }
+    ///         Ok(())
+    ///     },
+    ///     |_word, mut files| {
+    ///         files.sort_unstable();
+    ///         files.dedup();
+    ///         files
+    ///     },
+    /// )?;
+    /// let mut index = index.into_vec();
+    /// index.sort();
+    /// assert_eq!(index, [(&b"green"[..], vec![0, 1]), (&b"red"[..], vec![0])]);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn file(&self) -> usize {
+        self.file
+    }
+
+    /// Marks the start of a record, for mappers that override
+    /// [`Mapper::map_split`] but still go record by record: `start` is the
+    /// record's offset in the split and `next` where the record after it
+    /// starts. A failing record is then named by its own offset, and
+    /// skipping bad records goes on from `next`. Also counts the record.
+    #[inline]
+    pub fn start_record(&mut self, start: usize, next: usize) {
+        self.record = start..next;
+        self.records += 1;
+    }
+
     fn append(&mut self, key: K, value: V) {
         if let Buffer::Appending { parts, len } = &mut self.worker.buffer {
-            parts[self.sink.partitioner.partition(&key)].push((key, value));
+            parts[self.sink.route.partition(&key)].push((key, value));
             *len += 1;
         }
         self.after_insert();
@@ -309,8 +418,11 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
 
     fn direct(&mut self, key: K, value: V) {
         self.worker.counters.combine_output += 1;
-        let partition = self.sink.partitioner.partition(&key);
+        let partition = self.sink.route.partition(&key);
+        // The strategy may combine into a shared table right here.
+        self.in_engine = true;
         self.sink.shuffle.emit(partition, key, value);
+        self.in_engine = false;
     }
 
     #[inline]
@@ -322,7 +434,9 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
 
     #[cold]
     fn hand_over(&mut self) {
+        self.in_engine = true;
         self.worker.flush(self.sink);
+        self.in_engine = false;
     }
 }
 
@@ -330,7 +444,8 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
 pub(crate) struct Sink<'a, K, V> {
     /// The job's combiner; `None` for jobs whose buffers append.
     pub combiner: Option<&'a Combiner<'a, V>>,
-    pub partitioner: &'a Partitioner,
+    pub route: &'a Route<'a, K>,
+    pub records: &'a Records,
     pub shuffle: &'a dyn Shuffle<K, V>,
     /// How the shuffle wants map tasks to buffer.
     pub local: Local,
@@ -360,9 +475,7 @@ impl<K, V> Sink<'_, K, V> {
                 Buffer::Combining(HashMap::with_hasher(ahash::RandomState::new()))
             }
             _ => Buffer::Appending {
-                parts: (0..self.partitioner.partitions())
-                    .map(|_| Vec::new())
-                    .collect(),
+                parts: (0..self.route.partitions()).map(|_| Vec::new()).collect(),
                 len: 0,
             },
         }
@@ -418,7 +531,7 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
     /// keeping the buffer's allocation for what comes next. Returns the
     /// number of pairs handed over.
     pub fn flush(&mut self, sink: &Sink<'_, K, V>) -> usize {
-        let partitions = sink.partitioner.partitions();
+        let partitions = sink.route.partitions();
         let len = self.len();
         let parts = match self {
             Buffer::Combining(map) => {
@@ -429,7 +542,7 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
                     .map(|_| Vec::with_capacity(map.len() / partitions + 1))
                     .collect();
                 for (key, value) in map.drain() {
-                    parts[sink.partitioner.partition(&key)].push((key, value));
+                    parts[sink.route.partition(&key)].push((key, value));
                 }
                 parts
             }
@@ -447,13 +560,32 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
     }
 }
 
-/// Wraps a closure as a [`Mapper`].
-pub(crate) struct FnMapper<F, K, V> {
+/// A closure as a [`Mapper`]: what [`Job::map`](crate::Job::map) and
+/// [`Job::map_reduce`](crate::Job::map_reduce) make of theirs.
+pub struct FnMapper<F, K, V> {
     map: F,
     types: PhantomData<fn() -> (K, V)>,
 }
 
 impl<F, K, V> FnMapper<F, K, V> {
+    /// Wraps `map`, a function of a record and the [`Emit`] to emit into.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{Emit, FnMapper, Inputs, Job};
+    ///
+    /// let lengths = FnMapper::new(|line: &[u8], out: &mut Emit<usize, u64>| {
+    ///     out.emit(line.len(), 1);
+    ///     Ok(())
+    /// });
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("text", "ab\ncd\n");
+    /// let job = Job::builder().build()?;
+    /// let counts = job.map_reduce_with(&inputs, &lengths, |a, b| *a += b)?;
+    /// assert_eq!(counts.into_vec(), [(2, 2)]);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
     pub fn new(map: F) -> Self {
         FnMapper {
             map,

@@ -1,13 +1,17 @@
 //! The reduce side: one task per partition, run in parallel, each folding
 //! or grouping the chunks the shuffle handed to its partition.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use crate::counters::Counters;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::counters::{Counters, SkipLog, Skipped};
+use crate::error::{panicked, Error};
 use crate::map::Combiner;
+use crate::partition::Order;
 use crate::shuffle::{Chunk, Chunks};
 
 /// A job's result: each partition's reduced pairs.
@@ -147,10 +151,23 @@ impl<'a, K: Hash + Eq, V> Table<'a, K, V> {
     }
 }
 
-/// Folds a partition's chunks into one value per key.
-///
-/// Every chunk comes from one folded buffer or table, so its keys are
-/// distinct: a lone chunk is already reduced.
+/// Folds a partition's chunks into one pair per key, with keys in `order`
+/// if one is given. A panic in `fold` fails the partition.
+pub(crate) fn fold<K: Hash + Eq, V>(
+    partition: usize,
+    chunks: Chunks<K, V>,
+    fold: &Combiner<'_, V>,
+    order: Option<Order<K>>,
+) -> Result<Vec<(K, V)>, Error> {
+    let folded = catch_unwind(AssertUnwindSafe(|| combine(chunks, fold)));
+    let mut pairs = folded.map_err(|panic| Error::reduce(partition, panicked(panic)))?;
+    if let Some(order) = order {
+        pairs.sort_unstable_by(|a, b| order(&a.0, &b.0));
+    }
+    Ok(pairs)
+}
+
+/// Merges chunks into one pair per key, folding values with `combine`.
 pub(crate) fn combine<K: Hash + Eq, V>(
     mut chunks: Chunks<K, V>,
     combine: &Combiner<'_, V>,
@@ -170,26 +187,60 @@ pub(crate) fn combine<K: Hash + Eq, V>(
     table.into_chunks().pop().unwrap_or_default()
 }
 
-/// Sorts a partition's pairs by key and hands each key with all its values
-/// to `reduce`, in increasing key order.
-pub(crate) fn group<K: Ord, V, R>(
+/// Hands each key of a partition with all its values to `reduce`: keys in
+/// `order` if one is given, else in the order of a hash table. A panic in
+/// `reduce` fails the partition, or, with a `skip` log, drops the key.
+pub(crate) fn group<K: Hash + Eq, V, R>(
+    partition: usize,
     chunks: Chunks<K, V>,
     reduce: &(dyn Fn(&K, Vec<V>) -> R + Sync),
-) -> Vec<(K, R)> {
-    let mut pairs: Vec<(K, V)> = chunks.into_iter().flatten().collect();
-    // Stable, so that values of a key from one chunk keep their order.
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    order: Option<Order<K>>,
+    skip: Option<&SkipLog>,
+) -> Result<Vec<(K, R)>, Error> {
     let mut out = Vec::new();
-    let mut pairs = pairs.into_iter().peekable();
-    while let Some((key, value)) = pairs.next() {
-        let mut values = vec![value];
-        while let Some((_, value)) = pairs.next_if(|(next, _)| *next == key) {
-            values.push(value);
+    let mut reduce_one = |key: K, values: Vec<V>| {
+        match catch_unwind(AssertUnwindSafe(|| reduce(&key, values))) {
+            Ok(reduced) => out.push((key, reduced)),
+            Err(panic) => {
+                let err = panicked(panic);
+                match skip {
+                    Some(log) => log.add(Skipped::Key {
+                        partition,
+                        reason: err.to_string(),
+                    }),
+                    None => return Err(Error::reduce(partition, err)),
+                }
+            }
         }
-        let reduced = reduce(&key, values);
-        out.push((key, reduced));
+        Ok(())
+    };
+    match order {
+        Some(order) => {
+            let mut pairs: Vec<(K, V)> = chunks.into_iter().flatten().collect();
+            // Stable, so that values of a key from one chunk keep their order.
+            pairs.sort_by(|a, b| order(&a.0, &b.0));
+            let mut pairs = pairs.into_iter().peekable();
+            while let Some((key, value)) = pairs.next() {
+                let mut values = vec![value];
+                while let Some((_, value)) =
+                    pairs.next_if(|(next, _)| order(next, &key) == Ordering::Equal)
+                {
+                    values.push(value);
+                }
+                reduce_one(key, values)?;
+            }
+        }
+        None => {
+            let mut groups: HashMap<K, Vec<V>, ahash::RandomState> = HashMap::default();
+            for (key, value) in chunks.into_iter().flatten() {
+                groups.entry(key).or_default().push(value);
+            }
+            for (key, values) in groups {
+                reduce_one(key, values)?;
+            }
+        }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -212,10 +263,17 @@ mod tests {
     #[test]
     fn group_hands_keys_over_in_order_with_all_values() {
         let chunks = vec![vec![("b", 1), ("a", 2)], vec![("b", 3)]];
-        let out = group(chunks, &|_k: &&str, mut vs: Vec<i32>| {
-            vs.sort();
-            vs
-        });
+        let out = group(
+            0,
+            chunks,
+            &|_k: &&str, mut vs: Vec<i32>| {
+                vs.sort();
+                vs
+            },
+            Some(<&str>::cmp),
+            None,
+        )
+        .unwrap();
         assert_eq!(out, [("a", vec![2]), ("b", vec![1, 3])]);
     }
 }

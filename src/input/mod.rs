@@ -5,6 +5,8 @@
 //!   walking directories.
 //! - [`mmap`]: [`MmapChoice`], the crate's only `unsafe` code.
 //! - `read`: reading stdin, pipes and small files.
+//! - `records`: [`Records`], the input formats: how bytes divide into
+//!   records.
 //! - `split`: planning the map tasks' splits.
 
 use std::fs::{self, File};
@@ -17,9 +19,11 @@ use crate::error::Error;
 
 pub mod mmap;
 mod read;
+pub(crate) mod records;
 pub(crate) mod split;
 
 pub use mmap::MmapChoice;
+pub use records::{BadRecord, RecordReader, Records};
 
 /// Files smaller than this are read even when mapping is allowed: a read
 /// costs one copy, a map costs system calls and a page fault per page, and

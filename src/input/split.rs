@@ -6,9 +6,7 @@
 //! task is never tiny. A record longer than the split size stays whole: its
 //! split grows to hold it.
 
-use memchr::memchr;
-
-use crate::input::Inputs;
+use crate::input::{Inputs, Records};
 
 /// A contiguous byte range of one input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,10 +32,10 @@ impl Split {
     }
 }
 
-/// Cuts `inputs` into splits of about `split_size` bytes whose pieces end
-/// after `delimiter` (or at the end of their file). Empty inputs get no
-/// piece.
-pub(crate) fn plan(inputs: &Inputs, split_size: usize, delimiter: u8) -> Vec<Split> {
+/// Cuts `inputs` into splits of about `split_size` bytes whose pieces end on
+/// a record boundary of `records` (or at the end of their file). Empty
+/// inputs get no piece.
+pub(crate) fn plan(inputs: &Inputs, split_size: usize, records: &Records) -> Vec<Split> {
     debug_assert!(split_size > 0);
     let mut splits = Vec::new();
     let mut group = Split::default();
@@ -45,7 +43,7 @@ pub(crate) fn plan(inputs: &Inputs, split_size: usize, delimiter: u8) -> Vec<Spl
         let bytes = input.bytes();
         let mut start = 0;
         while start < bytes.len() {
-            let end = piece_end(bytes, start, split_size, delimiter);
+            let end = records.split_end(bytes, start, split_size);
             let piece = Piece { file, start, end };
             if start == 0 && end == bytes.len() {
                 // A whole file: group it with its neighbours.
@@ -65,19 +63,6 @@ pub(crate) fn plan(inputs: &Inputs, split_size: usize, delimiter: u8) -> Vec<Spl
         splits.push(group);
     }
     splits
-}
-
-/// Returns where the piece starting at `start` ends: just after the first
-/// delimiter at or beyond `start + split_size - 1`, or at the end of input.
-fn piece_end(bytes: &[u8], start: usize, split_size: usize, delimiter: u8) -> usize {
-    let target = start.saturating_add(split_size - 1);
-    if target >= bytes.len() {
-        return bytes.len();
-    }
-    match memchr(delimiter, &bytes[target..]) {
-        Some(at) => target + at + 1,
-        None => bytes.len(),
-    }
 }
 
 #[cfg(test)]
@@ -108,7 +93,7 @@ mod tests {
     #[test]
     fn large_files_are_cut_after_delimiters() {
         let inputs = inputs(&["aaa\nbbb\nccc\nddd"]);
-        let splits = plan(&inputs, 5, b'\n');
+        let splits = plan(&inputs, 5, &Records::lines());
         assert_covers(&inputs, &splits);
         let texts: Vec<&[u8]> = splits
             .iter()
@@ -120,7 +105,7 @@ mod tests {
     #[test]
     fn a_record_longer_than_the_split_stays_whole() {
         let inputs = inputs(&["short\na-very-long-record-indeed\nx\n"]);
-        let splits = plan(&inputs, 3, b'\n');
+        let splits = plan(&inputs, 3, &Records::lines());
         assert_covers(&inputs, &splits);
         let bytes = inputs.files()[0].bytes();
         for s in &splits {
@@ -133,7 +118,7 @@ mod tests {
     #[test]
     fn small_files_are_grouped_and_empty_ones_skipped() {
         let inputs = inputs(&["a\n", "", "b\n", "c\n", "d\n", "e"]);
-        let splits = plan(&inputs, 4, b'\n');
+        let splits = plan(&inputs, 4, &Records::lines());
         assert_covers(&inputs, &splits);
         let files: Vec<Vec<usize>> = splits
             .iter()
@@ -147,7 +132,7 @@ mod tests {
         let text = "one two\r\nthree\n\nfour five six\nseven";
         let inputs = inputs(&[text, "x", text]);
         for size in 1..=text.len() + 2 {
-            assert_covers(&inputs, &plan(&inputs, size, b'\n'));
+            assert_covers(&inputs, &plan(&inputs, size, &Records::lines()));
         }
     }
 }

@@ -438,21 +438,22 @@ mod tests {
     }
 
     #[test]
-    fn a_panicking_combiner_reaches_the_caller_under_every_strategy() {
+    fn a_panicking_combiner_fails_the_job_under_every_strategy() {
         use crate::{Emit, Inputs, Job};
 
         for strategy in ShuffleStrategy::all() {
-            let outcome = within(std::time::Duration::from_secs(60), move || {
-                let mut inputs = Inputs::new();
-                inputs.push_bytes("text", "a\nb\na\n".repeat(2000));
-                let job = Job::builder()
-                    .threads(2)
-                    .partitions(4)
-                    .split_size(64)
-                    .shuffle(strategy.batch(1).capacity(1))
-                    .build()
-                    .unwrap();
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for skip in [false, true] {
+                let outcome = within(std::time::Duration::from_secs(60), move || {
+                    let mut inputs = Inputs::new();
+                    inputs.push_bytes("text", "a\nb\na\n".repeat(2000));
+                    let job = Job::builder()
+                        .threads(2)
+                        .partitions(4)
+                        .split_size(64)
+                        .shuffle(strategy.batch(1).capacity(1))
+                        .skip_bad_records(skip)
+                        .build()
+                        .unwrap();
                     job.map_reduce(
                         &inputs,
                         |line: &[u8], out: &mut Emit<&[u8], u64>| {
@@ -461,10 +462,12 @@ mod tests {
                         },
                         |_, _| panic!("combiner failed"),
                     )
-                }))
-                .is_err()
-            });
-            assert!(outcome, "{}: the panic was lost", strategy.name());
+                    .map(|_| ())
+                    .map_err(|err| err.to_string())
+                });
+                let err = outcome.expect_err(strategy.name());
+                assert!(err.ends_with("panicked: combiner failed"), "{err}");
+            }
         }
     }
 

@@ -1,0 +1,202 @@
+//! Partitioning functions (the MapReduce paper's §4.1): which reduce task
+//! gets a key.
+//!
+//! - By default, `hash(key) mod R` with a fixed seed ([`Partitioner`]).
+//! - A user's function of the key and `R`
+//!   ([`MapReduce::partition_by`](crate::MapReduce::partition_by)).
+//! - [`KeyRanges`]: sorted split points, so that partition `i` holds keys
+//!   below those of partition `i + 1` and concatenating the partitions of a
+//!   sorted job gives totally ordered output. The engine can choose the
+//!   split points by sampling the map output (the TeraSort idea).
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::Hash;
+
+use crate::shuffle::Partitioner;
+
+/// Key ranges: `R - 1` increasing split points that send every key to one
+/// of `R` partitions, in key order.
+///
+/// Partition `i` receives the keys `k` with `bounds[i - 1] <= k <
+/// bounds[i]`; the first partition takes everything below `bounds[0]` and
+/// the last everything from the last bound on.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::KeyRanges;
+///
+/// let ranges = KeyRanges::new(vec!["g", "p"]);
+/// assert_eq!(ranges.partitions(), 3);
+/// assert_eq!(ranges.partition(&"apple"), 0);
+/// assert_eq!(ranges.partition(&"grape"), 1);
+/// assert_eq!(ranges.partition(&"zebra"), 2);
+/// ```
+#[derive(Clone)]
+pub struct KeyRanges<K> {
+    bounds: Vec<K>,
+    cmp: Order<K>,
+}
+
+impl<K: Ord> KeyRanges<K> {
+    /// Key ranges split at `bounds`, which are sorted and freed of
+    /// duplicates first. No bounds means one partition.
+    pub fn new(mut bounds: Vec<K>) -> KeyRanges<K> {
+        bounds.sort_unstable();
+        bounds.dedup();
+        KeyRanges {
+            bounds,
+            cmp: K::cmp,
+        }
+    }
+
+    /// Chooses up to `partitions - 1` split points that cut `sample` into
+    /// runs of about equal size: its quantiles. Keys that occur often in
+    /// the sample weigh more, as they will in the partitions.
+    pub fn from_sample(sample: Vec<K>, partitions: usize) -> KeyRanges<K> {
+        sample_bounds(sample, partitions, K::cmp)
+    }
+}
+
+impl<K> KeyRanges<K> {
+    /// The number of partitions: one more than the split points.
+    pub fn partitions(&self) -> usize {
+        self.bounds.len() + 1
+    }
+
+    /// The split points, in increasing order.
+    pub fn bounds(&self) -> &[K] {
+        &self.bounds
+    }
+
+    /// The partition of `key`.
+    #[inline]
+    pub fn partition(&self, key: &K) -> usize {
+        self.bounds
+            .partition_point(|bound| (self.cmp)(bound, key) != Ordering::Greater)
+    }
+}
+
+impl<K: fmt::Debug> fmt::Debug for KeyRanges<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRanges")
+            .field("bounds", &self.bounds)
+            .finish()
+    }
+}
+
+/// Quantiles of `sample` as split points, by `cmp`.
+pub(crate) fn sample_bounds<K>(
+    mut sample: Vec<K>,
+    partitions: usize,
+    cmp: Order<K>,
+) -> KeyRanges<K> {
+    sample.sort_unstable_by(cmp);
+    let len = sample.len();
+    let mut wanted = (1..partitions).map(|i| i * len / partitions).peekable();
+    let mut bounds: Vec<K> = Vec::with_capacity(partitions.saturating_sub(1));
+    for (at, key) in sample.into_iter().enumerate() {
+        if wanted.peek() != Some(&at) {
+            continue;
+        }
+        while wanted.next_if_eq(&at).is_some() {}
+        // Equal quantiles (a key that fills more than one share of the
+        // sample) make one bound: a key cannot be in two partitions.
+        if bounds
+            .last()
+            .is_none_or(|last| cmp(last, &key) == Ordering::Less)
+        {
+            bounds.push(key);
+        }
+    }
+    KeyRanges { bounds, cmp }
+}
+
+/// A key order, as a plain function: `K::cmp`, captured where `K: Ord` is
+/// known, so that code generic over any key can still sort.
+pub(crate) type Order<K> = fn(&K, &K) -> Ordering;
+
+/// A user's partitioning function: a key and `R` to a partition.
+pub(crate) type PartitionFn<'a, K> = dyn Fn(&K, usize) -> usize + Sync + 'a;
+
+/// A partitioning function made concrete for one run.
+pub(crate) enum Route<'a, K> {
+    Hash(Partitioner),
+    Custom {
+        partition: &'a PartitionFn<'a, K>,
+        partitions: usize,
+    },
+    Ranges(&'a KeyRanges<K>),
+}
+
+impl<K> Route<'_, K> {
+    pub fn partitions(&self) -> usize {
+        match self {
+            Route::Hash(hash) => hash.partitions(),
+            Route::Custom { partitions, .. } => *partitions,
+            Route::Ranges(ranges) => ranges.partitions(),
+        }
+    }
+}
+
+impl<K: Hash> Route<'_, K> {
+    #[inline]
+    pub fn partition(&self, key: &K) -> usize {
+        match self {
+            Route::Hash(hash) => hash.partition(key),
+            Route::Custom {
+                partition,
+                partitions,
+            } => partition(key, *partitions) % *partitions,
+            Route::Ranges(ranges) => ranges.partition(key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_equal_to_a_bound_go_to_the_upper_partition() {
+        let ranges = KeyRanges::new(vec![20, 10, 10]);
+        assert_eq!(ranges.bounds(), [10, 20]);
+        let parts: Vec<usize> = [5, 10, 15, 20, 25]
+            .iter()
+            .map(|k| ranges.partition(k))
+            .collect();
+        assert_eq!(parts, [0, 1, 1, 2, 2]);
+        assert_eq!(KeyRanges::<u8>::new(Vec::new()).partition(&7), 0);
+    }
+
+    #[test]
+    fn sampled_bounds_are_quantiles() {
+        let ranges = KeyRanges::from_sample((0..100).rev().collect(), 4);
+        assert_eq!(ranges.bounds(), [25, 50, 75]);
+        // A sample dominated by one key cannot give three distinct bounds.
+        let mut sample = vec![7; 90];
+        sample.extend(0..10);
+        let ranges = KeyRanges::from_sample(sample, 4);
+        assert_eq!(ranges.bounds(), [7]);
+        assert!(KeyRanges::<u8>::from_sample(Vec::new(), 8)
+            .bounds()
+            .is_empty());
+        assert!(KeyRanges::from_sample(vec![1, 2, 3], 1).bounds().is_empty());
+    }
+
+    #[test]
+    fn ranges_order_the_partitions() {
+        let keys: Vec<u32> = (0..1000).map(|i| (i * 7919) % 1009).collect();
+        let ranges = KeyRanges::from_sample(keys.iter().step_by(10).copied().collect(), 5);
+        let mut parts = vec![Vec::new(); ranges.partitions()];
+        for k in &keys {
+            parts[ranges.partition(k)].push(*k);
+        }
+        let max: Vec<Option<&u32>> = parts.iter().map(|p| p.iter().max()).collect();
+        let min: Vec<Option<&u32>> = parts.iter().map(|p| p.iter().min()).collect();
+        for i in 1..parts.len() {
+            assert!(max[i - 1] < min[i], "{max:?} {min:?}");
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! [`MapReduce`]: one run's specification, the paper's
+//! `MapReduceSpecification`: the mapper, an optional combiner, the
+//! partitioning function, whether reduce sees keys in order, and the reduce
+//! function that starts the run.
+
+use crate::counters::SkipLog;
+use crate::error::Error;
+use crate::input::split;
+use crate::input::Inputs;
+use crate::job::Job;
+use crate::map::{Combiner, Mapper};
+use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Route};
+use crate::reduce::{self, Output};
+use crate::shuffle::{Chunks, Partitioner};
+
+/// At most this many splits, evenly spaced, are mapped to sample keys for
+/// [`MapReduce::partition_by_sampled_ranges`]...
+const SAMPLE_SPLITS: usize = 16;
+/// ...and at most this many of their keys are kept.
+const SAMPLE_KEYS: usize = 100_000;
+
+/// A map-reduce run being specified: made by [`Job::map`] or
+/// [`Job::map_with`], refined with the methods below, and started by
+/// [`MapReduce::fold`] or [`MapReduce::reduce`].
+///
+/// By default there is no combiner, keys go to partitions by
+/// `hash(key) mod R`, and reduce sees them in no particular order.
+///
+/// # Example
+///
+/// Sum values per key, with a combiner, key-range partitions chosen by
+/// sampling, and keys handed to reduce in order, so that the partitions
+/// together are totally ordered:
+///
+/// ```
+/// use mr_local::{Emit, Inputs, Job};
+///
+/// let mut inputs = Inputs::new();
+/// inputs.push_bytes("sales", "pear 3\napple 1\nfig 2\napple 4\nkiwi 5\n");
+/// let job = Job::builder().partitions(2).build()?;
+/// let output = job
+///     .map(&inputs, |line: &[u8], out: &mut Emit<String, u64>| {
+///         let line = std::str::from_utf8(line)?;
+///         let (fruit, n) = line.split_once(' ').ok_or("no count")?;
+///         out.emit(fruit.to_string(), n.parse()?);
+///         Ok(())
+///     })
+///     .combine(|total, n| *total += n)
+///     .partition_by_sampled_ranges()
+///     .sorted()
+///     .reduce(|_fruit, partial_sums| partial_sums.iter().sum::<u64>())?;
+/// let totals: Vec<(String, u64)> = output.into_vec();
+/// let names: Vec<&str> = totals.iter().map(|(k, _)| k.as_str()).collect();
+/// assert_eq!(names, ["apple", "fig", "kiwi", "pear"]);
+/// assert_eq!(totals[0].1, 5);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[must_use = "a MapReduce does nothing until `fold` or `reduce` runs it"]
+pub struct MapReduce<'j, 'd, M: Mapper<'d>> {
+    job: &'j Job,
+    inputs: &'d Inputs,
+    mapper: M,
+    combiner: Option<Box<Combiner<'j, M::Value>>>,
+    partition: Partition<'j, M::Key>,
+    /// The keys' order, where the run needs one: for sorted reduce input
+    /// or for sampling key ranges.
+    order: Option<Order<M::Key>>,
+    sorted: bool,
+}
+
+enum Partition<'j, K> {
+    Hash,
+    Custom(Box<PartitionFn<'j, K>>),
+    Ranges(KeyRanges<K>),
+    Sampled,
+}
+
+impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
+    pub(crate) fn new(job: &'j Job, inputs: &'d Inputs, mapper: M) -> Self {
+        MapReduce {
+            job,
+            inputs,
+            mapper,
+            combiner: None,
+            partition: Partition::Hash,
+            order: None,
+            sorted: false,
+        }
+    }
+
+    /// Sets the combiner (the paper's §4.3): folds a value into the value
+    /// already held for its key, on the map side, before the shuffle.
+    ///
+    /// The engine may run the combiner any number of times per key, zero
+    /// included, on any grouping of values, in any order; so it must be
+    /// associative and commutative, and reduce must accept values that
+    /// were combined or not. With [`MapReduce::reduce`] the values a key
+    /// reaches reduce with are partial results of the combiner. By default
+    /// there is no combiner and every emitted pair reaches reduce.
+    pub fn combine(mut self, combine: impl Fn(&mut M::Value, M::Value) + Sync + 'j) -> Self {
+        self.combiner = Some(Box::new(combine));
+        self
+    }
+
+    /// Sends each key to partition `partition(key, R) % R` (the paper's
+    /// §4.1), where `R` is the job's partition count. A key must always go
+    /// to the same partition.
+    ///
+    /// # Example
+    ///
+    /// Keep the keys of one host together, as the paper's
+    /// `hash(Hostname(urlkey)) mod R` does:
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("urls", "a.org/x\nb.org/y\na.org/z\n");
+    /// let job = Job::builder().partitions(4).build()?;
+    /// let output = job
+    ///     .map(&inputs, |url: &[u8], out: &mut Emit<&[u8], u64>| {
+    ///         out.emit(url, 1);
+    ///         Ok(())
+    ///     })
+    ///     .partition_by(|url: &&[u8], r| {
+    ///         let host = url.split(|b| *b == b'/').next().unwrap_or_default();
+    ///         host.iter().map(|b| usize::from(*b)).sum::<usize>() % r
+    ///     })
+    ///     .fold(|a, b| *a += b)?;
+    /// let a_org: Vec<usize> = output
+    ///     .partitions()
+    ///     .iter()
+    ///     .enumerate()
+    ///     .filter(|(_, part)| part.iter().any(|(url, _)| url.starts_with(b"a.org")))
+    ///     .map(|(i, _)| i)
+    ///     .collect();
+    /// assert_eq!(a_org.len(), 1);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn partition_by(mut self, partition: impl Fn(&M::Key, usize) -> usize + Sync + 'j) -> Self {
+        self.partition = Partition::Custom(Box::new(partition));
+        self
+    }
+
+    /// Partitions by the given key ranges; the run has
+    /// [`KeyRanges::partitions`] partitions, whatever the job's setting.
+    pub fn partition_by_ranges(mut self, ranges: KeyRanges<M::Key>) -> Self {
+        self.partition = Partition::Ranges(ranges);
+        self
+    }
+
+    /// Partitions by key ranges whose split points are quantiles of a
+    /// sample of the map output: before the run, the mapper runs over up
+    /// to 16 evenly spaced splits and up to 100,000 of the keys they emit
+    /// are kept. Partition `i` then holds only keys below those of
+    /// partition `i + 1`, so with [`MapReduce::sorted`] the partitions
+    /// concatenated are in order (the TeraSort idea).
+    ///
+    /// The sample costs an extra map of those splits. Skewed keys give
+    /// uneven partitions: a key cannot be split across two.
+    pub fn partition_by_sampled_ranges(mut self) -> Self
+    where
+        M::Key: Ord,
+    {
+        self.partition = Partition::Sampled;
+        self.order = Some(M::Key::cmp);
+        self
+    }
+
+    /// Hands keys to reduce in increasing order within each partition (the
+    /// paper's §4.2), and returns each partition's output in that order.
+    ///
+    /// It costs a sort of each partition's keys, `O(n log n)` in the keys
+    /// of the partition, done in parallel across partitions; without it a
+    /// partition comes out in hash-table order.
+    pub fn sorted(mut self) -> Self
+    where
+        M::Key: Ord,
+    {
+        self.order = Some(M::Key::cmp);
+        self.sorted = true;
+        self
+    }
+
+    /// Runs the job, folding the values of each key with `fold`, which is
+    /// also the combiner unless [`MapReduce::combine`] set one. The output
+    /// has one pair per key.
+    ///
+    /// `fold` must be associative and commutative: values arrive in no
+    /// particular order.
+    ///
+    /// # Errors
+    ///
+    /// A failing record (an error or a panic in map) fails the run with an
+    /// error naming its input and byte offset, unless the job skips bad
+    /// records. A panic in `fold` fails the run naming the partition.
+    pub fn fold(
+        mut self,
+        fold: impl Fn(&mut M::Value, M::Value) + Sync + 'j,
+    ) -> Result<Output<M::Key, M::Value>, Error> {
+        let fold: Box<Combiner<'j, M::Value>> = Box::new(fold);
+        let combiner = self.combiner.take();
+        let combiner = combiner.as_deref().unwrap_or(&*fold);
+        let order = self.sorted.then_some(self.order).flatten();
+        self.run(Some(combiner), |partition, chunks, _| {
+            reduce::fold(partition, chunks, &*fold, order)
+        })
+    }
+
+    /// Runs the job, handing each key with all its values to `reduce`, in
+    /// no particular order of values. The output has one pair per key:
+    /// the key and what `reduce` made of it.
+    ///
+    /// # Errors
+    ///
+    /// As for [`MapReduce::fold`]; a panic in `reduce` fails the run naming
+    /// the partition, or, when the job skips bad records, drops the key and
+    /// counts it in [`Counters::skipped_keys`](crate::Counters::skipped_keys).
+    pub fn reduce<R: Send>(
+        mut self,
+        reduce: impl Fn(&M::Key, Vec<M::Value>) -> R + Sync,
+    ) -> Result<Output<M::Key, R>, Error> {
+        let combiner = self.combiner.take();
+        let order = self.sorted.then_some(self.order).flatten();
+        let skip = self.job.skips_bad_records();
+        self.run(combiner.as_deref(), |partition, chunks, log| {
+            reduce::group(partition, chunks, &reduce, order, skip.then_some(log))
+        })
+    }
+
+    fn run<R: Send>(
+        &self,
+        combiner: Option<&Combiner<'_, M::Value>>,
+        reduce: impl Fn(usize, Chunks<M::Key, M::Value>, &SkipLog) -> Result<Vec<(M::Key, R)>, Error>
+            + Sync,
+    ) -> Result<Output<M::Key, R>, Error> {
+        let job = self.job;
+        let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
+        let sampled;
+        let route = match &self.partition {
+            Partition::Hash => Route::Hash(Partitioner::new(job.partitions())),
+            Partition::Custom(partition) => Route::Custom {
+                partition: &**partition,
+                partitions: job.partitions(),
+            },
+            Partition::Ranges(ranges) => Route::Ranges(ranges),
+            Partition::Sampled => {
+                sampled = self.sample_ranges(&splits)?;
+                Route::Ranges(&sampled)
+            }
+        };
+        job.run(self.inputs, &splits, &self.mapper, combiner, &route, reduce)
+    }
+
+    /// Maps a sample of the splits and takes key ranges from the keys.
+    fn sample_ranges(&self, splits: &[split::Split]) -> Result<KeyRanges<M::Key>, Error> {
+        let order = self
+            .order
+            .expect("partition_by_sampled_ranges sets the order");
+        let step = splits.len().div_ceil(SAMPLE_SPLITS).max(1);
+        let sample: Vec<split::Split> = splits.iter().step_by(step).cloned().collect();
+        let one = Route::Hash(Partitioner::new(1));
+        let mapped = self.job.run(
+            self.inputs,
+            &sample,
+            &self.mapper,
+            None,
+            &one,
+            |_, chunks, _| Ok(chunks.into_iter().flatten().collect::<Vec<_>>()),
+        )?;
+        let pairs = mapped.into_vec();
+        let keep = pairs.len().div_ceil(SAMPLE_KEYS).max(1);
+        let keys: Vec<M::Key> = pairs
+            .into_iter()
+            .step_by(keep)
+            .map(|(key, _)| key)
+            .collect();
+        Ok(sample_bounds(keys, self.job.partitions(), order))
+    }
+}
