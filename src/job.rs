@@ -471,16 +471,11 @@ impl Job {
         self.pool.install(|| items.par_sort_unstable_by(compare));
     }
 
-    /// Runs one map/reduce pass: maps `splits` with `mapper` (folding with
-    /// `combiner` if any), routes keys with `route`, and runs `reduce` on
-    /// every partition, one task per partition.
+    /// Runs one map/reduce pass, then `reduce` on every partition, one
+    /// task per partition.
     pub(crate) fn run<'d, M, R>(
         &self,
-        inputs: &'d Inputs,
-        splits: &[Split],
-        mapper: &M,
-        combiner: Option<&Combiner<'_, M::Value>>,
-        route: &Route<'_, M::Key>,
+        pass: &Pass<'_, 'd, M>,
         reduce: impl Fn(usize, Chunks<M::Key, M::Value>, &SkipLog) -> Result<Vec<(M::Key, R)>, Error>
             + Sync,
     ) -> Result<Output<M::Key, R>, Error>
@@ -489,15 +484,16 @@ impl Job {
         R: Send,
     {
         let log = SkipLog::default();
-        let (chunks, mut counters) =
-            self.map_phase(inputs, splits, mapper, combiner, route, &log)?;
+        let (chunks, mut counters) = self.map_phase(pass, &log)?;
         let started = Instant::now();
-        let total = inputs.total_bytes();
-        self.report(Progress {
-            phase: Phase::Reduce,
-            bytes_done: total,
-            bytes_total: total,
-        });
+        let total = pass.inputs.total_bytes();
+        if pass.report {
+            self.report(Progress {
+                phase: Phase::Reduce,
+                bytes_done: total,
+                bytes_total: total,
+            });
+        }
         let parts = self.pool.install(|| {
             chunks
                 .into_par_iter()
@@ -522,23 +518,29 @@ impl Job {
     /// Maps every split on the pool and returns each partition's chunks.
     fn map_phase<'d, M: Mapper<'d>>(
         &self,
-        inputs: &'d Inputs,
-        splits: &[Split],
-        mapper: &M,
-        combiner: Option<&Combiner<'_, M::Value>>,
-        route: &Route<'_, M::Key>,
+        pass: &Pass<'_, 'd, M>,
         log: &SkipLog,
     ) -> Result<MapPhase<M::Key, M::Value>, Error> {
+        let Pass {
+            inputs,
+            splits,
+            mapper,
+            combiner,
+            route,
+            report,
+        } = *pass;
         let started = Instant::now();
         let totals = Mutex::new(Counters::default());
         let total = inputs.total_bytes();
         let done = AtomicU64::new(0);
         let progress = |phase, bytes_done| {
-            self.report(Progress {
-                phase,
-                bytes_done,
-                bytes_total: total,
-            })
+            if report {
+                self.report(Progress {
+                    phase,
+                    bytes_done,
+                    bytes_total: total,
+                })
+            }
         };
         // Counters left by an earlier run that failed belong to no one.
         self.pool.broadcast(|_| take_thread_counters());
@@ -585,7 +587,7 @@ impl Job {
                     let finished: Vec<Result<(), Error>> = self.pool.broadcast(|ctx| {
                         let mut slot = lock(&slots[ctx.index()]);
                         let worker = slot.get_or_insert_with(|| Worker::new(sink.buffer()));
-                        let mut out = Emit::new(worker, &sink, (Path::new(""), 0), true);
+                        let mut out = Emit::new(worker, &sink, (Path::new(""), 0, 0), true);
                         let finished =
                             catch_unwind(AssertUnwindSafe(|| mapper.finish_thread(&mut out)));
                         finished
@@ -614,6 +616,17 @@ impl Job {
         counters.map_time = started.elapsed();
         Ok((chunks, counters))
     }
+}
+
+/// What one map phase runs.
+pub(crate) struct Pass<'a, 'd, M: Mapper<'d>> {
+    pub inputs: &'d Inputs,
+    pub splits: &'a [Split],
+    pub mapper: &'a M,
+    pub combiner: Option<&'a Combiner<'a, M::Value>>,
+    pub route: &'a Route<'a, M::Key>,
+    /// Whether to call the job's progress function: not for a sample.
+    pub report: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -661,7 +674,12 @@ impl<'d, M: Mapper<'d>> Task<'_, 'd, M> {
             // Once, unless a bad record is skipped: then again from the
             // record after it.
             while at < bytes.len() {
-                let mut out = Emit::new(worker, sink, (input.path(), piece.file), finishes_thread);
+                let mut out = Emit::new(
+                    worker,
+                    sink,
+                    (input.path(), piece.file, piece.start + at),
+                    finishes_thread,
+                );
                 let mapped = catch_unwind(AssertUnwindSafe(|| {
                     self.mapper.map_split(&bytes[at..], &mut out)
                 }));

@@ -197,6 +197,7 @@ pub struct Emit<'a, K, V> {
     sink: &'a Sink<'a, K, V>,
     path: &'a Path,
     file: usize,
+    offset: usize,
     finishes_thread: bool,
     /// The record being mapped, as offsets into the split: where it starts
     /// (for errors) and where the next one starts (for skipping).
@@ -222,7 +223,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     pub(crate) fn new(
         worker: &'a mut Worker<K, V>,
         sink: &'a Sink<'a, K, V>,
-        (path, file): (&'a Path, usize),
+        (path, file, offset): (&'a Path, usize, usize),
         finishes_thread: bool,
     ) -> Self {
         Emit {
@@ -230,6 +231,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
             sink,
             path,
             file,
+            offset,
             finishes_thread,
             record: 0..0,
             emitted: 0,
@@ -395,6 +397,13 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     /// ```
     pub fn file(&self) -> usize {
         self.file
+    }
+
+    /// Returns the byte offset in its input of the split being mapped: the
+    /// `split` that [`Mapper::map_split`] was given starts there. With
+    /// [`Emit::start_record`]'s offsets, it places a record in its file.
+    pub fn split_offset(&self) -> usize {
+        self.offset
     }
 
     /// Marks the start of a record, for mappers that override

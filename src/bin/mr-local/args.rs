@@ -28,6 +28,16 @@ pub enum Command {
     /// Count words: prints `word<TAB>count`, most frequent first.
     #[command(after_help = WORDCOUNT_HELP)]
     Wordcount(WordcountArgs),
+    /// Print the lines that match a regular expression as `path:line:text`,
+    /// like `grep -Hn`, in input order.
+    #[command(after_help = GREP_HELP)]
+    Grep(GrepArgs),
+    /// Build an inverted index: each word with the files that contain it.
+    #[command(after_help = INVERT_HELP)]
+    Invert(InvertArgs),
+    /// Sort lines bytewise, like `LC_ALL=C sort`, in parallel.
+    #[command(after_help = SORT_HELP)]
+    Sort(SortArgs),
     /// Write a deterministic English-like corpus with Zipf-distributed words.
     #[command(after_help = GENERATE_HELP)]
     Generate(GenerateArgs),
@@ -65,6 +75,43 @@ files that report a size of 0 (as /proc does) are always read, never mapped.
 
 Exit status: 0 success, 1 the job failed, 2 usage error.";
 
+const GREP_HELP: &str = "\
+Examples:
+  mr-local grep 'whale|Ahab' moby-dick.txt
+  mr-local grep -i -r 'error [0-9]+' logs/ -o errors.txt
+
+PATTERN uses the regex crate's syntax (https://docs.rs/regex), close to
+grep -E: `^` and `$` match at each line's start and end. A line is the bytes
+between two newlines; a carriage return before a newline belongs to the line,
+as with grep. Lines print in input order, files in the order given.
+
+Exit status: 0 success (with or without matches), 1 the job failed, 2 usage
+error (an invalid pattern included).";
+
+const INVERT_HELP: &str = "\
+Examples:
+  mr-local invert ../shared/datasets/udhr/*.txt
+  mr-local invert -r docs/ --format json -o index.jsonl
+
+Words are found and folded as by `mr-local wordcount` (--split,
+--case-sensitive). Output is one line per word, in word order (bytewise):
+`word<TAB>file<TAB>file...` with files in the order they were given, or with
+--format json, `{\"word\": ..., \"files\": [...]}`.
+
+Exit status: 0 success, 1 the job failed, 2 usage error.";
+
+const SORT_HELP: &str = "\
+Examples:
+  mr-local sort big.txt -o sorted.txt
+  cat a.txt b.txt | mr-local sort -u
+
+Lines are compared byte by byte, as `LC_ALL=C sort` does; the output is the
+same. Lines are split among partitions by key ranges chosen from a sample of
+the input, each partition is sorted in parallel, and the partitions are
+written one after the other.
+
+Exit status: 0 success, 1 the job failed, 2 usage error.";
+
 const COMPLETIONS_HELP: &str = "\
 Examples:
   mr-local completions bash > ~/.local/share/bash-completion/completions/mr-local
@@ -98,6 +145,96 @@ pub struct WordcountArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Options of `mr-local grep`.
+#[derive(Debug, clap::Args)]
+pub struct GrepArgs {
+    /// The regular expression.
+    pub pattern: String,
+
+    /// Input files; `-` is stdin. With none, reads stdin.
+    pub files: Vec<PathBuf>,
+
+    /// Match without regard to case.
+    #[arg(short, long)]
+    pub ignore_case: bool,
+
+    /// Print the lines that do not match.
+    #[arg(short = 'v', long)]
+    pub invert_match: bool,
+
+    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Options of `mr-local invert`.
+#[derive(Debug, clap::Args)]
+pub struct InvertArgs {
+    /// Input files; `-` is stdin. With none, reads stdin.
+    pub files: Vec<PathBuf>,
+
+    /// What separates words.
+    #[arg(long, value_enum, default_value_t = SplitArg::Alphanumeric)]
+    pub split: SplitArg,
+
+    /// Keep case instead of lowercasing words.
+    #[arg(long)]
+    pub case_sensitive: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = IndexFormatArg::Tsv)]
+    pub format: IndexFormatArg,
+
+    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IndexFormatArg {
+    /// `word<TAB>file<TAB>file...` lines.
+    Tsv,
+    /// JSON Lines: `{"word": ..., "files": [...]}` per line.
+    Json,
+}
+
+/// Options of `mr-local sort`.
+#[derive(Debug, clap::Args)]
+pub struct SortArgs {
+    /// Input files; `-` is stdin. With none, reads stdin.
+    pub files: Vec<PathBuf>,
+
+    /// Print each distinct line once.
+    #[arg(short, long)]
+    pub unique: bool,
+
+    /// Sort in decreasing order.
+    #[arg(short, long)]
+    pub reverse: bool,
+
+    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -301,15 +438,21 @@ impl EngineArgs {
     }
 }
 
-impl WordcountArgs {
-    pub fn word_count(&self) -> WordCount {
-        let split = match self.split {
+impl SplitArg {
+    pub fn word_count(self, case_sensitive: bool) -> WordCount {
+        let split = match self {
             SplitArg::Alphanumeric => WordSplit::Alphanumeric,
             SplitArg::Whitespace => WordSplit::Whitespace,
         };
         WordCount {
             split,
-            case_sensitive: self.case_sensitive,
+            case_sensitive,
         }
+    }
+}
+
+impl WordcountArgs {
+    pub fn word_count(&self) -> WordCount {
+        self.split.word_count(self.case_sensitive)
     }
 }

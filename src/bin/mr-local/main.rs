@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod args;
+mod commands;
 mod progress;
 mod stats;
 mod write;
@@ -17,9 +18,9 @@ use clap::Parser;
 
 use mr_local::generate::CorpusConfig;
 use mr_local::output::AtomicFile;
-use mr_local::Inputs;
+use mr_local::{Counters, Inputs, Job};
 
-use args::{Args, Command, GenerateArgs, WordcountArgs};
+use args::{Args, Command, EngineArgs, GenerateArgs, ReportArgs, WordcountArgs};
 
 /// Exit status of a job that failed.
 const EXIT_FAILURE: u8 = 1;
@@ -64,6 +65,9 @@ fn main() -> ExitCode {
     });
     let result = match &args.command {
         Command::Wordcount(args) => wordcount(args),
+        Command::Grep(args) => commands::grep(args),
+        Command::Invert(args) => commands::invert(args),
+        Command::Sort(args) => commands::sort(args),
         Command::Generate(args) => generate(args),
         Command::Completions { shell } => completions(*shell),
     };
@@ -81,36 +85,65 @@ fn main() -> ExitCode {
 }
 
 fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
-    let started = Instant::now();
-    let files = input_paths(&args.files)?;
-    let bar = progress::Bar::new(&args.report);
-    let mut builder = args.engine.job_builder();
-    bar.attach(&mut builder);
-    let job = builder.build()?;
-    let result = (|| -> Result<_, Failure> {
-        let inputs = Inputs::open(&files, &args.engine.input_options())?;
-        if let Some(output) = &args.output.output {
-            refuse_to_overwrite_an_input(output, &inputs)?;
-        }
+    let command = JobCommand {
+        files: &args.files,
+        engine: &args.engine,
+        report: &args.report,
+        output: args.output.output.as_deref(),
+    };
+    command.run(|job, inputs, bar| {
         write::check_destination(&args.output)?;
-        let output = job.map_reduce_with(&inputs, &args.word_count(), |total, n| *total += n)?;
+        let output = job.map_reduce_with(inputs, &args.word_count(), |total, n| *total += n)?;
         let counters = output.counters().clone();
         bar.writing();
-        let writing = Instant::now();
-        write::write_counts(&args.output, &job, output)?;
-        Ok((counters, writing.elapsed()))
-    })();
-    bar.finish();
-    let (counters, write) = result?;
-    stats::report(
-        &args.report,
-        &counters,
-        &stats::Timings {
-            threads: job.threads(),
-            write,
-            total: started.elapsed(),
-        },
-    )
+        write::write_counts(&args.output, job, output)?;
+        Ok(counters)
+    })
+}
+
+/// What every job command shares: its inputs, engine settings, reports
+/// and output file.
+pub(crate) struct JobCommand<'a> {
+    pub files: &'a [PathBuf],
+    pub engine: &'a EngineArgs,
+    pub report: &'a ReportArgs,
+    pub output: Option<&'a Path>,
+}
+
+impl JobCommand<'_> {
+    /// Opens the inputs and builds the job, with a progress bar, then runs
+    /// `job` (which runs the job and writes its output, calling
+    /// `Bar::writing` between the two) and reports the counters it returns.
+    pub fn run(
+        &self,
+        job: impl FnOnce(&Job, &Inputs, &progress::Bar) -> Result<Counters, Failure>,
+    ) -> Result<(), Failure> {
+        let started = Instant::now();
+        let files = input_paths(self.files)?;
+        let bar = progress::Bar::new(self.report);
+        let mut builder = self.engine.job_builder();
+        bar.attach(&mut builder);
+        let built = builder.build()?;
+        let result = (|| -> Result<_, Failure> {
+            let inputs = Inputs::open(&files, &self.engine.input_options())?;
+            if let Some(output) = self.output {
+                refuse_to_overwrite_an_input(output, &inputs)?;
+            }
+            let counters = job(&built, &inputs, &bar)?;
+            Ok((counters, bar.write_time()))
+        })();
+        bar.finish();
+        let (counters, write) = result?;
+        stats::report(
+            self.report,
+            &counters,
+            &stats::Timings {
+                threads: built.threads(),
+                write,
+                total: started.elapsed(),
+            },
+        )
+    }
 }
 
 fn generate(args: &GenerateArgs) -> Result<(), Failure> {

@@ -3,16 +3,21 @@
 //! a terminal). The library reports once per split, so the bar costs
 //! nothing per record.
 
+use std::cell::Cell;
 use std::io::{self, IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use mr_local::{JobBuilder, Phase, Progress};
 
 use crate::args::{ProgressArg, ReportArgs};
 
-/// A progress bar, or nothing when none is wanted.
-pub(crate) struct Bar(Option<ProgressBar>);
+/// A progress bar, or nothing when none is wanted; and when writing the
+/// results started, for `--stats`.
+pub(crate) struct Bar {
+    bar: Option<ProgressBar>,
+    writing: Cell<Option<Instant>>,
+}
 
 impl Bar {
     /// A bar for `args`, not yet drawn.
@@ -23,7 +28,10 @@ impl Bar {
             ProgressArg::Auto => !args.quiet && io::stderr().is_terminal(),
         };
         if !show {
-            return Bar(None);
+            return Bar {
+                bar: None,
+                writing: Cell::new(None),
+            };
         }
         // A target of our own: indicatif's stderr target hides itself when
         // stderr is not a terminal, and `--progress always` means always.
@@ -38,12 +46,15 @@ impl Bar {
         );
         bar.set_prefix("open");
         bar.enable_steady_tick(Duration::from_millis(200));
-        Bar(Some(bar))
+        Bar {
+            bar: Some(bar),
+            writing: Cell::new(None),
+        }
     }
 
     /// Makes `builder` report to this bar.
     pub fn attach(&self, builder: &mut JobBuilder) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             let bar = bar.clone();
             builder.progress(move |p: Progress| {
                 bar.set_length(p.bytes_total);
@@ -57,14 +68,22 @@ impl Bar {
 
     /// Shows that results are being sorted and written.
     pub fn writing(&self) {
-        if let Some(bar) = &self.0 {
+        self.writing.set(Some(Instant::now()));
+        if let Some(bar) = &self.bar {
             bar.set_prefix("write");
         }
     }
 
+    /// How long since [`Bar::writing`] was called: zero if it was not.
+    pub fn write_time(&self) -> Duration {
+        self.writing
+            .get()
+            .map_or(Duration::ZERO, |since| since.elapsed())
+    }
+
     /// Removes the bar, leaving stderr as it was.
     pub fn finish(&self) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
