@@ -53,6 +53,11 @@ impl Counts {
         }
     }
 
+    /// The distinct words counted so far, in no particular order.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.counts.keys().map(String::as_str)
+    }
+
     /// Adds the words of one input. Words never span two inputs.
     pub fn add(&mut self, bytes: &[u8]) -> &mut Counts {
         let mut word = String::new();

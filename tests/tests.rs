@@ -23,5 +23,6 @@ mod interrupt;
 mod odd_inputs;
 mod output;
 mod output_dir;
+mod paper_commands;
 mod progress;
 mod refinements;
