@@ -17,15 +17,25 @@
 //! The main types:
 //!
 //! - [`Job`] / [`JobBuilder`]: settings and the entry points
-//!   ([`Job::map_reduce`], [`Job::map_group`]).
-//! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads.
+//!   ([`Job::map_reduce`], [`Job::map_group`], and [`Job::map`] for the
+//!   rest).
+//! - [`MapReduce`]: one run's specification, after the paper's §4: an
+//!   optional combiner, the partitioning function (hash, a user's, or
+//!   [`KeyRanges`], sampled for total order), sorted reduce input.
+//! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads;
+//!   [`Records`] and [`RecordReader`]: how it divides into records (lines,
+//!   a delimiter, fixed-size, whole files, or a reader of your own).
+//! - Bad records (§4.6): an error or panic in map fails the job naming the
+//!   file and byte offset, or with [`JobBuilder::skip_bad_records`] is
+//!   skipped, counted and listed ([`Skipped`]).
 //! - [`Mapper`] and [`Emit`]: the map side, as closures or as a trait
 //!   (with [`Mapper::finish_thread`] and [`RunId`] for per-thread state).
 //! - [`ShuffleStrategy`]: how map output reaches reduce (five strategies).
 //! - [`Output`] and [`Counters`]: the result, and what the job counted;
 //!   [`add_to_counter`] and [`Emit::counter`] for counters of your own;
 //!   [`Progress`] reports through [`JobBuilder::progress`].
-//! - [`jobs`]: ready-made jobs, such as [`jobs::wordcount`].
+//! - [`jobs`]: ready-made jobs: [`jobs::wordcount`], [`jobs::grep`],
+//!   [`jobs::invert`], [`jobs::sort`].
 //! - [`output`]: result writers (TSV, CSV, JSON Lines) and atomic files.
 //! - [`generate`]: the deterministic Zipf corpus generator.
 //! - [`Error`]: every failure, with the file and offset it concerns.

@@ -127,7 +127,9 @@ pub(crate) enum Route<'a, K> {
         partition: &'a PartitionFn<'a, K>,
         partitions: usize,
     },
-    Ranges(&'a KeyRanges<K>),
+    /// Key ranges, and the run's partition count: at least the ranges'
+    /// (sampling may find fewer split points than it wanted).
+    Ranges(&'a KeyRanges<K>, usize),
 }
 
 impl<K> Route<'_, K> {
@@ -135,7 +137,7 @@ impl<K> Route<'_, K> {
         match self {
             Route::Hash(hash) => hash.partitions(),
             Route::Custom { partitions, .. } => *partitions,
-            Route::Ranges(ranges) => ranges.partitions(),
+            Route::Ranges(ranges, partitions) => ranges.partitions().max(*partitions),
         }
     }
 }
@@ -149,7 +151,7 @@ impl<K: Hash> Route<'_, K> {
                 partition,
                 partitions,
             } => partition(key, *partitions) % *partitions,
-            Route::Ranges(ranges) => ranges.partition(key),
+            Route::Ranges(ranges, _) => ranges.partition(key),
         }
     }
 }

@@ -158,8 +158,10 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
     /// partition `i + 1`, so with [`MapReduce::sorted`] the partitions
     /// concatenated are in order (the TeraSort idea).
     ///
-    /// The sample costs an extra map of those splits: about 6% more map
-    /// work on a large input. Skewed keys give
+    /// The run has the job's partition count; when the sample holds fewer
+    /// distinct keys than partitions, the last partitions stay empty. The
+    /// sample costs an extra map of those splits: about 6% more map work
+    /// on a large input. Skewed keys give
     /// uneven partitions: a key cannot be split across two.
     pub fn partition_by_sampled_ranges(mut self) -> Self
     where
@@ -246,10 +248,10 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
                 partition: &**partition,
                 partitions: job.partitions(),
             },
-            Partition::Ranges(ranges) => Route::Ranges(ranges),
+            Partition::Ranges(ranges) => Route::Ranges(ranges, 1),
             Partition::Sampled => {
                 sampled = self.sample_ranges(&splits)?;
-                Route::Ranges(&sampled)
+                Route::Ranges(&sampled, job.partitions())
             }
         };
         let pass = Pass {

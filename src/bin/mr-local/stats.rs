@@ -41,7 +41,7 @@ pub(crate) fn report(
     Ok(())
 }
 
-fn rows(counters: &Counters) -> [(&'static str, u64); 9] {
+fn rows(counters: &Counters) -> [(&'static str, u64); 11] {
     [
         ("input files", counters.input_files),
         ("input bytes", counters.input_bytes),
@@ -52,6 +52,8 @@ fn rows(counters: &Counters) -> [(&'static str, u64); 9] {
         ("reduce output records", counters.reduce_output_records),
         ("splits", counters.splits),
         ("partitions", counters.partitions),
+        ("skipped records", counters.skipped_records),
+        ("skipped keys", counters.skipped_keys),
     ]
 }
 
@@ -67,6 +69,9 @@ fn text(counters: &Counters, timings: &Timings) -> String {
             format!("user: {name}"),
             thousands(*value)
         ));
+    }
+    for skipped in &counters.skipped {
+        out.push_str(&format!("  skipped: {skipped}\n"));
     }
     let seconds = timings.total.as_secs_f64();
     let rate = if seconds > 0.0 {
@@ -105,6 +110,12 @@ fn json(counters: &Counters, timings: &Timings) -> String {
         .map(|(name, value)| format!("{}:{value}", json_string(name)))
         .collect();
     fields.push(format!("\"user_counters\":{{{}}}", user.join(",")));
+    let skipped: Vec<String> = counters
+        .skipped
+        .iter()
+        .map(|skipped| json_string(&skipped.to_string()))
+        .collect();
+    fields.push(format!("\"skipped\":[{}]", skipped.join(",")));
     format!("{{{}}}\n", fields.join(","))
 }
 
