@@ -28,6 +28,8 @@
 //! - [`jobs`]: ready-made jobs, such as [`jobs::wordcount`].
 //! - [`output`]: result writers (TSV, CSV, JSON Lines) and atomic files.
 //! - [`generate`]: the deterministic Zipf corpus generator.
+//! - [`streaming`]: Hadoop Streaming mappers and reducers over stdin and
+//!   stdout, to run a job on a cluster (Hadoop, EMR, Dataproc, Spark).
 //! - [`Error`]: every failure, with the file and offset it concerns.
 //!
 //! # Example
@@ -70,6 +72,7 @@ mod map;
 pub mod output;
 mod reduce;
 mod shuffle;
+pub mod streaming;
 #[cfg(test)]
 mod testutil;
 
