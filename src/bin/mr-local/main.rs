@@ -5,6 +5,7 @@
 mod args;
 mod progress;
 mod stats;
+mod streaming;
 mod write;
 
 use std::fs;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
     let result = match &args.command {
         Command::Wordcount(args) => wordcount(args),
         Command::Generate(args) => generate(args),
+        Command::Streaming(command) => streaming::run(command),
         Command::Completions { shell } => completions(*shell),
     };
     match result {
