@@ -15,12 +15,14 @@
 //!
 //! What lives here:
 //!
-//! - [`Config`] and [`Separator`]: the separators and key-field counts,
-//!   named after Hadoop's `stream.*` properties.
-//! - [`split_key_value`], [`KeyValueReader`] (lines, and groups of
-//!   consecutive equal keys), [`KeyValueWriter`]: the line format.
-//! - [`Field`]: how keys and values are written as text and parsed back.
-//! - [`ChunkReader`]: stdin cut into large chunks of whole lines.
+//! - `mod.rs`: [`Config`] and [`Separator`] (the separators and key-field
+//!   counts, named after Hadoop's `stream.*` properties), [`Reporter`], and
+//!   the runners below.
+//! - `lines.rs`: [`split_key_value`], [`KeyValueReader`] (lines, and groups
+//!   of consecutive equal keys), [`KeyValueWriter`]: the line format; and
+//!   [`ChunkReader`]: stdin cut into large chunks of whole lines.
+//! - `field.rs`: [`Field`] and [`FromField`], how keys and values are
+//!   written as text and parsed back.
 //! - [`run_mapper`], [`run_mapper_with`] and [`run_reducer`]: a whole
 //!   streaming mapper or reducer from a job's closures, in a few lines. The
 //!   mapper runs the parallel engine on each chunk of its input, combining
@@ -72,23 +74,27 @@
 
 use std::fmt;
 use std::hash::Hash;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
-
-use memchr::memmem;
+use std::io::{self, BufReader, Read, Write};
 
 use crate::error::{BoxError, Error};
 use crate::input::Inputs;
 use crate::job::Job;
-use crate::jobs::wordcount::Word;
 use crate::map::{Emit, FnMapper, Mapper};
+
+mod field;
+mod lines;
+
+pub use field::{Field, FromField};
+pub use lines::{split_key_value, ChunkReader, Group, KeyValueReader, KeyValueWriter};
 
 /// The size of the chunks a streaming mapper cuts its input into, by
 /// default: large enough that the engine's threads have work to share, small
 /// enough to hold in memory twice over.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024 * 1024;
 
-/// Capacity of the writers' buffers: a reducer's output is many short lines.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Capacity of the readers' and writers' buffers: a reducer's input and
+/// output are many short lines.
+pub(crate) const BUFFER_SIZE: usize = 1 << 20;
 
 /// The counter group of the counters this module reports.
 pub const COUNTER_GROUP: &str = "mr-local";
@@ -206,422 +212,6 @@ impl Default for Config {
     }
 }
 
-/// Cuts `line` into key and value at the `key_fields`th occurrence of
-/// `separator`, as Hadoop does: a line with fewer occurrences is all key,
-/// with an empty value. Any bytes are fine: keys need not be UTF-8. A
-/// `key_fields` of 0 is taken as 1.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::{split_key_value, Separator};
-///
-/// let tab = Separator::tab();
-/// assert_eq!(split_key_value(b"the\t12", &tab, 1), (&b"the"[..], &b"12"[..]));
-/// assert_eq!(split_key_value(b"a\tb\tc", &tab, 1), (&b"a"[..], &b"b\tc"[..]));
-/// assert_eq!(split_key_value(b"a\tb\tc", &tab, 2), (&b"a\tb"[..], &b"c"[..]));
-/// assert_eq!(split_key_value(b"no separator", &tab, 1), (&b"no separator"[..], &b""[..]));
-/// assert_eq!(split_key_value(b"", &tab, 1), (&b""[..], &b""[..]));
-/// ```
-pub fn split_key_value<'l>(
-    line: &'l [u8],
-    separator: &Separator,
-    key_fields: usize,
-) -> (&'l [u8], &'l [u8]) {
-    let (key_end, value_start) = Splitter::new(separator, key_fields).split(line);
-    (&line[..key_end], &line[value_start..])
-}
-
-/// Finds where a line's key ends and its value starts.
-#[derive(Clone, Debug)]
-struct Splitter {
-    finder: memmem::Finder<'static>,
-    key_fields: usize,
-}
-
-impl Splitter {
-    fn new(separator: &Separator, key_fields: usize) -> Splitter {
-        Splitter {
-            finder: memmem::Finder::new(separator.as_bytes()).into_owned(),
-            key_fields: key_fields.max(1),
-        }
-    }
-
-    /// Returns (end of the key, start of the value).
-    fn split(&self, line: &[u8]) -> (usize, usize) {
-        let len = self.finder.needle().len();
-        let mut from = 0;
-        for field in 1..=self.key_fields {
-            match self.finder.find(&line[from..]) {
-                Some(at) if field == self.key_fields => return (from + at, from + at + len),
-                Some(at) => from += at + len,
-                None => break,
-            }
-        }
-        (line.len(), line.len())
-    }
-}
-
-/// Reads `key<SEP>value` lines, one record at a time or in groups of
-/// consecutive equal keys (a reducer's input).
-///
-/// Lines end at `\n`; a `\r` before it is dropped too (CRLF), and the last
-/// line needs no newline. Every line is a record, the empty line included
-/// (an empty key and value); a line is cut as [`split_key_value`] says.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::{KeyValueReader, Separator};
-///
-/// let input = &b"a\t1\na\t2\r\nb\nc\t3"[..];
-/// let mut reader = KeyValueReader::new(input, Separator::tab(), 1);
-/// let mut groups = Vec::new();
-/// while let Some(mut group) = reader.next_group()? {
-///     let key = group.key().to_vec();
-///     let mut values = Vec::new();
-///     while let Some(value) = group.next_value()? {
-///         values.push(value.to_vec());
-///     }
-///     groups.push((key, values));
-/// }
-/// assert_eq!(groups, [
-///     (b"a".to_vec(), vec![b"1".to_vec(), b"2".to_vec()]),
-///     (b"b".to_vec(), vec![b"".to_vec()]),
-///     (b"c".to_vec(), vec![b"3".to_vec()]),
-/// ]);
-/// assert_eq!(reader.records(), 4);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Debug)]
-pub struct KeyValueReader<R> {
-    input: R,
-    splitter: Splitter,
-    line: Vec<u8>,
-    key_end: usize,
-    value_start: usize,
-    /// `line` holds a record not yet handed out.
-    pending: bool,
-    /// The key of the open group, if `in_group`.
-    group: Vec<u8>,
-    in_group: bool,
-    records: u64,
-}
-
-impl<R: BufRead> KeyValueReader<R> {
-    /// A reader of `input`'s lines, cut at the `key_fields`th `separator`.
-    pub fn new(input: R, separator: Separator, key_fields: usize) -> KeyValueReader<R> {
-        KeyValueReader {
-            input,
-            splitter: Splitter::new(&separator, key_fields),
-            line: Vec::new(),
-            key_end: 0,
-            value_start: 0,
-            pending: false,
-            group: Vec::new(),
-            in_group: false,
-            records: 0,
-        }
-    }
-
-    /// Returns the next record as (key, value), or `None` at the end.
-    ///
-    /// # Errors
-    ///
-    /// Whatever reading the input returns.
-    pub fn read_record(&mut self) -> io::Result<Option<(&[u8], &[u8])>> {
-        self.in_group = false;
-        if !self.pending && !self.fill()? {
-            return Ok(None);
-        }
-        self.pending = false;
-        Ok(Some((
-            &self.line[..self.key_end],
-            &self.line[self.value_start..],
-        )))
-    }
-
-    /// Returns the next run of records with equal keys, or `None` at the
-    /// end. Values the previous group did not read are skipped.
-    ///
-    /// Keys are compared as bytes, and only with the record before: the
-    /// input must be sorted (or at least grouped) by key, as a cluster's
-    /// shuffle leaves it, for each key to come as one group.
-    ///
-    /// # Errors
-    ///
-    /// Whatever reading the input returns.
-    pub fn next_group(&mut self) -> io::Result<Option<Group<'_, R>>> {
-        if self.in_group {
-            while self.next_in_group()?.is_some() {}
-        }
-        if !self.pending && !self.fill()? {
-            return Ok(None);
-        }
-        self.group.clear();
-        self.group.extend_from_slice(&self.line[..self.key_end]);
-        self.in_group = true;
-        Ok(Some(Group { reader: self }))
-    }
-
-    /// Returns the number of lines read so far.
-    pub fn records(&self) -> u64 {
-        self.records
-    }
-
-    /// The value of the next record if its key is the open group's.
-    fn next_in_group(&mut self) -> io::Result<Option<&[u8]>> {
-        if !self.in_group {
-            return Ok(None);
-        }
-        if !self.pending && !self.fill()? {
-            self.in_group = false;
-            return Ok(None);
-        }
-        if self.line[..self.key_end] != self.group[..] {
-            self.in_group = false;
-            return Ok(None);
-        }
-        self.pending = false;
-        Ok(Some(&self.line[self.value_start..]))
-    }
-
-    /// Reads the next line into `line`; false at the end of the input.
-    fn fill(&mut self) -> io::Result<bool> {
-        self.line.clear();
-        if self.input.read_until(b'\n', &mut self.line)? == 0 {
-            return Ok(false);
-        }
-        if self.line.last() == Some(&b'\n') {
-            self.line.pop();
-            if self.line.last() == Some(&b'\r') {
-                self.line.pop();
-            }
-        }
-        (self.key_end, self.value_start) = self.splitter.split(&self.line);
-        self.pending = true;
-        self.records += 1;
-        Ok(true)
-    }
-}
-
-/// Consecutive records with equal keys: see [`KeyValueReader::next_group`].
-#[derive(Debug)]
-pub struct Group<'r, R> {
-    reader: &'r mut KeyValueReader<R>,
-}
-
-impl<R: BufRead> Group<'_, R> {
-    /// Returns the group's key.
-    pub fn key(&self) -> &[u8] {
-        &self.reader.group
-    }
-
-    /// Returns the next value of the group, or `None` after its last.
-    ///
-    /// # Errors
-    ///
-    /// Whatever reading the input returns.
-    pub fn next_value(&mut self) -> io::Result<Option<&[u8]>> {
-        self.reader.next_in_group()
-    }
-}
-
-/// A key or value as it appears in a streaming line: how it is written as
-/// text.
-///
-/// Implemented for the integer and float types (decimal, as `Display` has
-/// them), `String` and `str`, `Vec<u8>` and `[u8]` (any bytes) and word
-/// count's [`Word`]. A reducer parses values back with [`FromField`].
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::Field;
-///
-/// let mut line = Vec::new();
-/// 42u64.write_field(&mut line);
-/// "cat".write_field(&mut line);
-/// assert_eq!(line, b"42cat");
-/// ```
-pub trait Field {
-    /// Appends the field's text to `out`.
-    fn write_field(&self, out: &mut Vec<u8>);
-}
-
-/// A value a reducer can parse back from a streaming line.
-///
-/// Implemented for the integer and float types (as `FromStr` parses them:
-/// no spaces), `String` (valid UTF-8 only), `Vec<u8>` and [`Word`] (any
-/// bytes).
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::FromField;
-///
-/// assert_eq!(u64::from_field(b"42"), Some(42));
-/// assert_eq!(u64::from_field(b"4x2"), None);
-/// assert_eq!(u64::from_field(b""), None);
-/// assert_eq!(String::from_field(b"\xff"), None);
-/// ```
-pub trait FromField: Field + Sized {
-    /// Parses a field, or returns `None` if `bytes` are not one.
-    fn from_field(bytes: &[u8]) -> Option<Self>;
-}
-
-macro_rules! display_fields {
-    ($($t:ty),*) => {$(
-        impl Field for $t {
-            fn write_field(&self, out: &mut Vec<u8>) {
-                // Writing to a Vec cannot fail.
-                let _ = write!(out, "{self}");
-            }
-        }
-
-        impl FromField for $t {
-            fn from_field(bytes: &[u8]) -> Option<$t> {
-                std::str::from_utf8(bytes).ok()?.parse().ok()
-            }
-        }
-    )*};
-}
-
-display_fields!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
-
-impl Field for str {
-    fn write_field(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.as_bytes());
-    }
-}
-
-impl Field for String {
-    fn write_field(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.as_bytes());
-    }
-}
-
-impl FromField for String {
-    fn from_field(bytes: &[u8]) -> Option<String> {
-        String::from_utf8(bytes.to_vec()).ok()
-    }
-}
-
-impl Field for [u8] {
-    fn write_field(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self);
-    }
-}
-
-impl Field for Vec<u8> {
-    fn write_field(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self);
-    }
-}
-
-impl FromField for Vec<u8> {
-    fn from_field(bytes: &[u8]) -> Option<Vec<u8>> {
-        Some(bytes.to_vec())
-    }
-}
-
-impl Field for Word<'_> {
-    fn write_field(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.as_bytes());
-    }
-}
-
-impl FromField for Word<'_> {
-    fn from_field(bytes: &[u8]) -> Option<Self> {
-        Some(Word::copied(bytes))
-    }
-}
-
-/// Writes `key<SEP>value` lines through a large buffer, refusing a pair
-/// that would not read back as itself.
-///
-/// A pair reads back as itself when neither part holds a newline and the
-/// line, cut as [`split_key_value`] cuts it, gives back the key: a key
-/// holding the separator (with one key field) would be cut short on the
-/// cluster, so it is an error, not silently wrong output.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::{KeyValueWriter, Separator};
-///
-/// let mut out = Vec::new();
-/// let mut writer = KeyValueWriter::new(&mut out, Separator::new(",").unwrap(), 1);
-/// writer.write(&b"the"[..], &12u64)?;
-/// writer.write("cat", "3")?;
-/// assert!(writer.write("a,b", &1u64).is_err());
-/// writer.flush()?;
-/// drop(writer);
-/// assert_eq!(out, b"the,12\ncat,3\n");
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Debug)]
-pub struct KeyValueWriter<W: Write> {
-    out: BufWriter<W>,
-    separator: Separator,
-    splitter: Splitter,
-    line: Vec<u8>,
-}
-
-impl<W: Write> KeyValueWriter<W> {
-    /// A writer of lines to `out`, whose keys are `key_fields` fields.
-    pub fn new(out: W, separator: Separator, key_fields: usize) -> KeyValueWriter<W> {
-        KeyValueWriter {
-            out: BufWriter::with_capacity(WRITE_BUFFER, out),
-            splitter: Splitter::new(&separator, key_fields),
-            separator,
-            line: Vec::new(),
-        }
-    }
-
-    /// Writes one `key<SEP>value` line.
-    ///
-    /// # Errors
-    ///
-    /// An error of kind [`io::ErrorKind::InvalidData`] if the line would not
-    /// read back as this pair (see the type's docs); otherwise whatever
-    /// writing returns.
-    pub fn write<K, V>(&mut self, key: &K, value: &V) -> io::Result<()>
-    where
-        K: Field + ?Sized,
-        V: Field + ?Sized,
-    {
-        self.line.clear();
-        key.write_field(&mut self.line);
-        let key_end = self.line.len();
-        self.line.extend_from_slice(self.separator.as_bytes());
-        value.write_field(&mut self.line);
-        if self.splitter.split(&self.line).0 != key_end || self.line.contains(&b'\n') {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "key {:?} with value {:?} would not read back with separator {:?}: \
-                     keys must not hold the separator, nor keys or values a newline",
-                    String::from_utf8_lossy(&self.line[..key_end]),
-                    String::from_utf8_lossy(&self.line[key_end + self.separator.0.len()..]),
-                    String::from_utf8_lossy(self.separator.as_bytes()),
-                ),
-            ));
-        }
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)
-    }
-
-    /// Writes out what is buffered.
-    ///
-    /// # Errors
-    ///
-    /// Whatever writing returns.
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// Reports counters and status to a streaming cluster, in the lines
 /// Hadoop reads on a task's stderr.
 ///
@@ -684,86 +274,6 @@ impl<W: Write> Reporter<W> {
     /// Returns the underlying writer.
     pub fn into_inner(self) -> W {
         self.out
-    }
-}
-
-/// Cuts a stream into chunks of whole lines, each about `chunk_size`
-/// bytes: the mapper's unit of work.
-///
-/// A chunk ends after a newline (or at the end of the input); a line longer
-/// than `chunk_size` makes a longer chunk, never two.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::ChunkReader;
-///
-/// let mut chunks = ChunkReader::new(&b"one\ntwo\nthree"[..], 5);
-/// assert_eq!(chunks.next_chunk()?, Some((0, b"one\n".to_vec())));
-/// assert_eq!(chunks.next_chunk()?, Some((4, b"two\n".to_vec())));
-/// assert_eq!(chunks.next_chunk()?, Some((8, b"three".to_vec())));
-/// assert_eq!(chunks.next_chunk()?, None);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Debug)]
-pub struct ChunkReader<R> {
-    input: R,
-    chunk_size: usize,
-    carry: Vec<u8>,
-    offset: u64,
-    done: bool,
-}
-
-impl<R: Read> ChunkReader<R> {
-    /// A reader of `input` in chunks of about `chunk_size` bytes (at least
-    /// 1).
-    pub fn new(input: R, chunk_size: usize) -> ChunkReader<R> {
-        ChunkReader {
-            input,
-            chunk_size: chunk_size.max(1),
-            carry: Vec::new(),
-            offset: 0,
-            done: false,
-        }
-    }
-
-    /// Returns the next chunk with its offset in the stream, or `None` at
-    /// the end.
-    ///
-    /// # Errors
-    ///
-    /// Whatever reading the input returns.
-    pub fn next_chunk(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
-        let mut chunk = std::mem::take(&mut self.carry);
-        // Bytes of `chunk` known to hold no newline.
-        let mut scanned = 0;
-        let mut target = self.chunk_size;
-        while !self.done {
-            if chunk.len() < target {
-                let want = target - chunk.len();
-                chunk.reserve(want);
-                let got = (&mut self.input)
-                    .take(want as u64)
-                    .read_to_end(&mut chunk)?;
-                if got < want {
-                    self.done = true;
-                    break;
-                }
-            }
-            if let Some(at) = memchr::memrchr(b'\n', &chunk[scanned..]) {
-                self.carry = chunk[scanned + at + 1..].to_vec();
-                chunk.truncate(scanned + at + 1);
-                break;
-            }
-            scanned = chunk.len();
-            target = chunk.len() + self.chunk_size;
-        }
-        if chunk.is_empty() {
-            return Ok(None);
-        }
-        let offset = self.offset;
-        self.offset += chunk.len() as u64;
-        Ok(Some((offset, chunk)))
     }
 }
 
@@ -961,7 +471,7 @@ where
 {
     let stdin_error = |e| Error::io("<stdin>", e);
     let mut reader = KeyValueReader::new(
-        BufReader::with_capacity(WRITE_BUFFER, input),
+        BufReader::with_capacity(BUFFER_SIZE, input),
         config.reduce_input.clone(),
         config.reduce_input_key_fields,
     );
@@ -1008,62 +518,6 @@ where
 mod tests {
     use super::*;
 
-    fn groups(input: &[u8], separator: &str, key_fields: usize) -> Vec<(String, Vec<String>)> {
-        let sep = Separator::new(separator).unwrap();
-        let mut reader = KeyValueReader::new(input, sep, key_fields);
-        let mut out = Vec::new();
-        while let Some(mut group) = reader.next_group().unwrap() {
-            let key = String::from_utf8_lossy(group.key()).into_owned();
-            let mut values = Vec::new();
-            while let Some(v) = group.next_value().unwrap() {
-                values.push(String::from_utf8_lossy(v).into_owned());
-            }
-            out.push((key, values));
-        }
-        out
-    }
-
-    fn g(key: &str, values: &[&str]) -> (String, Vec<String>) {
-        (
-            key.to_string(),
-            values.iter().map(|v| v.to_string()).collect(),
-        )
-    }
-
-    #[test]
-    fn lines_follow_hadoops_rules() {
-        let input = b"a\t1\n\n\na\t2\nno separator\nx\t\ty\r\nlast\t9";
-        assert_eq!(
-            groups(input, "\t", 1),
-            [
-                g("a", &["1"]),
-                g("", &["", ""]),
-                g("a", &["2"]),
-                g("no separator", &[""]),
-                g("x", &["\ty"]),
-                g("last", &["9"]),
-            ]
-        );
-        assert_eq!(
-            groups(b"a::b::1\na::b::2\na::c\n", "::", 2),
-            [g("a::b", &["1", "2"]), g("a::c", &[""])]
-        );
-        assert!(groups(b"", "\t", 1).is_empty());
-    }
-
-    #[test]
-    fn unread_values_are_skipped_by_the_next_group() {
-        let mut reader = KeyValueReader::new(&b"a\t1\na\t2\na\t3\nb\t4\n"[..], Separator::tab(), 1);
-        let mut group = reader.next_group().unwrap().unwrap();
-        assert_eq!(group.next_value().unwrap(), Some(&b"1"[..]));
-        let mut group = reader.next_group().unwrap().unwrap();
-        assert_eq!(group.key(), b"b");
-        assert_eq!(group.next_value().unwrap(), Some(&b"4"[..]));
-        assert_eq!(group.next_value().unwrap(), None);
-        assert!(reader.next_group().unwrap().is_none());
-        assert_eq!(reader.records(), 4);
-    }
-
     #[test]
     fn invalid_utf8_keys_are_bytes() {
         let mut out = Vec::new();
@@ -1081,29 +535,13 @@ mod tests {
     }
 
     #[test]
-    fn chunks_cut_at_newlines_whatever_the_size() {
-        let text = b"a\nbb\n\nccc dd\neeeeeeeeeeeeee\nf";
-        for size in 1..text.len() + 2 {
-            let mut reader = ChunkReader::new(&text[..], size);
-            let mut joined = Vec::new();
-            while let Some((offset, chunk)) = reader.next_chunk().unwrap() {
-                assert_eq!(offset as usize, joined.len());
-                assert!(!chunk.is_empty());
-                let last = offset as usize + chunk.len() == text.len();
-                assert!(last || chunk.ends_with(b"\n"), "size {size}: {chunk:?}");
-                joined.extend_from_slice(&chunk);
-            }
-            assert_eq!(joined, text);
-        }
-        assert_eq!(ChunkReader::new(&b""[..], 4).next_chunk().unwrap(), None);
-    }
-
-    #[test]
     fn mapper_combines_within_and_across_chunks() {
         let job = Job::builder().threads(2).build().unwrap();
-        let mut config = Config::default();
-        config.chunk_size = 8;
-        config.map_output = Separator::new(" = ").unwrap();
+        let config = Config {
+            chunk_size: 8,
+            map_output: Separator::new(" = ").unwrap(),
+            ..Config::default()
+        };
         let mut out = Vec::new();
         let mut err = Vec::new();
         run_mapper(
@@ -1143,8 +581,10 @@ mod tests {
     #[test]
     fn mapper_refuses_keys_holding_the_separator() {
         let job = Job::builder().threads(1).build().unwrap();
-        let mut config = Config::default();
-        config.map_output = Separator::new(",").unwrap();
+        let config = Config {
+            map_output: Separator::new(",").unwrap(),
+            ..Config::default()
+        };
         let err = run_mapper(
             &job,
             &config,
@@ -1167,8 +607,10 @@ mod tests {
     #[test]
     fn map_errors_name_the_chunk() {
         let job = Job::builder().threads(1).build().unwrap();
-        let mut config = Config::default();
-        config.chunk_size = 4;
+        let config = Config {
+            chunk_size: 4,
+            ..Config::default()
+        };
         let err = run_mapper(
             &job,
             &config,
