@@ -24,3 +24,4 @@ mod odd_inputs;
 mod output;
 mod output_dir;
 mod progress;
+mod streaming;
