@@ -286,15 +286,17 @@ impl<W: Write> Reporter<W> {
 /// Each chunk's counts go to `stderr` as counters of the group
 /// [`COUNTER_GROUP`] (`map input records`, `map output records`,
 /// `combine output records`, and the map closures' own, from
-/// [`Emit::counter`]), with a status line.
+/// [`Emit::counter`]), with a status line. They are best effort: an error
+/// writing them is ignored, so that a lost stderr never cuts the output
+/// short.
 ///
 /// See [`run_mapper_with`] for a [`Mapper`] implementation instead of a
 /// closure; the module's docs have an example.
 ///
 /// # Errors
 ///
-/// An error reading `input` or writing `output` or `stderr` (named
-/// `<stdin>`, `<stdout>` and `<stderr>`), a pair that would not read back
+/// An error reading `input` or writing `output` (named `<stdin>` and
+/// `<stdout>`), a pair that would not read back
 /// ([`KeyValueWriter::write`]), or the first error of `map`.
 ///
 /// # Panics
@@ -383,7 +385,6 @@ where
     );
     let mut reporter = Reporter::new(stderr);
     let stdout_error = |e| Error::io("<stdout>", e);
-    let stderr_error = |e| Error::io("<stderr>", e);
     while let Some((offset, bytes)) = chunks.next_chunk().map_err(|e| Error::io("<stdin>", e))? {
         let mut inputs = Inputs::new();
         let len = bytes.len();
@@ -399,14 +400,11 @@ where
             ("combine output records", result.len() as u64),
         ];
         let user = counters.user_counters.iter().map(|(k, v)| (*k, *v));
+        // Best effort (see the docs).
         for (name, n) in counts.into_iter().chain(user) {
-            reporter
-                .counter(COUNTER_GROUP, name, n)
-                .map_err(stderr_error)?;
+            let _ = reporter.counter(COUNTER_GROUP, name, n);
         }
-        reporter
-            .status(&format!("mapped {} bytes", offset + len as u64))
-            .map_err(stderr_error)?;
+        let _ = reporter.status(&format!("mapped {} bytes", offset + len as u64));
     }
     writer.flush().map_err(stdout_error)
 }
@@ -436,13 +434,14 @@ pub struct ReduceCounts {
 /// Hadoop reads as all key and an empty value; a key whose values are all
 /// bad writes no line. The counts go to `stderr` at the end, as counters of
 /// the group [`COUNTER_GROUP`] (`reduce input records`, `reduce input
-/// groups`, `bad records`, `reduce output records`), and are returned.
+/// groups`, `bad records`, `reduce output records`), best effort (an error
+/// writing them is ignored), and are returned.
 ///
 /// # Errors
 ///
-/// An error reading `input` or writing `output` or `stderr` (named
-/// `<stdin>`, `<stdout>` and `<stderr>`), or a pair that would not read
-/// back ([`KeyValueWriter::write`]); a bad record is not an error.
+/// An error reading `input` or writing `output` (named `<stdin>` and
+/// `<stdout>`), or a pair that would not read back
+/// ([`KeyValueWriter::write`]); a bad record is not an error.
 ///
 /// # Example
 ///
@@ -507,9 +506,8 @@ where
         ("bad records", counts.bad_records),
         ("reduce output records", counts.output_records),
     ] {
-        reporter
-            .counter(COUNTER_GROUP, name, n)
-            .map_err(|e| Error::io("<stderr>", e))?;
+        // Best effort (see the docs).
+        let _ = reporter.counter(COUNTER_GROUP, name, n);
     }
     Ok(counts)
 }
@@ -517,6 +515,54 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stderr whose reader has gone away.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[test]
+    fn a_lost_stderr_does_not_cut_the_output_short() {
+        let job = Job::builder().threads(1).build().unwrap();
+        let config = Config {
+            chunk_size: 2,
+            ..Config::default()
+        };
+        let mut mapped = Vec::new();
+        run_mapper(
+            &job,
+            &config,
+            |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+                out.emit(line.to_vec(), 1);
+                Ok(())
+            },
+            |a, b| *a += b,
+            &b"a\nb\nc\n"[..],
+            &mut mapped,
+            ClosedPipe,
+        )
+        .unwrap();
+        assert_eq!(mapped, b"a\t1\nb\t1\nc\t1\n");
+        let mut reduced = Vec::new();
+        let counts = run_reducer(
+            &config,
+            |a: &mut u64, b| *a += b,
+            &mapped[..],
+            &mut reduced,
+            ClosedPipe,
+        )
+        .unwrap();
+        assert_eq!(reduced, mapped);
+        assert_eq!(counts.output_records, 3);
+    }
 
     #[test]
     fn invalid_utf8_keys_are_bytes() {
