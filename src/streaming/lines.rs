@@ -233,10 +233,11 @@ impl<R: BufRead> Group<'_, R> {
 /// Writes `key<SEP>value` lines through a large buffer, refusing a pair
 /// that would not read back as itself.
 ///
-/// A pair reads back as itself when neither part holds a newline and the
-/// line, cut as [`split_key_value`] cuts it, gives back the key: a key
-/// holding the separator (with one key field) would be cut short on the
-/// cluster, so it is an error, not silently wrong output.
+/// A pair reads back as itself when neither part holds a line break (`\n`
+/// or `\r`: Hadoop ends lines at either) and the line, cut as
+/// [`split_key_value`] cuts it, gives back the key: a key holding the
+/// separator (with one key field) would be cut short on the cluster, so it
+/// is an error, not silently wrong output.
 ///
 /// # Example
 ///
@@ -289,12 +290,13 @@ impl<W: Write> KeyValueWriter<W> {
         let key_end = self.line.len();
         self.line.extend_from_slice(self.separator.as_bytes());
         value.write_field(&mut self.line);
-        if self.splitter.split(&self.line).0 != key_end || self.line.contains(&b'\n') {
+        let breaks = memchr::memchr2(b'\n', b'\r', &self.line).is_some();
+        if breaks || self.splitter.split(&self.line).0 != key_end {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
                     "key {:?} with value {:?} would not read back with separator {:?}: \
-                     keys must not hold the separator, nor keys or values a newline",
+                     keys must not hold the separator, nor keys or values a line break",
                     String::from_utf8_lossy(&self.line[..key_end]),
                     String::from_utf8_lossy(&self.line[key_end + self.separator.0.len()..]),
                     String::from_utf8_lossy(self.separator.as_bytes()),
@@ -397,6 +399,10 @@ impl<R: Read> ChunkReader<R> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
     use super::*;
 
     fn groups(input: &[u8], separator: &str, key_fields: usize) -> Vec<(String, Vec<String>)> {
@@ -471,5 +477,59 @@ mod tests {
             assert_eq!(joined, text);
         }
         assert_eq!(ChunkReader::new(&b""[..], 4).next_chunk().unwrap(), None);
+    }
+
+    /// Keys from a small alphabet, so that they repeat; values may hold the
+    /// separator.
+    fn pairs() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<u8>)>> {
+        let key = prop::collection::vec(
+            prop::sample::select(vec![b'a', b'b', b' ', 0xff, 0x01]),
+            0..3,
+        );
+        let value =
+            prop::collection::vec(prop::sample::select(vec![b'1', b'\t', 0xfe, b'x']), 0..3);
+        prop::collection::vec((key, value), 0..30)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        // Written, sorted by line (as `LC_ALL=C sort` does) and read back in
+        // groups, pairs come back grouped by key with every value.
+        #[test]
+        fn written_pairs_read_back_in_groups(pairs in pairs()) {
+            let mut out = Vec::new();
+            let mut writer = KeyValueWriter::new(&mut out, Separator::tab(), 1);
+            for (k, v) in &pairs {
+                writer.write(&k[..], &v[..]).unwrap();
+            }
+            writer.flush().unwrap();
+            drop(writer);
+            let mut lines: Vec<&[u8]> = out.split_inclusive(|b| *b == b'\n').collect();
+            lines.sort();
+            let sorted = lines.concat();
+
+            let mut expected: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+            for (k, v) in pairs {
+                expected.entry(k).or_default().push(v);
+            }
+            let mut reader = KeyValueReader::new(&sorted[..], Separator::tab(), 1);
+            let mut got = BTreeMap::new();
+            while let Some(mut group) = reader.next_group().unwrap() {
+                let key = group.key().to_vec();
+                let mut values = Vec::new();
+                while let Some(v) = group.next_value().unwrap() {
+                    values.push(v.to_vec());
+                }
+                prop_assert!(got.insert(key, values).is_none(), "a key came in two groups");
+            }
+            for values in expected.values_mut() {
+                values.sort();
+            }
+            for values in got.values_mut() {
+                values.sort();
+            }
+            prop_assert_eq!(got, expected);
+        }
     }
 }
