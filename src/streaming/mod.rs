@@ -297,7 +297,9 @@ impl<W: Write> Reporter<W> {
 ///
 /// An error reading `input` or writing `output` (named `<stdin>` and
 /// `<stdout>`), a pair that would not read back
-/// ([`KeyValueWriter::write`]), or the first error of `map`.
+/// ([`KeyValueWriter::write`]), or the first error of `map`. Lines written
+/// before the error stay written, as with any streaming task: a cluster
+/// discards the output of a task that fails.
 ///
 /// # Panics
 ///
