@@ -38,6 +38,8 @@
 //!   [`jobs::invert`], [`jobs::sort`].
 //! - [`output`]: result writers (TSV, CSV, JSON Lines) and atomic files.
 //! - [`generate`]: the deterministic Zipf corpus generator.
+//! - [`streaming`]: Hadoop Streaming mappers and reducers over stdin and
+//!   stdout, to run a job on a cluster (Hadoop, EMR, Dataproc, Spark).
 //! - [`Error`]: every failure, with the file and offset it concerns.
 //!
 //! # Example
@@ -82,6 +84,7 @@ mod partition;
 mod reduce;
 mod shuffle;
 mod spec;
+pub mod streaming;
 #[cfg(test)]
 mod testutil;
 

@@ -26,3 +26,4 @@ mod output_dir;
 mod paper_commands;
 mod progress;
 mod refinements;
+mod streaming;

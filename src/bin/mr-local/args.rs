@@ -41,6 +41,9 @@ pub enum Command {
     /// Write a deterministic English-like corpus with Zipf-distributed words.
     #[command(after_help = GENERATE_HELP)]
     Generate(GenerateArgs),
+    /// Run a built-in job as a Hadoop Streaming mapper, combiner or reducer.
+    #[command(subcommand)]
+    Streaming(crate::streaming::StreamingCommand),
     /// Print a shell completion script for bash, zsh or fish.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {

@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod progress;
 mod stats;
+mod streaming;
 mod write;
 
 use std::fs;
@@ -69,6 +70,7 @@ fn main() -> ExitCode {
         Command::Invert(args) => commands::invert(args),
         Command::Sort(args) => commands::sort(args),
         Command::Generate(args) => generate(args),
+        Command::Streaming(command) => streaming::run(command),
         Command::Completions { shell } => completions(*shell),
     };
     match result {
