@@ -27,7 +27,8 @@
 //!   [`Progress`] reports through [`JobBuilder::progress`].
 //! - [`jobs`]: ready-made jobs, such as [`jobs::wordcount`].
 //! - [`output`]: result writers (TSV, CSV, JSON Lines) and atomic files.
-//! - [`generate`]: the deterministic Zipf corpus generator.
+//! - [`generate`]: deterministic inputs: a Zipf text corpus and web-server
+//!   access logs.
 //! - [`Error`]: every failure, with the file and offset it concerns.
 //!
 //! # Example
