@@ -17,13 +17,16 @@
 //! The flow:
 //!
 //! ```text
-//! map     each line of document d ─▶ (word, d) for every word in it
-//! shuffle partition = hash(word) mod R: all the pairs of a word meet
-//! reduce  word, [d, d, d', ...] ─▶ the sorted, de-duplicated ids [d, d']
+//! map      each line of document d ─▶ (word, [d]) for every word in it
+//! combine  on each thread, per word: merge the id lists, each id once
+//! shuffle  partition = hash(word) mod R: all the lists of a word meet
+//! reduce   merge them the same way ─▶ the sorted, de-duplicated ids
 //! ```
 //!
-//! Documents travel as small ids (`Emit::file`, the input's position), not
-//! as paths; the paths are looked up only when printing.
+//! The combiner matters: a word appears many times in a document, and
+//! without it every occurrence would reach reduce. Documents travel as
+//! small ids (`Emit::file`, the input's position), not as paths; the paths
+//! are looked up only when printing.
 
 use std::error::Error;
 use std::io::Write;
@@ -38,28 +41,41 @@ fn main() -> Result<(), Box<dyn Error>> {
     let inputs = Inputs::open(&paths, &InputOptions::default())?;
     let job = Job::builder().build()?;
 
-    let index = job.map_group(
+    let index = job.map_reduce(
         &inputs,
-        // Map: (word, document id) for every word of the line.
-        |line: &[u8], out: &mut Emit<String, usize>| {
+        // Map: (word, [document id]) for every word of the line.
+        |line: &[u8], out: &mut Emit<String, Vec<usize>>| {
             let document = out.file();
             let text = String::from_utf8_lossy(line);
+            let mut lower = String::new();
             for word in text.split(|c: char| !c.is_alphanumeric()) {
-                if !word.is_empty() {
-                    out.emit(word.to_lowercase(), document);
+                if word.is_empty() {
+                    continue;
                 }
+                // Lowercase into a reused buffer; `emit_with` makes the
+                // owned key only if this thread has not seen the word yet.
+                lower.clear();
+                if word.is_ascii() {
+                    lower.push_str(word);
+                    lower.make_ascii_lowercase();
+                } else {
+                    lower.push_str(&word.to_lowercase());
+                }
+                out.emit_with(lower.as_str(), str::to_string, vec![document]);
             }
             Ok(())
         },
-        // Reduce: all the ids a word was emitted with, once each, in order.
-        |_word, mut documents| {
-            documents.sort_unstable();
-            documents.dedup();
-            documents
+        // Combine and reduce: merge two sorted id lists, each id once.
+        |documents, more| {
+            for document in more {
+                if let Err(at) = documents.binary_search(&document) {
+                    documents.insert(at, document);
+                }
+            }
         },
     )?;
 
-    // Each partition comes out sorted by word; put the partitions together.
+    // Partitions come out in no particular order: sort by word.
     let mut index = index.into_vec();
     job.par_sort_by(&mut index, |(a, _), (b, _)| a.cmp(b));
 
