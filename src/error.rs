@@ -25,8 +25,15 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// assert!(matches!(err.kind(), ErrorKind::Io { .. }));
 /// assert!(err.to_string().starts_with("no/such/file: "));
 /// ```
-#[derive(Debug)]
 pub struct Error(Box<ErrorKind>);
+
+/// Shows the message, as `Display` does, so that a
+/// `main` that returns `Result<(), Box<dyn Error>>` prints a readable line.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
 
 /// What went wrong, with the context needed to say where.
 #[derive(Debug)]

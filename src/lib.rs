@@ -37,7 +37,8 @@
 //! - [`jobs`]: ready-made jobs: [`jobs::wordcount`], [`jobs::grep`],
 //!   [`jobs::invert`], [`jobs::sort`].
 //! - [`output`]: result writers (TSV, CSV, JSON Lines) and atomic files.
-//! - [`generate`]: the deterministic Zipf corpus generator.
+//! - [`generate`]: deterministic inputs: a Zipf text corpus and web-server
+//!   access logs.
 //! - [`streaming`]: Hadoop Streaming mappers and reducers over stdin and
 //!   stdout, to run a job on a cluster (Hadoop, EMR, Dataproc, Spark).
 //! - [`Error`]: every failure, with the file and offset it concerns.

@@ -61,3 +61,41 @@ mrtest!(sample_txt_is_generated, |dir: Dir, _: TestCommand| {
         got.len()
     );
 });
+
+mrtest!(
+    generate_access_log_is_deterministic_whole_lines,
+    |dir: Dir, _: TestCommand| {
+        let args = ["--kind", "access-log", "--size", "200K", "--sites", "20"];
+        let first = generate(&dir, &args);
+        assert!(first == generate(&dir, &args), "two runs differ");
+        assert!(first.len() <= 200 * 1024 && first.len() > 199 * 1024);
+        assert!(first.ends_with(b"\n"));
+        // With no malformed lines, every line starts with `site:port `.
+        let clean = generate(&dir, &[&args[..], &["--malformed", "0"]].concat());
+        for line in clean.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let vhost = line.split(|b| *b == b' ').next().unwrap_or_default();
+            assert!(
+                vhost.ends_with(b":443") || vhost.ends_with(b":80"),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+);
+
+mrtest!(
+    generate_options_of_the_other_kind_are_usage_errors,
+    |dir: Dir, _: TestCommand| {
+        for args in [
+            &["--size", "1K", "--sites", "5"][..],
+            &["--size", "1K", "--malformed", "0.1"],
+            &["--kind", "access-log", "--size", "1K", "--vocabulary", "5"],
+            &["--kind", "access-log", "--size", "1K", "--malformed", "2"],
+        ] {
+            let out = dir.command().arg("generate").args(args).assert_exit_code(2);
+            assert!(out.stdout.is_empty(), "{args:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.starts_with("mr-local: "), "{args:?}: {stderr}");
+        }
+    }
+);

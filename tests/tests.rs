@@ -15,6 +15,7 @@ mod util;
 mod completions;
 mod datasets;
 mod errors;
+mod examples;
 mod formats;
 mod generate;
 mod help;

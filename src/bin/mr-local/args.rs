@@ -127,8 +127,9 @@ const GENERATE_HELP: &str = "\
 Examples:
   mr-local generate --size 1G -o datasets/generated/zipf-1g.txt
   mr-local generate --size 2M --seed 7 | mr-local wordcount --top 5
+  mr-local generate --kind access-log --size 100M --sites 5000 -o access.log
 
-The same --size, --seed, --vocabulary and --zipf always give the same bytes.
+The same options always give the same bytes.
 
 Exit status: 0 success, 1 the output could not be written, 2 usage error.";
 
@@ -365,7 +366,12 @@ pub enum SplitArg {
 /// Options of `mr-local generate`.
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
-    /// How much to write, e.g. 100M or 1G (binary units).
+    /// What to write: English-like text, or web-server access logs.
+    #[arg(long, value_enum, default_value_t = KindArg::Text)]
+    pub kind: KindArg,
+
+    /// How much to write, e.g. 100M or 1G (binary units). Access logs stop
+    /// at the last whole line that fits.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub size: u64,
 
@@ -373,17 +379,35 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
-    /// Number of distinct base words.
-    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub vocabulary: u64,
+    /// Text: number of distinct base words [default: 100000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub vocabulary: Option<u64>,
 
-    /// Exponent of the Zipf distribution of word ranks.
+    /// Access logs: number of distinct sites [default: 1000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub sites: Option<u64>,
+
+    /// Access logs: fraction of malformed lines, 0 to 1 [default: 0.01].
+    #[arg(long, value_name = "F")]
+    pub malformed: Option<f64>,
+
+    /// Exponent of the Zipf distribution of word ranks, or of the sites'
+    /// popularity.
     #[arg(long, value_name = "S", default_value_t = 1.1)]
     pub zipf: f64,
 
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// English-like prose with Zipf-distributed words.
+    Text,
+    /// Apache `vhost_combined` access-log lines, sites with a Zipf
+    /// popularity, some lines malformed.
+    AccessLog,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

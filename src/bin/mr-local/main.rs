@@ -17,11 +17,11 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use mr_local::generate::CorpusConfig;
+use mr_local::generate::{AccessLogConfig, CorpusConfig};
 use mr_local::output::AtomicFile;
 use mr_local::{Counters, Inputs, Job};
 
-use args::{Args, Command, EngineArgs, GenerateArgs, ReportArgs, WordcountArgs};
+use args::{Args, Command, EngineArgs, GenerateArgs, KindArg, ReportArgs, WordcountArgs};
 
 /// Exit status of a job that failed.
 const EXIT_FAILURE: u8 = 1;
@@ -149,20 +149,54 @@ impl JobCommand<'_> {
 }
 
 fn generate(args: &GenerateArgs) -> Result<(), Failure> {
-    let config = CorpusConfig {
-        seed: args.seed,
-        vocabulary: usize::try_from(args.vocabulary).unwrap_or(usize::MAX),
-        zipf_exponent: args.zipf,
-    };
     if !(args.zipf.is_finite() && args.zipf > 0.0) {
         return Err(Failure::Usage(format!(
             "--zipf {}: must be a positive number",
             args.zipf
         )));
     }
-    write_output(args.output.as_deref(), |out| {
-        config.write_corpus(args.size, out)
-    })
+    let only_for =
+        |flag: &str, kind: &str| Err(Failure::Usage(format!("{flag} is only for --kind {kind}")));
+    match args.kind {
+        KindArg::Text => {
+            if args.sites.is_some() {
+                return only_for("--sites", "access-log");
+            }
+            if args.malformed.is_some() {
+                return only_for("--malformed", "access-log");
+            }
+            let config = CorpusConfig {
+                seed: args.seed,
+                vocabulary: args
+                    .vocabulary
+                    .map_or(100_000, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+                zipf_exponent: args.zipf,
+            };
+            write_output(args.output.as_deref(), |out| {
+                config.write_corpus(args.size, out)
+            })
+        }
+        KindArg::AccessLog => {
+            if args.vocabulary.is_some() {
+                return only_for("--vocabulary", "text");
+            }
+            let malformed = args.malformed.unwrap_or(0.01);
+            if !(0.0..=1.0).contains(&malformed) {
+                return Err(Failure::Usage(format!(
+                    "--malformed {malformed}: must be between 0 and 1"
+                )));
+            }
+            let config = AccessLogConfig {
+                seed: args.seed,
+                sites: args.sites.map_or(1000, |n| n as usize),
+                zipf_exponent: args.zipf,
+                malformed,
+            };
+            write_output(args.output.as_deref(), |out| {
+                config.write_access_log(args.size, out)
+            })
+        }
+    }
 }
 
 /// The inputs to open: the given paths, or stdin when none are given and

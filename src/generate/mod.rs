@@ -1,4 +1,5 @@
-//! Deterministic generator of an English-like text corpus.
+//! Deterministic generators of test inputs: an English-like text corpus
+//! and web-server access logs.
 //!
 //! Benchmarks need large inputs (100 MB, 1 GB, 10 GB) that nobody wants to
 //! commit or download. This module makes them on demand from a seed, so that
@@ -9,6 +10,9 @@
 //!
 //! - [`CorpusConfig`]: seed, vocabulary size and Zipf exponent, with
 //!   [`CorpusConfig::write_corpus`] to stream a corpus of an exact size.
+//! - [`AccessLogConfig`] (in `access_log.rs`): web-server access logs in
+//!   Apache's `vhost_combined` format, sites drawn with a Zipf popularity,
+//!   a few lines malformed on purpose.
 //! - [`parse_size`]: turns `"1G"`, `"100M"` or `"1.5GiB"` into a byte count,
 //!   for command lines and benchmark setup.
 //!
@@ -61,6 +65,10 @@ use std::f64::consts::{LN_2, SQRT_2};
 use std::io::{self, Write};
 
 use rayon::prelude::*;
+
+mod access_log;
+
+pub use access_log::AccessLogConfig;
 
 /// Bytes per independently seeded block.
 const BLOCK: usize = 1 << 20;
@@ -466,14 +474,22 @@ impl Tables {
     /// its alias.
     #[inline]
     fn sample(&self, r: u64) -> usize {
-        let n = self.alias.len() as u64;
-        let column = ((r >> 32) * n) >> 32;
-        let entry = self.alias[column as usize];
-        if (r as u32) < (entry >> 32) as u32 {
-            column as usize
-        } else {
-            entry as u32 as usize
-        }
+        alias_sample(&self.alias, r)
+    }
+}
+
+/// Draws an index from an alias table made by [`build_alias`] with one
+/// random number: the high half picks a column, the low half decides
+/// between the column and its alias.
+#[inline]
+fn alias_sample(alias: &[u64], r: u64) -> usize {
+    let n = alias.len() as u64;
+    let column = ((r >> 32) * n) >> 32;
+    let entry = alias[column as usize];
+    if (r as u32) < (entry >> 32) as u32 {
+        column as usize
+    } else {
+        entry as u32 as usize
     }
 }
 

@@ -1,0 +1,441 @@
+//! The programs in `examples/`, run as a user would run them, on real or
+//! generated data, each checked against an independent computation: a
+//! plain sequential one written here another way, or the system's `grep`
+//! and `sort`.
+//!
+//! The examples are built by the first test that runs one (see
+//! [`example`]), into `target/<profile>/examples/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use mr_local::generate::AccessLogConfig;
+use regex::bytes::Regex;
+
+use crate::util::{self, Dir};
+
+/// The example `name`, built first if need be.
+///
+/// `cargo test` builds the examples, but not when given a test name to
+/// filter on (`cargo test --release examples`), so the first call builds
+/// them with the cargo running the tests, in the same profile, and a stale
+/// binary can never be tested.
+fn example(name: &str) -> Command {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        // target/<profile>/deps/integration-<hash> -> target/<profile>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("the test binary lives in target/<profile>/deps");
+        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
+        cargo
+            .args(["build", "--quiet", "--examples"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile_dir.file_name() == Some(OsStr::new("release")) {
+            cargo.arg("--release");
+        }
+        let status = cargo.status().expect("run cargo to build the examples");
+        assert!(status.success(), "{cargo:?} failed");
+        profile_dir.join("examples")
+    });
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.is_file(), "{} is not built", path.display());
+    let mut cmd = Command::new(path);
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Runs example `name` with `args`, asserts it succeeded, and returns its
+/// stdout and stderr.
+fn run<I, A>(name: &str, args: I) -> (Vec<u8>, String)
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<OsStr>,
+{
+    let mut cmd = example(name);
+    cmd.args(args);
+    let out = cmd.output().expect("run the example");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{stderr}",
+        out.status
+    );
+    (out.stdout, stderr)
+}
+
+/// Runs a system tool and returns its stdout; grep's "no match" exit
+/// status 1 counts as success.
+fn system(program: &str, args: &[&OsStr]) -> Vec<u8> {
+    let out = Command::new(program)
+        .args(args)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let ok = out.status.success() || (program == "grep" && out.status.code() == Some(1));
+    assert!(
+        ok,
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn os(paths: &[PathBuf]) -> Vec<&OsStr> {
+    paths.iter().map(|p| p.as_os_str()).collect()
+}
+
+/// Files with what breaks line-oriented tools: CRLF, empty lines, bytes
+/// that are not UTF-8, duplicates, a long line, no final newline; big
+/// enough to be cut into several splits; and an empty file.
+fn odd_files(dir: &Dir) -> Vec<PathBuf> {
+    let mut odd = util::tricky_text();
+    odd.extend_from_slice(b"\nsame\nsame\n\n\r\n\r\nsame\r\n");
+    vec![
+        dir.create("tricky.txt", &odd),
+        dir.create("empty.txt", ""),
+        dir.create("same.txt", "z\n".repeat(50_000)),
+        dir.create("no-newline.txt", "b\r\na\n\nc"),
+    ]
+}
+
+/// `vhost_combined` lines, by regex (the examples parse by hand): returns
+/// the site, the port, the request path and the referrer of a valid line.
+fn parse_log_line(line: &[u8]) -> Option<[&[u8]; 4]> {
+    static FORMAT: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let format = FORMAT.get_or_init(|| {
+        let quoted = r#"(?:[^"\\]|\\.)*"#;
+        let pattern = format!(
+            r#"^(?-u)([^ :]+):([0-9]+) [^ ]+ [^ ]+ [^ ]+ \[[^\]]+\] "[A-Z]+ ([^ "]*) [^"]*" [0-9]{{3}} (?:[0-9]+|-) "({quoted})" "{quoted}"$"#
+        );
+        Regex::new(&pattern).expect("valid regex")
+    });
+    let caps = format.captures(line)?;
+    Some([1, 2, 3, 4].map(|i| caps.get(i).map_or(&b""[..], |m| m.as_bytes())))
+}
+
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.strip_suffix(b"\n")
+        .unwrap_or(text)
+        .split(|&b| b == b'\n')
+        .filter(|_| !text.is_empty())
+}
+
+#[test]
+fn website_visits_match_a_regex_count_of_a_generated_log() {
+    let dir = Dir::new("website_visits");
+    let config = AccessLogConfig {
+        sites: 300,
+        malformed: 0.02,
+        ..AccessLogConfig::default()
+    };
+    let mut log = Vec::new();
+    config.write_access_log(8 << 20, &mut log).unwrap();
+    let path = dir.create("access.log", &log);
+
+    let (mut visits, mut malformed, mut total) = (BTreeMap::new(), 0, 0);
+    for line in lines(&log) {
+        total += 1;
+        match parse_log_line(line) {
+            Some([site, ..]) => *visits.entry(text(site)).or_insert(0u64) += 1,
+            None => malformed += 1,
+        }
+    }
+    let mut ranked: Vec<(String, u64)> = visits.into_iter().collect();
+    ranked.sort_by(|(a, x), (b, y)| y.cmp(x).then(a.cmp(b)));
+    let expected: String = ranked.iter().map(|(s, n)| format!("{s}\t{n}\n")).collect();
+    assert!(malformed > 0 && ranked.len() > 250);
+    // The generator's own view: its most popular site comes first.
+    assert_eq!(ranked[0].0, config.site_names()[0]);
+
+    let (stdout, stderr) = run("website_visits", [&path]);
+    assert_text_eq!(expected, text(&stdout));
+    let summary = format!(
+        "{total} lines, {} sites, {malformed} malformed",
+        ranked.len()
+    );
+    assert!(
+        stderr.contains(&summary),
+        "{stderr:?} should say {summary:?}"
+    );
+
+    let (top, _) = run(
+        "website_visits",
+        [OsStr::new("--top"), OsStr::new("3"), path.as_os_str()],
+    );
+    let first_three: String = expected.lines().take(3).map(|l| format!("{l}\n")).collect();
+    assert_text_eq!(first_three, text(&top));
+}
+
+#[test]
+fn website_visits_small_hand_checked_log() {
+    let dir = Dir::new("website_visits_small");
+    let ok = r#"[01/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.5.0""#;
+    let log = [
+        format!("a.com:443 192.0.2.1 - - {ok}"),
+        format!("b.org:80 192.0.2.2 - bob {ok}"),
+        // An escaped quote and backslash in the user agent; no body.
+        r#"a.com:443 ::1 - - [01/Nov/2026:00:00:01 +0000] "HEAD / HTTP/1.1" 304 - "https://b.org/x" "Bot \"1\" \\""#.to_string(),
+        String::new(),
+        format!("a.com:443 192.0.2.1 - - {ok}")[..60].to_string(),
+        format!("a.com:443 192.0.2.1 - - {ok}").replace("] \"GET", "] GET"),
+        format!("a.com:443 192.0.2.1 - - {ok}").replace("curl", "cu\"rl"),
+        "a.com 192.0.2.1 - - [x] \"GET /\" 200 1 \"-\" \"-\"".to_string(),
+    ]
+    .join("\n");
+    let path = dir.create("small.log", log);
+    let (stdout, stderr) = run("website_visits", [&path]);
+    assert_text_eq!("a.com\t2\nb.org\t1\n", text(&stdout));
+    assert!(stderr.contains("8 lines, 2 sites, 5 malformed"), "{stderr}");
+}
+
+#[test]
+fn inverted_index_matches_a_sequential_index() {
+    let Some(datasets) = util::datasets() else {
+        return;
+    };
+    let dir = Dir::new("inverted_index");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(datasets.join("udhr"))
+        .expect("list udhr/")
+        .map(|entry| entry.expect("udhr entry").path())
+        .filter(|p| p.extension() == Some(OsStr::new("txt")))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 14, "udhr has 14 languages");
+    paths.push(datasets.join("canterbury-world192.txt"));
+    paths.extend(odd_files(&dir));
+
+    // Words by a character loop, not by `split`.
+    let mut index: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for (id, path) in paths.iter().enumerate() {
+        let mut word = String::new();
+        for c in String::from_utf8_lossy(&util::read(path))
+            .chars()
+            .chain(['\n'])
+        {
+            if c.is_alphanumeric() {
+                word.push(c);
+            } else if !word.is_empty() {
+                index.entry(word.to_lowercase()).or_default().insert(id);
+                word.clear();
+            }
+        }
+    }
+    let mut expected = String::new();
+    for (word, ids) in &index {
+        expected.push_str(word);
+        for &id in ids {
+            let _ = write!(expected, "\t{}", paths[id].display());
+        }
+        expected.push('\n');
+    }
+    let (stdout, _) = run("inverted_index", &paths);
+    assert_text_eq!(expected, text(&stdout));
+}
+
+#[test]
+fn grep_prints_what_grep_hn_prints() {
+    let dir = Dir::new("grep");
+    let odd = odd_files(&dir);
+    let mut sets = vec![odd.clone(), odd[..1].to_vec()];
+    if let Some(datasets) = util::datasets() {
+        let real = [
+            "kjvbible.txt",
+            "silesia-dickens.txt",
+            "canterbury-world192.txt",
+        ];
+        sets.push(real.iter().map(|f| datasets.join(f)).chain(odd).collect());
+    }
+    // Patterns that mean the same to the regex crate and to `grep -E` in
+    // the C locale (no `.`: the regex crate's matches a UTF-8 character).
+    let patterns = [
+        "Lord|LORD",
+        "^And",
+        "[0-9]+:[0-9]+",
+        "ing$",
+        "x$",
+        "^$",
+        "same",
+        "zz+",
+        "e",
+        // Could match across a line break, which must not count.
+        "d[[:space:]]+[A-Z]",
+        "[^a-z]+$",
+    ];
+    for files in &sets {
+        for pattern in patterns {
+            let mut args = vec![OsStr::new("-aHnE"), OsStr::new(pattern)];
+            args.extend(os(files));
+            let expected = system("grep", &args);
+            let (got, _) = run("grep", [OsStr::new(pattern)].into_iter().chain(os(files)));
+            assert!(
+                expected == got,
+                "pattern {pattern:?} on {files:?}:\n{}",
+                util::describe_mismatch("grep -Hn", &text(&expected), "example", &text(&got))
+            );
+        }
+    }
+}
+
+#[test]
+fn reverse_links_match_links_taken_from_an_access_log() {
+    let dir = Dir::new("reverse_links");
+    let mut log = Vec::new();
+    AccessLogConfig::default()
+        .write_access_log(4 << 20, &mut log)
+        .unwrap();
+    // A referrer links to the page it sent the visitor to.
+    let mut edges = Vec::new();
+    let mut expected: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> = BTreeMap::new();
+    for [site, port, path, referrer] in lines(&log).filter_map(parse_log_line) {
+        if referrer.starts_with(b"http") {
+            let scheme: &[u8] = if port == b"80" { b"http" } else { b"https" };
+            let target = [scheme, b"://", site, path].concat();
+            edges.extend_from_slice(&[referrer, b" ", &target, b"\n"].concat());
+            expected
+                .entry(target)
+                .or_default()
+                .insert(referrer.to_vec());
+        }
+    }
+    // Blank lines are skipped; lines of one or three fields are malformed.
+    edges.extend_from_slice(b"\n  \nlonely\na b c\n\tx\t\ty\t\n");
+    expected
+        .entry(b"y".to_vec())
+        .or_default()
+        .insert(b"x".to_vec());
+    let path = dir.create("links.txt", &edges);
+
+    let mut want = Vec::new();
+    for (target, sources) in &expected {
+        let sources: Vec<&[u8]> = sources.iter().map(Vec::as_slice).collect();
+        want.extend_from_slice(&[target, &b"\t"[..], &sources.join(&b","[..]), b"\n"].concat());
+    }
+    assert!(expected.len() > 1000);
+    let (stdout, stderr) = run("reverse_links", [&path]);
+    assert_text_eq!(text(&want), text(&stdout));
+    assert!(stderr.contains("2 malformed lines"), "{stderr}");
+}
+
+#[test]
+fn histogram_matches_a_direct_count() {
+    let dir = Dir::new("histogram");
+    // Samples from a fixed LCG: a triangular shape, and the extremes.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut samples: Vec<u16> = (0..3_000_000)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((state >> 48) / 2 + (state >> 16 & 0xffff) / 2) as u16
+        })
+        .collect();
+    samples.extend([0, 0, u16::MAX, 1024, 1023]);
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let path = dir.create("samples.raw", &bytes);
+
+    for bins in [64usize, 1, 7 + 1, 65_536] {
+        let width = 65_536 / bins;
+        let mut counts = vec![0u64; bins];
+        for &s in &samples {
+            counts[usize::from(s) / width] += 1;
+        }
+        let expected: String = (0..bins)
+            .map(|b| format!("{}\t{}\n", b * width, counts[b]))
+            .collect();
+        let (stdout, _) = run(
+            "histogram",
+            [
+                OsStr::new("--bins"),
+                OsStr::new(&bins.to_string()),
+                path.as_os_str(),
+            ],
+        );
+        assert_text_eq!(expected, text(&stdout), "--bins {bins}");
+    }
+}
+
+#[test]
+fn histogram_of_an_odd_length_file_names_its_last_byte() {
+    let dir = Dir::new("histogram_odd");
+    let path = dir.create("odd.raw", [1u8, 0, 2, 0, 3]);
+    let out = example("histogram").arg(&path).output().unwrap();
+    // `Error: ...` is the error's Debug form (main returns it), which says
+    // `offset: 4` where its Display form says `byte 4`.
+    let stderr = text(&out.stderr);
+    let cause = if stderr.contains("offset") {
+        "offset: 4"
+    } else {
+        "byte 4"
+    };
+    assert_failed_with_one_line(&out, &path, cause);
+}
+
+#[test]
+fn sort_prints_what_lc_all_c_sort_prints() {
+    let dir = Dir::new("sort");
+    let odd = odd_files(&dir);
+    let mut sets = vec![odd.clone(), odd[2..3].to_vec(), odd[3..].to_vec()];
+    if let Some(datasets) = util::datasets() {
+        let real = [
+            "kjvbible.txt",
+            "silesia-dickens.txt",
+            "canterbury-world192.txt",
+        ];
+        sets.push(real.iter().map(|f| datasets.join(f)).chain(odd).collect());
+    }
+    for files in &sets {
+        let expected = system("sort", &os(files));
+        let (got, _) = run("sort", files);
+        assert!(
+            expected == got,
+            "on {files:?}:\n{}",
+            util::describe_mismatch("LC_ALL=C sort", &text(&expected), "example", &text(&got))
+        );
+    }
+}
+
+#[test]
+fn examples_fail_with_one_line_on_a_missing_file() {
+    let dir = Dir::new("examples_missing");
+    let missing = dir.join("no-such-file");
+    let cases: [(&str, &[&str]); 6] = [
+        ("website_visits", &[]),
+        ("inverted_index", &[]),
+        ("grep", &["x"]),
+        ("reverse_links", &[]),
+        ("histogram", &[]),
+        ("sort", &[]),
+    ];
+    for (name, args) in cases {
+        let out = example(name).args(args).arg(&missing).output().unwrap();
+        assert_failed_with_one_line(&out, &missing, "no such file or directory");
+        // And with no arguments at all: a usage message.
+        let out = example(name).output().unwrap();
+        assert!(!out.status.success(), "{name} without arguments succeeded");
+        assert!(
+            text(&out.stderr).contains("usage"),
+            "{name}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+fn assert_failed_with_one_line(out: &Output, path: &Path, cause: &str) {
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "succeeded; stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(stderr.contains(&path.display().to_string()), "{stderr:?}");
+    assert!(stderr.contains(cause), "{stderr:?} should say {cause:?}");
+}
