@@ -73,6 +73,12 @@ pub struct Counters {
     pub skipped_records: u64,
     /// Keys whose reduce call panicked and was skipped.
     pub skipped_keys: u64,
+    /// Pairs written to spill runs, past the memory budget.
+    pub spilled_records: u64,
+    /// Bytes of spill runs written by map tasks.
+    pub spilled_bytes: u64,
+    /// Spill runs written by map tasks.
+    pub spill_runs: u64,
     /// The first [`SKIPPED_LISTED`] of the skipped records and keys, in no
     /// particular order.
     pub skipped: Vec<Skipped>,

@@ -6,7 +6,7 @@
 
 use std::hash::Hash;
 use std::num::NonZeroUsize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -25,8 +25,10 @@ use crate::input::{BadRecord, Inputs, Records};
 use crate::map::{Combiner, Emit, FnMapper, Mapper, Partitions, RunId, Sink, Slot, Worker};
 use crate::partition::Route;
 use crate::reduce::Output;
+use crate::shuffle::Local;
 use crate::shuffle::{Chunks, ShuffleStrategy};
 use crate::spec::MapReduce;
+use crate::spill::{self, Codec, Segment, SpillSettings, Spilled, Spiller};
 
 /// Bounds of the automatic split size.
 const MIN_AUTO_SPLIT: usize = 64 * 1024;
@@ -56,6 +58,8 @@ pub struct JobBuilder {
     progress: Option<ProgressFn>,
     records: Records,
     skip_bad_records: bool,
+    memory: Option<usize>,
+    tmp_dir: Option<PathBuf>,
 }
 
 impl JobBuilder {
@@ -114,6 +118,28 @@ impl JobBuilder {
     /// the bad record.
     pub fn skip_bad_records(&mut self, skip: bool) -> &mut Self {
         self.skip_bad_records = skip;
+        self
+    }
+
+    /// Sets the memory budget, in bytes, for map output held until reduce.
+    /// Past it, runs that allow spilling ([`MapReduce::spill`]) write map
+    /// output to disk as sorted runs, and reduce merges them back; other
+    /// runs ignore it. By default, half of the machine's physical memory.
+    ///
+    /// The budget counts the pairs handed to the shuffle (their size, and
+    /// what [`Spill::heap_size`](crate::Spill::heap_size) says they hold on
+    /// the heap); each thread's combining buffer, the input, and the
+    /// output come on top.
+    pub fn memory(&mut self, bytes: usize) -> &mut Self {
+        self.memory = Some(bytes);
+        self
+    }
+
+    /// Sets the directory in which spill runs are written (in a directory
+    /// of their own, removed when the run ends, fails or is interrupted
+    /// through the CLI). By default, [`std::env::temp_dir`].
+    pub fn tmp_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.tmp_dir = Some(dir.into());
         self
     }
 
@@ -187,6 +213,10 @@ impl JobBuilder {
             progress: self.progress.clone(),
             records: self.records.clone(),
             skip_bad_records: self.skip_bad_records,
+            spill: SpillSettings {
+                budget: self.memory.unwrap_or_else(spill::default_budget),
+                dir: self.tmp_dir.clone().unwrap_or_else(std::env::temp_dir),
+            },
         })
     }
 }
@@ -241,6 +271,7 @@ pub struct Job {
     progress: Option<ProgressFn>,
     records: Records,
     skip_bad_records: bool,
+    spill: SpillSettings,
 }
 
 impl Job {
@@ -267,6 +298,11 @@ impl Job {
     /// Returns how inputs divide into records.
     pub fn records(&self) -> &Records {
         &self.records
+    }
+
+    /// Returns the memory budget for map output, in bytes.
+    pub fn memory(&self) -> usize {
+        self.spill.budget
     }
 
     /// Returns whether bad records are skipped.
@@ -476,7 +512,11 @@ impl Job {
     pub(crate) fn run<'d, M, R>(
         &self,
         pass: &Pass<'_, 'd, M>,
-        reduce: impl Fn(usize, Chunks<M::Key, M::Value>, &SkipLog) -> Result<Vec<(M::Key, R)>, Error>
+        reduce: impl Fn(
+                usize,
+                ReduceInput<'_, M::Key, M::Value>,
+                &SkipLog,
+            ) -> Result<Vec<(M::Key, R)>, Error>
             + Sync,
     ) -> Result<Output<M::Key, R>, Error>
     where
@@ -484,7 +524,12 @@ impl Job {
         R: Send,
     {
         let log = SkipLog::default();
-        let (chunks, mut counters) = self.map_phase(pass, &log)?;
+        let (chunks, mut counters, spilled) = self.map_phase(pass, &log)?;
+        if let Some(spilled) = &spilled {
+            counters.spilled_bytes = spilled.bytes;
+            counters.spilled_records = spilled.records;
+            counters.spill_runs = spilled.runs;
+        }
         let started = Instant::now();
         let total = pass.inputs.total_bytes();
         if pass.report {
@@ -498,7 +543,13 @@ impl Job {
             chunks
                 .into_par_iter()
                 .enumerate()
-                .map(|(partition, chunks)| reduce(partition, chunks, &log))
+                .map(|(partition, chunks)| {
+                    let spilled = spilled
+                        .as_ref()
+                        .map(|s| (s.segments[partition].as_slice(), &s.codec))
+                        .filter(|(segments, _)| !segments.is_empty());
+                    reduce(partition, ReduceInput { chunks, spilled }, &log)
+                })
                 .collect::<Result<Vec<_>, Error>>()
         })?;
         counters.reduce_time = started.elapsed();
@@ -528,6 +579,7 @@ impl Job {
             combiner,
             route,
             report,
+            codec,
         } = *pass;
         let started = Instant::now();
         let totals = Mutex::new(Counters::default());
@@ -546,16 +598,21 @@ impl Job {
         self.pool.broadcast(|_| take_thread_counters());
         progress(Phase::Map, 0);
         let partitions = route.partitions();
+        let spiller = codec.map(|codec| Spiller::new(codec, &self.spill, partitions));
         // A panic that escapes the shuffle (a combiner on a strategy's own
         // thread) fails the phase; one in a task is caught in the task.
         let shuffled = catch_unwind(AssertUnwindSafe(|| {
             self.shuffle.run(partitions, combiner, |shuffle| {
-                let local = shuffle.local();
+                let mut local = shuffle.local();
+                if spiller.is_some() {
+                    local = bounded(local, self.spill.budget, self.threads, combiner.is_some());
+                }
                 let sink = Sink {
                     combiner,
                     route,
                     records: &self.records,
                     shuffle,
+                    spill: spiller.as_ref(),
                     local,
                     run: RunId::next(),
                 };
@@ -573,6 +630,9 @@ impl Job {
                 self.pool.install(|| {
                     splits.par_iter().with_max_len(1).try_for_each(|split| {
                         task.run(split, &slots)?;
+                        if let Some(spiller) = &spiller {
+                            spiller.check()?;
+                        }
                         let bytes = split
                             .pieces
                             .iter()
@@ -608,13 +668,16 @@ impl Job {
         let (mapped, chunks) =
             shuffled.map_err(|panic| Error::map("<shuffle>", 0, panicked(panic)))?;
         mapped?;
+        let spilled = self
+            .pool
+            .install(|| spiller.map(|s| s.finish(combiner)).transpose())?;
         let mut counters = totals.into_inner().unwrap_or_else(PoisonError::into_inner);
         counters.input_files = inputs.files().len() as u64;
         counters.input_bytes = total;
         counters.splits = splits.len() as u64;
         counters.partitions = partitions as u64;
         counters.map_time = started.elapsed();
-        Ok((chunks, counters))
+        Ok((chunks, counters, spilled))
     }
 }
 
@@ -627,15 +690,41 @@ pub(crate) struct Pass<'a, 'd, M: Mapper<'d>> {
     pub route: &'a Route<'a, M::Key>,
     /// Whether to call the job's progress function: not for a sample.
     pub report: bool,
+    /// How to spill map output past the memory budget, if the run may.
+    pub codec: Option<Codec<M::Key, M::Value>>,
+}
+
+/// Bounds of a thread's buffer, in pairs, when the run may spill.
+const MIN_RUN_PAIRS: usize = 4096;
+const MAX_FLUSH_PAIRS: usize = 1 << 20;
+
+/// A local buffering policy that keeps within a memory budget: every pair
+/// goes through a buffer (so that full buffers can be spilled), and each
+/// thread's buffer holds at most a quarter of its share of the budget.
+fn bounded(mut local: Local, budget: usize, threads: usize, combiner: bool) -> Local {
+    local.direct = false;
+    local.combine = combiner;
+    // About 64 bytes a pair; whatever the strategy's own batch size, runs
+    // must not be tiny, or there would be thousands.
+    let share = budget / threads.max(1) / 4 / 64;
+    local.flush_at = share.clamp(MIN_RUN_PAIRS, MAX_FLUSH_PAIRS);
+    local
+}
+
+/// What reduce gets of one partition: the chunks held in memory, and its
+/// segments of the spill runs with their codec, if any were written.
+pub(crate) struct ReduceInput<'s, K, V> {
+    pub chunks: Chunks<K, V>,
+    pub spilled: Option<(&'s [Segment], &'s Codec<K, V>)>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// What the map phase hands to reduce: each partition's chunks, and the
-/// counts so far.
-type MapPhase<K, V> = (Partitions<K, V>, Counters);
+/// What the map phase hands to reduce: each partition's chunks, the counts
+/// so far, and what was spilled.
+type MapPhase<K, V> = (Partitions<K, V>, Counters, Option<Spilled<K, V>>);
 
 /// What every map task needs.
 struct Task<'t, 'd, M: Mapper<'d>> {

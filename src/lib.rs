@@ -85,6 +85,7 @@ mod partition;
 mod reduce;
 mod shuffle;
 mod spec;
+mod spill;
 pub mod streaming;
 #[cfg(test)]
 mod testutil;
@@ -98,3 +99,4 @@ pub use partition::KeyRanges;
 pub use reduce::Output;
 pub use shuffle::ShuffleStrategy;
 pub use spec::MapReduce;
+pub use spill::Spill;

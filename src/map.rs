@@ -23,6 +23,7 @@ use crate::input::records::{self, trim_cr, Format};
 use crate::input::Records;
 use crate::partition::Route;
 use crate::shuffle::{Chunks, Local, Shuffle};
+use crate::spill::Spiller;
 
 /// A combiner: folds a value into the accumulated value of its key.
 pub(crate) type Combiner<'c, V> = dyn Fn(&mut V, V) + Sync + 'c;
@@ -456,6 +457,9 @@ pub(crate) struct Sink<'a, K, V> {
     pub route: &'a Route<'a, K>,
     pub records: &'a Records,
     pub shuffle: &'a dyn Shuffle<K, V>,
+    /// Where full buffers go instead of the shuffle, once the memory budget
+    /// is spent.
+    pub spill: Option<&'a Spiller<'a, K, V>>,
     /// How the shuffle wants map tasks to buffer.
     pub local: Local,
     /// This map phase.
@@ -564,6 +568,12 @@ impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
             }
             Buffer::Direct => return 0,
         };
+        let mut parts = parts;
+        if let Some(spiller) = sink.spill {
+            if spiller.offer(&mut parts) {
+                return len;
+            }
+        }
         sink.shuffle.publish(parts);
         len
     }

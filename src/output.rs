@@ -406,7 +406,8 @@ impl AtomicFile {
     }
 }
 
-/// Temporary files of [`AtomicFile`]s not yet committed or removed.
+/// Temporary files of [`AtomicFile`]s not yet committed or removed, and
+/// spill directories of running jobs.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
@@ -420,7 +421,19 @@ fn forget(temp: &Path) {
     pending().retain(|p| p != temp);
 }
 
-/// Removes the temporary file of every [`AtomicFile`] not yet committed.
+/// Adds a temporary file or directory for [`remove_temporary_files`] to
+/// remove.
+pub(crate) fn register_temporary(path: &Path) {
+    pending().push(path.to_path_buf());
+}
+
+/// Takes `path` off the list, once its owner has removed it.
+pub(crate) fn forget_temporary(path: &Path) {
+    forget(path);
+}
+
+/// Removes the temporary file of every [`AtomicFile`] not yet committed,
+/// and the spill directory of every job still running.
 ///
 /// For a signal handler that is about to end the process (on Ctrl-C, say),
 /// where destructors will not run: without it, an interrupted run would
@@ -441,7 +454,11 @@ fn forget(temp: &Path) {
 /// ```
 pub fn remove_temporary_files() {
     for temp in pending().drain(..) {
-        let _ = fs::remove_file(temp);
+        if temp.is_dir() {
+            let _ = fs::remove_dir_all(temp);
+        } else {
+            let _ = fs::remove_file(temp);
+        }
     }
 }
 

@@ -10,9 +10,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::counters::{Counters, SkipLog, Skipped};
 use crate::error::{panicked, Error};
+use crate::job::ReduceInput;
 use crate::map::Combiner;
 use crate::partition::Order;
 use crate::shuffle::{Chunk, Chunks};
+use crate::spill::merge::{self, Merge};
 
 /// A job's result: each partition's reduced pairs.
 ///
@@ -155,11 +157,19 @@ impl<'a, K: Hash + Eq, V> Table<'a, K, V> {
 /// if one is given. A panic in `fold` fails the partition.
 pub(crate) fn fold<K: Hash + Eq, V>(
     partition: usize,
-    chunks: Chunks<K, V>,
+    input: ReduceInput<'_, K, V>,
     fold: &Combiner<'_, V>,
     order: Option<Order<K>>,
 ) -> Result<Vec<(K, V)>, Error> {
-    let folded = catch_unwind(AssertUnwindSafe(|| combine(chunks, fold)));
+    if let Some((segments, codec)) = input.spilled {
+        // Merged in key order, so sorted whatever `order` says.
+        let memory: Vec<(K, V)> = input.chunks.into_iter().flatten().collect();
+        let folded = catch_unwind(AssertUnwindSafe(|| {
+            merge::fold(Merge::new(memory, segments, codec)?, fold)
+        }));
+        return folded.map_err(|panic| Error::reduce(partition, panicked(panic)))?;
+    }
+    let folded = catch_unwind(AssertUnwindSafe(|| combine(input.chunks, fold)));
     let mut pairs = folded.map_err(|panic| Error::reduce(partition, panicked(panic)))?;
     if let Some(order) = order {
         pairs.sort_unstable_by(|a, b| order(&a.0, &b.0));
@@ -192,7 +202,7 @@ pub(crate) fn combine<K: Hash + Eq, V>(
 /// `reduce` fails the partition, or, with a `skip` log, drops the key.
 pub(crate) fn group<K: Hash + Eq, V, R>(
     partition: usize,
-    chunks: Chunks<K, V>,
+    input: ReduceInput<'_, K, V>,
     reduce: &(dyn Fn(&K, Vec<V>) -> R + Sync),
     order: Option<Order<K>>,
     skip: Option<&SkipLog>,
@@ -214,6 +224,12 @@ pub(crate) fn group<K: Hash + Eq, V, R>(
         }
         Ok(())
     };
+    let chunks = input.chunks;
+    if let Some((segments, codec)) = input.spilled {
+        let memory: Vec<(K, V)> = chunks.into_iter().flatten().collect();
+        merge::group(Merge::new(memory, segments, codec)?, &mut reduce_one)?;
+        return Ok(out);
+    }
     match order {
         Some(order) => {
             let mut pairs: Vec<(K, V)> = chunks.into_iter().flatten().collect();
@@ -263,9 +279,13 @@ mod tests {
     #[test]
     fn group_hands_keys_over_in_order_with_all_values() {
         let chunks = vec![vec![("b", 1), ("a", 2)], vec![("b", 3)]];
+        let input = ReduceInput {
+            chunks,
+            spilled: None,
+        };
         let out = group(
             0,
-            chunks,
+            input,
             &|_k: &&str, mut vs: Vec<i32>| {
                 vs.sort();
                 vs

@@ -7,17 +7,19 @@ use crate::counters::SkipLog;
 use crate::error::Error;
 use crate::input::split;
 use crate::input::Inputs;
-use crate::job::{Job, Pass};
+use crate::job::{Job, Pass, ReduceInput};
 use crate::map::{Combiner, Mapper};
 use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Route};
 use crate::reduce::{self, Output};
-use crate::shuffle::{Chunks, Partitioner};
+use crate::shuffle::Partitioner;
+use crate::spill::{Codec, Spill};
 
 /// One split in this many, evenly spaced, is mapped to sample keys for
 /// [`MapReduce::partition_by_sampled_ranges`] (at least one)...
 const SAMPLE_EVERY: usize = 16;
-/// ...but no more than this many splits...
+/// ...but no more than this many splits, nor this many bytes of them...
 const SAMPLE_SPLITS: usize = 16;
+const SAMPLE_BYTES: usize = 64 << 20;
 /// ...and at most this many of their keys are kept.
 const SAMPLE_KEYS: usize = 100_000;
 
@@ -68,6 +70,7 @@ pub struct MapReduce<'j, 'd, M: Mapper<'d>> {
     /// or for sampling key ranges.
     order: Option<Order<M::Key>>,
     sorted: bool,
+    codec: Option<Codec<M::Key, M::Value>>,
 }
 
 enum Partition<'j, K> {
@@ -87,6 +90,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             partition: Partition::Hash,
             order: None,
             sorted: false,
+            codec: None,
         }
     }
 
@@ -187,6 +191,48 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         self
     }
 
+    /// Lets the run spill map output to disk when it outgrows the job's
+    /// memory budget ([`JobBuilder::memory`](crate::JobBuilder::memory)):
+    /// buffers past the budget are sorted by key and written as runs in
+    /// the job's temporary directory, and reduce merges each partition's
+    /// memory and runs k ways, folding or grouping equal keys as they come.
+    /// The runs are removed when the run ends or fails.
+    ///
+    /// Spilling needs keys and values that can be written and read back
+    /// ([`Spill`]) and keys in an order for the merge. A partition that was
+    /// spilled comes out sorted by key. By default a run never spills.
+    ///
+    /// # Example
+    ///
+    /// A budget of 1 KiB spills nearly everything; the answer is the same:
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("n", (0..5000).map(|i| format!("{}\n", i % 700)).collect::<String>());
+    /// let job = Job::builder().memory(1024).split_size(512).build()?;
+    /// let counts = job
+    ///     .map(&inputs, |line: &[u8], out: &mut Emit<String, u64>| {
+    ///         out.emit(String::from_utf8(line.to_vec())?, 1);
+    ///         Ok(())
+    ///     })
+    ///     .spill()
+    ///     .fold(|a, b| *a += b)?;
+    /// assert!(counts.counters().spilled_records > 0);
+    /// assert_eq!(counts.len(), 700);
+    /// assert!(counts.partitions().concat().iter().all(|(_, n)| *n >= 7));
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn spill(mut self) -> Self
+    where
+        M::Key: Spill + Ord,
+        M::Value: Spill,
+    {
+        self.codec = Some(Codec::new());
+        self
+    }
+
     /// Runs the job, folding the values of each key with `fold`, which is
     /// also the combiner unless [`MapReduce::combine`] set one. The output
     /// has one pair per key.
@@ -207,8 +253,8 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         let combiner = self.combiner.take();
         let combiner = combiner.as_deref().unwrap_or(&*fold);
         let order = self.sorted.then_some(self.order).flatten();
-        self.run(Some(combiner), |partition, chunks, _| {
-            reduce::fold(partition, chunks, &*fold, order)
+        self.run(Some(combiner), |partition, input, _| {
+            reduce::fold(partition, input, &*fold, order)
         })
     }
 
@@ -228,15 +274,19 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         let combiner = self.combiner.take();
         let order = self.sorted.then_some(self.order).flatten();
         let skip = self.job.skips_bad_records();
-        self.run(combiner.as_deref(), |partition, chunks, log| {
-            reduce::group(partition, chunks, &reduce, order, skip.then_some(log))
+        self.run(combiner.as_deref(), |partition, input, log| {
+            reduce::group(partition, input, &reduce, order, skip.then_some(log))
         })
     }
 
     fn run<R: Send>(
         &self,
         combiner: Option<&Combiner<'_, M::Value>>,
-        reduce: impl Fn(usize, Chunks<M::Key, M::Value>, &SkipLog) -> Result<Vec<(M::Key, R)>, Error>
+        reduce: impl Fn(
+                usize,
+                ReduceInput<'_, M::Key, M::Value>,
+                &SkipLog,
+            ) -> Result<Vec<(M::Key, R)>, Error>
             + Sync,
     ) -> Result<Output<M::Key, R>, Error> {
         let job = self.job;
@@ -261,6 +311,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             combiner,
             route: &route,
             report: true,
+            codec: self.codec,
         };
         job.run(&pass, reduce)
     }
@@ -270,7 +321,9 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         let order = self
             .order
             .expect("partition_by_sampled_ranges sets the order");
-        let wanted = (splits.len() / SAMPLE_EVERY).clamp(1, SAMPLE_SPLITS);
+        let split_size = self.job.split_size_for(self.inputs).max(1);
+        let most = (SAMPLE_BYTES / split_size).clamp(1, SAMPLE_SPLITS);
+        let wanted = (splits.len() / SAMPLE_EVERY).clamp(1, most);
         let step = splits.len().div_ceil(wanted).max(1);
         let sample: Vec<split::Split> = splits.iter().step_by(step).cloned().collect();
         let one = Route::Hash(Partitioner::new(1));
@@ -281,9 +334,10 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             combiner: None,
             route: &one,
             report: false,
+            codec: None,
         };
-        let mapped = self.job.run(&pass, |_, chunks, _| {
-            Ok(chunks.into_iter().flatten().collect::<Vec<_>>())
+        let mapped = self.job.run(&pass, |_, input, _| {
+            Ok(input.chunks.into_iter().flatten().collect::<Vec<_>>())
         })?;
         let pairs = mapped.into_vec();
         let keep = pairs.len().div_ceil(SAMPLE_KEYS).max(1);

@@ -27,4 +27,5 @@ mod output_dir;
 mod paper_commands;
 mod progress;
 mod refinements;
+mod spill;
 mod streaming;

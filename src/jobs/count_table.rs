@@ -137,6 +137,11 @@ impl<K: Packed> CountTable<K> {
         self.len = 0;
     }
 
+    /// Returns the number of distinct words counted.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
     /// Empties the table without emitting anything.
     pub fn clear(&mut self) {
         if self.len != 0 {

@@ -118,6 +118,7 @@ pub fn invert<'d>(
 ) -> Result<(Index<'d>, Counters), Error> {
     let output = job
         .map_with(inputs, invert)
+        .spill()
         .partition_by_sampled_ranges()
         .sorted()
         .fold(merge_ids)?;

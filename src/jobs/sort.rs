@@ -12,6 +12,7 @@ use memchr::memchr_iter;
 use crate::error::{BoxError, Error};
 use crate::input::Inputs;
 use crate::job::Job;
+use crate::jobs::wordcount::Word;
 use crate::map::{Emit, Mapper};
 use crate::Counters;
 
@@ -29,6 +30,7 @@ use crate::Counters;
 /// inputs.push_bytes("in", "pear\napple\nfig\napple\n");
 /// let job = Job::builder().partitions(2).build()?;
 /// let (lines, _) = sort_lines(&job, &inputs)?;
+/// let lines: Vec<(&[u8], u64)> = lines.iter().map(|(line, n)| (line.as_bytes(), *n)).collect();
 /// assert_eq!(lines, [(&b"apple"[..], 2), (b"fig", 1), (b"pear", 1)]);
 /// # Ok::<(), mr_local::Error>(())
 /// ```
@@ -36,11 +38,11 @@ use crate::Counters;
 pub struct SortLines;
 
 impl<'d> Mapper<'d> for SortLines {
-    type Key = &'d [u8];
+    type Key = Word<'d>;
     type Value = u64;
 
-    fn map(&self, line: &'d [u8], out: &mut Emit<'_, &'d [u8], u64>) -> Result<(), BoxError> {
-        out.emit(line, 1);
+    fn map(&self, line: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) -> Result<(), BoxError> {
+        out.emit(Word::borrowed(line), 1);
         Ok(())
     }
 
@@ -49,24 +51,24 @@ impl<'d> Mapper<'d> for SortLines {
     fn map_split(
         &self,
         split: &'d [u8],
-        out: &mut Emit<'_, &'d [u8], u64>,
+        out: &mut Emit<'_, Word<'d>, u64>,
     ) -> Result<(), BoxError> {
         let mut start = 0;
         for end in memchr_iter(b'\n', split) {
             out.start_record(start, end + 1);
-            out.emit(&split[start..end], 1);
+            out.emit(Word::borrowed(&split[start..end]), 1);
             start = end + 1;
         }
         if start < split.len() {
             out.start_record(start, split.len());
-            out.emit(&split[start..], 1);
+            out.emit(Word::borrowed(&split[start..]), 1);
         }
         Ok(())
     }
 }
 
 /// Distinct lines in increasing order, each with how often it occurs.
-pub type SortedLines<'d> = Vec<(&'d [u8], u64)>;
+pub type SortedLines<'d> = Vec<(Word<'d>, u64)>;
 
 /// Sorts the lines of `inputs` bytewise: each distinct line with how many
 /// times it occurs, in increasing order, and the job's counters.
@@ -77,6 +79,7 @@ pub type SortedLines<'d> = Vec<(&'d [u8], u64)>;
 pub fn sort_lines<'d>(job: &Job, inputs: &'d Inputs) -> Result<(SortedLines<'d>, Counters), Error> {
     let output = job
         .map_with(inputs, &SortLines)
+        .spill()
         .partition_by_sampled_ranges()
         .sorted()
         .fold(|total, n| *total += n)?;
@@ -106,7 +109,7 @@ mod tests {
                 let (lines, counters) = sort_lines(&job, &inputs).unwrap();
                 let got: Vec<&[u8]> = lines
                     .iter()
-                    .flat_map(|(line, n)| std::iter::repeat_n(*line, *n as usize))
+                    .flat_map(|(line, n)| std::iter::repeat_n(line.as_bytes(), *n as usize))
                     .collect();
                 assert_eq!(got, expected, "split {split}");
                 assert_eq!(counters.records, expected.len() as u64);

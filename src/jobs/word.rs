@@ -85,6 +85,15 @@ impl<'d> Word<'d> {
         }
     }
 
+    /// Returns the bytes this word holds on the heap: its own copy, if it
+    /// has one.
+    pub fn heap_size(&self) -> usize {
+        match &self.0 {
+            Repr::Owned(bytes) => bytes.len(),
+            Repr::Inline { .. } | Repr::Borrowed(_) => 0,
+        }
+    }
+
     /// Returns a copy that borrows nothing, so it may outlive the input.
     pub fn into_owned(self) -> Word<'static> {
         match self.0 {

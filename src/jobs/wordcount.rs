@@ -169,6 +169,12 @@ impl WordCount {
                     *owner = run;
                 }
                 self.count_into(text, table, out);
+                // A huge vocabulary must not grow the table without bound:
+                // past this many words, hand them on, where the memory
+                // budget applies.
+                if table.short.len() + table.long.len() > TABLE_DRAIN_AT {
+                    drain(table, out);
+                }
             }
             // Only if a map call on this thread is already counting.
             Err(_) => self.count_alone(text, out),
@@ -250,6 +256,10 @@ impl WordCount {
     }
 }
 
+/// Distinct words a thread's tables hold before they are emitted early
+/// (about 40 MiB of tables).
+const TABLE_DRAIN_AT: usize = 1 << 20;
+
 thread_local! {
     /// Each pool thread's word table, with the run it belongs to.
     static THREAD_TABLE: RefCell<Option<(RunId, Tables)>> = const { RefCell::new(None) };
@@ -296,7 +306,9 @@ pub fn count_words<'d>(
     words: &WordCount,
 ) -> Result<Vec<(Word<'d>, u64)>, Error> {
     let mut counts = job
-        .map_reduce_with(inputs, words, |total, n| *total += n)?
+        .map_with(inputs, words)
+        .spill()
+        .fold(|total, n| *total += n)?
         .into_vec();
     job.par_sort_by(&mut counts, |a, b| {
         b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))

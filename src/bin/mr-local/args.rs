@@ -352,6 +352,16 @@ pub struct EngineArgs {
     /// Read every file instead of memory-mapping large regular files.
     #[arg(long)]
     pub no_mmap: bool,
+
+    /// Memory for intermediate data, e.g. 2G; past it, map output is spilled
+    /// to sorted runs on disk and merged back [default: half of physical memory].
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory)]
+    pub memory: Option<usize>,
+
+    /// Where spill runs go (in a directory of their own, removed at the end)
+    /// [default: $TMPDIR, else /tmp].
+    #[arg(long, value_name = "DIR")]
+    pub tmp_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -421,6 +431,10 @@ fn parse_split_size(s: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_memory(s: &str) -> Result<usize, String> {
+    usize::try_from(parse_size(s)?).map_err(|_| "too large for this machine".to_string())
+}
+
 fn parse_shuffle(s: &str) -> Result<ShuffleStrategy, String> {
     ShuffleStrategy::from_name(s).ok_or_else(|| {
         let names: Vec<_> = ShuffleStrategy::all()
@@ -444,6 +458,12 @@ impl EngineArgs {
             builder.split_size(n);
         }
         builder.shuffle(self.shuffle);
+        if let Some(bytes) = self.memory {
+            builder.memory(bytes);
+        }
+        if let Some(dir) = &self.tmp_dir {
+            builder.tmp_dir(dir);
+        }
         builder
     }
 

@@ -95,7 +95,10 @@ fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
     };
     command.run(|job, inputs, bar| {
         write::check_destination(&args.output)?;
-        let output = job.map_reduce_with(inputs, &args.word_count(), |total, n| *total += n)?;
+        let output = job
+            .map_with(inputs, &args.word_count())
+            .spill()
+            .fold(|total, n| *total += n)?;
         let counters = output.counters().clone();
         bar.writing();
         write::write_counts(&args.output, job, output)?;

@@ -41,7 +41,7 @@ pub(crate) fn report(
     Ok(())
 }
 
-fn rows(counters: &Counters) -> [(&'static str, u64); 11] {
+fn rows(counters: &Counters) -> [(&'static str, u64); 14] {
     [
         ("input files", counters.input_files),
         ("input bytes", counters.input_bytes),
@@ -54,6 +54,9 @@ fn rows(counters: &Counters) -> [(&'static str, u64); 11] {
         ("partitions", counters.partitions),
         ("skipped records", counters.skipped_records),
         ("skipped keys", counters.skipped_keys),
+        ("spilled records", counters.spilled_records),
+        ("spilled bytes", counters.spilled_bytes),
+        ("spill runs", counters.spill_runs),
     ]
 }
 
