@@ -37,13 +37,13 @@ pub fn split_key_value<'l>(
 
 /// Finds where a line's key ends and its value starts.
 #[derive(Clone, Debug)]
-struct Splitter {
+pub(super) struct Splitter {
     finder: memmem::Finder<'static>,
     key_fields: usize,
 }
 
 impl Splitter {
-    fn new(separator: &Separator, key_fields: usize) -> Splitter {
+    pub(super) fn new(separator: &Separator, key_fields: usize) -> Splitter {
         Splitter {
             finder: memmem::Finder::new(separator.as_bytes()).into_owned(),
             key_fields: key_fields.max(1),
@@ -51,7 +51,7 @@ impl Splitter {
     }
 
     /// Returns (end of the key, start of the value).
-    fn split(&self, line: &[u8]) -> (usize, usize) {
+    pub(super) fn split(&self, line: &[u8]) -> (usize, usize) {
         let len = self.finder.needle().len();
         let mut from = 0;
         for field in 1..=self.key_fields {
