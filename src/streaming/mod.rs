@@ -529,8 +529,9 @@ fn report_reduce_counts(stderr: impl Write, counts: &ReduceCounts) {
 ///
 /// Lines are read as [`KeyValueReader`] reads them, which is how Hadoop's
 /// line reader hands them to a task: a line ends at `\n`, a `\r` before the
-/// `\n` is dropped, and the last line needs no newline; each is written
-/// followed by `\n`. A `\r` anywhere else is kept (Hadoop ends a line at a
+/// `\n` (or ending the input) is dropped, and the last line needs no
+/// newline; each is written followed by `\n`, so that the output reads back
+/// as the same lines. A `\r` anywhere else is kept (Hadoop ends a line at a
 /// lone `\r` too, so on a cluster none reaches a task). Bytes need not be
 /// UTF-8.
 ///
@@ -644,9 +645,10 @@ fn copy_lines(
         records += 1;
         if line.last() == Some(&b'\n') {
             line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
+        }
+        // Before a `\n`, or at the end of the input (see the docs).
+        if line.last() == Some(&b'\r') {
+            line.pop();
         }
         match cut {
             Some((splitter, separator)) => {
@@ -737,14 +739,14 @@ mod tests {
         let input = &b"a::b::1\r\na::b::2::3\na::c\nx\ry\nlast\r"[..];
         let mut out = Vec::new();
         let counts = run_identity_reducer(&config, input, &mut out, io::sink()).unwrap();
-        assert_eq!(out, b"a::b|1\na::b|2::3\na::c\nx\ry\nlast\r\n");
+        assert_eq!(out, b"a::b|1\na::b|2::3\na::c\nx\ry\nlast\n");
         assert_eq!(
             (counts.records, counts.groups, counts.bad_records),
             (5, 4, 0)
         );
         let mut out = Vec::new();
         assert_eq!(run_identity_mapper(input, &mut out, io::sink()).unwrap(), 5);
-        assert_eq!(out, b"a::b::1\na::b::2::3\na::c\nx\ry\nlast\r\n");
+        assert_eq!(out, b"a::b::1\na::b::2::3\na::c\nx\ry\nlast\n");
         let mut out = Vec::new();
         assert_eq!(
             run_identity_mapper(&b""[..], &mut out, io::sink()).unwrap(),
