@@ -388,10 +388,15 @@ fn map_grep(
     out.flush().map_err(stdout_error)
 }
 
-/// The chunk with each `\r\n` made `\n`: the lines Hadoop's line reader
-/// would have handed the task. Chunks end after a `\n`, so no `\r\n`
-/// straddles two.
-fn drop_cr_before_lf(bytes: Vec<u8>) -> Vec<u8> {
+/// The chunk with each `\r\n` made `\n`, and a `\r` ending the input
+/// dropped: the lines Hadoop's line reader would have handed the task, as
+/// `KeyValueReader` reads them. Chunks end after a `\n` or at the end of
+/// the input, so no `\r\n` straddles two, and a chunk ending in `\r` is the
+/// last.
+fn drop_cr_before_lf(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.last() == Some(&b'\r') {
+        bytes.pop();
+    }
     let finder = memmem::Finder::new(b"\r\n");
     let Some(first) = finder.find(&bytes) else {
         return bytes;
