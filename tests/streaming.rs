@@ -576,3 +576,406 @@ mrtest!(
         }
     }
 );
+
+/// `text` with each `\r\n` made `\n` and a `\r` ending it dropped: the
+/// lines Hadoop's line reader hands a task, and so what the streaming jobs
+/// read.
+fn drop_cr_before_lf(text: &[u8]) -> Vec<u8> {
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let mut out = Vec::with_capacity(text.len());
+    for (i, &b) in text.iter().enumerate() {
+        if !(b == b'\r' && text.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The lines of `bytes` (each ended by `\n`), sorted bytewise.
+fn sorted_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+    assert!(
+        lines.iter().all(|l| l.ends_with(b"\n")),
+        "a line without \\n"
+    );
+    lines.sort();
+    lines
+}
+
+/// `mr-local grep`'s output for the one input `path`, each line without its
+/// `path:N:` prefix, its `\r` dropped if it ended in `\r\n` (as the
+/// streaming grep reads lines), sorted bytewise.
+fn grep_lines_without_prefix(out: &[u8], path: &Path) -> Vec<Vec<u8>> {
+    let prefix = [path.as_os_str().as_encoded_bytes(), b":"].concat();
+    let mut lines: Vec<Vec<u8>> = out
+        .split_inclusive(|b| *b == b'\n')
+        .map(|line| {
+            let rest = line.strip_prefix(&prefix[..]).expect("path: prefix");
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            assert!(digits > 0 && rest[digits] == b':', "no line number");
+            drop_cr_before_lf(&rest[digits + 1..])
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+// Issue 7 for grep: `map grep | LC_ALL=C sort | reduce grep` gives the
+// lines `mr-local grep` selects, without their `path:N:` prefixes (a map
+// task cannot know line numbers), as a sorted list: on the corpora (CRLF,
+// a TAB, invalid UTF-8) and tricky text, with -i, -v and small chunks.
+mrtest!(
+    grep_map_sort_reduce_gives_mr_local_greps_lines,
+    |dir: Dir, _: TestCommand| {
+        let mut files = vec![dir.create("tricky.txt", util::tricky_text())];
+        if let Some(data) = util::datasets() {
+            files.push(data.join("kjvbible.txt"));
+            files.push(data.join("canterbury-world192.txt"));
+            files.push(data.join("silesia-dickens.txt"));
+            files.push(data.join("udhr/tur.txt"));
+        }
+        let cases: [(&str, &str); 4] = [
+            ("the lord", ""),
+            ("(?:fox|İstanbul|Lord)", "-i"),
+            ("e", "-v"),
+            ("[0-9]{2}", "--threads 2 --chunk-size 100K"),
+        ];
+        for file in &files {
+            for (pattern, opts) in cases {
+                let got = bash(
+                    &dir,
+                    &format!(
+                        "cat \"$1\" | \"$MR\" streaming map grep '{pattern}' {opts} 2>/dev/null \
+                         | LC_ALL=C sort | \"$MR\" streaming combine grep 2>/dev/null \
+                         | \"$MR\" streaming reduce grep 2>/dev/null"
+                    ),
+                    &[file],
+                );
+                let grep_opts = opts.replace("--chunk-size 100K", "");
+                let expected = bash(
+                    &dir,
+                    &format!("\"$MR\" grep {grep_opts} '{pattern}' \"$1\""),
+                    &[file],
+                );
+                let expected = grep_lines_without_prefix(&expected, file);
+                let got: Vec<Vec<u8>> = sorted_lines(&got).iter().map(|l| l.to_vec()).collect();
+                assert!(
+                    got == expected,
+                    "{pattern:?} {opts:?} on {}: {} lines from the pipe, {} from mr-local grep",
+                    file.display(),
+                    got.len(),
+                    expected.len()
+                );
+            }
+        }
+    }
+);
+
+// A streaming grep reads lines as Hadoop hands them on, `\r\n` cut off
+// before matching: `a$` selects the CRLF line `a`. Counters are lines read
+// and lines written.
+mrtest!(
+    grep_mapper_matches_lines_without_their_cr,
+    |_: Dir, mut cmd: TestCommand| {
+        let out = cmd
+            .args(["streaming", "map", "grep", "a$"])
+            .pipe_output("a\r\nb\na\rz\nba\r");
+        assert_eq!(stdout_of(&out), b"a\nba\n");
+        assert_eq!(counter(&out.stderr, "map input records"), 4);
+        assert_eq!(counter(&out.stderr, "map output records"), 2);
+        assert_eq!(non_reporter_lines(&out.stderr), Vec::<String>::new());
+    }
+);
+
+// Issue 7 for invert: one mapper per file, the file named by Hadoop's
+// environment (or --file), then `LC_ALL=C sort | combine | reduce`, gives
+// `mr-local invert`'s index of the same files, named so that the order
+// given is the bytewise order the reducer sorts files in.
+mrtest!(
+    invert_map_sort_reduce_equals_mr_local_invert,
+    |dir: Dir, _: TestCommand| {
+        let mut files = vec![
+            dir.create("a.txt", "The cat sat.\r\nOn the mat"),
+            dir.create("b.txt", util::tricky_text()),
+            dir.create("c.txt", ""),
+            dir.create("d.txt", "a CAT, a dog\nStraße STRASSE\n"),
+        ];
+        let mut data_files = Vec::new();
+        if let Some(data) = util::datasets() {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(data.join("udhr"))
+                .expect("list udhr")
+                .map(|e| e.expect("udhr entry").path())
+                .collect();
+            names.sort();
+            data_files = names;
+        }
+        let scripts = [
+            (
+                "",
+                "mapreduce_map_input_file=\"$f\" \"$MR\" streaming map invert",
+            ),
+            (
+                "--split whitespace --case-sensitive",
+                "map_input_file=\"$f\" \"$MR\" streaming map invert \
+                 --split whitespace --case-sensitive",
+            ),
+            (
+                "",
+                "\"$MR\" streaming map invert --file \"$f\" --threads 2 --chunk-size 1K",
+            ),
+        ];
+        for set in [&mut files, &mut data_files] {
+            if set.is_empty() {
+                continue;
+            }
+            let args: Vec<&Path> = set.iter().map(PathBuf::as_path).collect();
+            for (opts, map) in scripts {
+                let got = bash(
+                    &dir,
+                    &format!(
+                        "for f in \"$@\"; do {map} < \"$f\" 2>/dev/null; done \
+                         | LC_ALL=C sort | \"$MR\" streaming combine invert 2>/dev/null \
+                         | \"$MR\" streaming reduce invert 2>/dev/null"
+                    ),
+                    &args,
+                );
+                let expected = bash(&dir, &format!("\"$MR\" invert {opts} \"$@\""), &args);
+                assert!(!expected.is_empty());
+                assert!(
+                    got == expected,
+                    "{map:?}:\n{}",
+                    util::describe_mismatch(
+                        "mr-local invert",
+                        &String::from_utf8_lossy(&expected),
+                        "map | sort | reduce",
+                        &String::from_utf8_lossy(&got),
+                    )
+                );
+            }
+        }
+    }
+);
+
+// The invert reducer merges each key's file lists (values are themselves
+// SEP-separated lists, so a combiner's output is valid reducer input),
+// sorts them bytewise and drops duplicates; a key with no file is a bad
+// record; a file name holding the output separator fails, in one line.
+mrtest!(
+    invert_reducer_merges_sorted_unique_file_lists,
+    |dir: Dir, mut cmd: TestCommand| {
+        let input: &[u8] = b"cat\tz.txt\ncat\ta.txt\tb.txt\r\ncat\tb.txt\n\
+            dog\n\xff\tx\t\ty\nmat\t\n";
+        let out = cmd
+            .args(["streaming", "reduce", "invert"])
+            .pipe_output(input);
+        assert_eq!(stdout_of(&out), b"cat\ta.txt\tb.txt\tz.txt\n\xff\tx\ty\n");
+        assert_eq!(counter(&out.stderr, "bad records"), 2);
+        assert_eq!(counter(&out.stderr, "reduce input records"), 6);
+        assert_eq!(counter(&out.stderr, "reduce input groups"), 4);
+        assert_eq!(counter(&out.stderr, "reduce output records"), 2);
+        assert_eq!(non_reporter_lines(&out.stderr), Vec::<String>::new());
+
+        let out = dir
+            .command()
+            .args(["streaming", "combine", "invert"])
+            .args(["--reduce-input-field-separator", "::"])
+            .args(["--reduce-output-field-separator", ","])
+            .pipe_output("w::b.txt::a.txt\nw::a.txt\n");
+        assert_eq!(stdout_of(&out), b"w,a.txt,b.txt\n");
+
+        let out = dir
+            .command()
+            .args(["streaming", "reduce", "invert"])
+            .args(["--reduce-output-field-separator", ","])
+            .pipe_output("w\ta,b.txt\n");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("mr-local: <stdout>: file name \"a,b.txt\" holds")
+                && stderr.lines().count() == 1,
+            "{stderr:?}"
+        );
+    }
+);
+
+// The invert mapper names its file from --file, then Hadoop 2's variable,
+// then the old one, then `-`; a name that would not read back as one file
+// fails: exit 2 for the flag, 1 for the environment.
+mrtest!(
+    invert_mapper_takes_its_file_from_hadoops_environment,
+    |dir: Dir, mut cmd: TestCommand| {
+        let mapped = |cmd: &mut TestCommand, extra: &[&str]| {
+            let out = cmd
+                .args(["streaming", "map", "invert"])
+                .args(extra)
+                .pipe_output("Cat\n");
+            String::from_utf8(stdout_of(&out).to_vec()).unwrap()
+        };
+        assert_eq!(mapped(&mut cmd, &[]), "cat\t-\n");
+        let hdfs = "hdfs://nn:8020/books/a.txt";
+        assert_eq!(
+            mapped(dir.command().env("map_input_file", "old.txt"), &[]),
+            "cat\told.txt\n"
+        );
+        let both = |cmd: &mut TestCommand| {
+            cmd.env("map_input_file", "old.txt")
+                .env("mapreduce_map_input_file", hdfs);
+        };
+        let mut with_both = dir.command();
+        both(&mut with_both);
+        assert_eq!(mapped(&mut with_both, &[]), format!("cat\t{hdfs}\n"));
+        let mut with_both = dir.command();
+        both(&mut with_both);
+        assert_eq!(
+            mapped(&mut with_both, &["--file", "mine.txt"]),
+            "cat\tmine.txt\n"
+        );
+        let out = dir
+            .command()
+            .env("mapreduce_map_input_file", "a\tb")
+            .args(["streaming", "map", "invert"])
+            .pipe_output("cat\n");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("mr-local: $mapreduce_map_input_file: file name \"a\\tb\" holds")
+                && stderr.lines().count() == 1,
+            "{stderr:?}"
+        );
+        dir.command()
+            .args(["streaming", "map", "invert", "--file", ""])
+            .assert_exit_code(2);
+    }
+);
+
+// Issue 7 for sort: `map sort | LC_ALL=C sort | reduce sort` is
+// `mr-local sort`, byte for byte, on lines as Hadoop reads them (a `\r`
+// before `\n` dropped; a lone `\r`, empty lines, invalid UTF-8, a last line
+// without newline kept): on the corpora, the CRLF one included, and on an
+// awkward file.
+mrtest!(
+    sort_map_sort_reduce_equals_mr_local_sort,
+    |dir: Dir, _: TestCommand| {
+        let awkward = b"pear\r\n\n\napple\r\nx\ry\n  lead\n\xff\xfe\nApple\n\napple\nzz\rlast\r";
+        let mut files = vec![
+            dir.create("awkward.txt", awkward),
+            dir.create("tricky.txt", util::tricky_text()),
+            dir.create("empty.txt", ""),
+        ];
+        if let Some(data) = util::datasets() {
+            files.push(data.join("kjvbible.txt"));
+            files.push(data.join("canterbury-world192.txt"));
+        }
+        for (i, file) in files.iter().enumerate() {
+            for opts in [
+                "",
+                "--reduce-input-field-separator , --reduce-output-field-separator ,",
+            ] {
+                let got = bash(
+                    &dir,
+                    &format!(
+                        "cat \"$1\" | \"$MR\" streaming map sort 2>/dev/null | LC_ALL=C sort \
+                         | \"$MR\" streaming combine sort {opts} 2>/dev/null \
+                         | \"$MR\" streaming reduce sort {opts} 2>/dev/null"
+                    ),
+                    &[file],
+                );
+                let hadoop_lines = dir.create(
+                    format!("lines-{i}.txt"),
+                    drop_cr_before_lf(&util::read(file)),
+                );
+                let expected = bash(&dir, "\"$MR\" sort \"$1\"", &[&hadoop_lines]);
+                assert!(
+                    got == expected,
+                    "{opts:?} on {}:\n{}",
+                    file.display(),
+                    util::describe_mismatch(
+                        "mr-local sort",
+                        &String::from_utf8_lossy(&expected),
+                        "map | sort | reduce",
+                        &String::from_utf8_lossy(&got),
+                    )
+                );
+            }
+        }
+        let awkward_sorted = bash(
+            &dir,
+            "\"$MR\" streaming map sort < \"$1\" 2>/dev/null | LC_ALL=C sort \
+             | \"$MR\" streaming reduce sort 2>/dev/null",
+            &[&files[0]],
+        );
+        assert_eq!(
+            awkward_sorted,
+            b"\n\n\n  lead\nApple\napple\napple\npear\nx\ry\nzz\rlast\n\xff\xfe\n"
+        );
+    }
+);
+
+// The identity reducers write each line as read, a line holding the input
+// separator recut with the output separator; they count groups, never bad
+// records.
+mrtest!(
+    identity_reducers_recut_with_the_output_separator,
+    |dir: Dir, mut cmd: TestCommand| {
+        let input = "a\t1\na\t2\tx\nno separator\n\n";
+        for job in ["grep", "sort"] {
+            let out = dir
+                .command()
+                .args(["streaming", "reduce", job])
+                .pipe_output(input);
+            assert_eq!(stdout_of(&out), input.as_bytes());
+            assert_eq!(counter(&out.stderr, "reduce input groups"), 3);
+            assert_eq!(counter(&out.stderr, "bad records"), 0);
+        }
+        let out = cmd
+            .args(["streaming", "combine", "sort"])
+            .args(["--reduce-output-field-separator", ","])
+            .pipe_output(input);
+        assert_eq!(stdout_of(&out), b"a,1\na,2\tx\nno separator\n\n");
+    }
+);
+
+// Options are refused where they do not apply, rather than ignored; the
+// help says what each job does in streaming form.
+mrtest!(
+    streaming_options_belong_to_their_jobs,
+    |dir: Dir, mut cmd: TestCommand| {
+        cmd.args(["streaming", "map", "grep"]).assert_exit_code(2);
+        for args in [
+            &["wordcount", "pattern"][..],
+            &["sort", "-i"],
+            &["invert", "-v"],
+            &["grep", "x", "--file", "f"],
+            &["sort", "--split", "whitespace"],
+            &["grep", "x", "--case-sensitive"],
+            &["grep", "("],
+        ] {
+            let out = dir
+                .command()
+                .args(["streaming", "map"])
+                .args(args)
+                .pipe_output("");
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.starts_with("mr-local: ") && stderr.lines().count() == 1,
+                "{args:?}: {stderr:?}"
+            );
+        }
+        let help = dir.command().args(["streaming", "map", "--help"]).stdout();
+        for text in [
+            "line numbers cannot be known",
+            "$mapreduce_map_input_file",
+            "$map_input_file",
+            "TotalOrderPartitioner",
+            "sorts them bytewise",
+        ] {
+            assert!(help.contains(text), "{text:?} not in {help}");
+        }
+        let help = dir.command().args(["streaming", "--help"]).stdout();
+        for job in ["wordcount", "grep", "invert", "sort"] {
+            assert!(help.contains(job), "{job:?} not in {help}");
+        }
+    }
+);

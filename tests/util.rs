@@ -207,6 +207,12 @@ impl TestCommand {
         &mut self.cmd
     }
 
+    /// Sets an environment variable.
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut TestCommand {
+        self.cmd.env(key, value);
+        self
+    }
+
     /// Adds one argument.
     pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut TestCommand {
         self.cmd.arg(arg);

@@ -37,13 +37,13 @@ pub fn split_key_value<'l>(
 
 /// Finds where a line's key ends and its value starts.
 #[derive(Clone, Debug)]
-struct Splitter {
+pub(super) struct Splitter {
     finder: memmem::Finder<'static>,
     key_fields: usize,
 }
 
 impl Splitter {
-    fn new(separator: &Separator, key_fields: usize) -> Splitter {
+    pub(super) fn new(separator: &Separator, key_fields: usize) -> Splitter {
         Splitter {
             finder: memmem::Finder::new(separator.as_bytes()).into_owned(),
             key_fields: key_fields.max(1),
@@ -51,7 +51,7 @@ impl Splitter {
     }
 
     /// Returns (end of the key, start of the value).
-    fn split(&self, line: &[u8]) -> (usize, usize) {
+    pub(super) fn split(&self, line: &[u8]) -> (usize, usize) {
         let len = self.finder.needle().len();
         let mut from = 0;
         for field in 1..=self.key_fields {
@@ -69,7 +69,9 @@ impl Splitter {
 /// consecutive equal keys (a reducer's input).
 ///
 /// Lines end at `\n`; a `\r` before it is dropped too (CRLF), and the last
-/// line needs no newline. Every line is a record, the empty line included
+/// line needs no newline (a `\r` ending the input is dropped as well: Hadoop
+/// ends a line there, and a line written back with a `\n` after it would
+/// read as CRLF). Every line is a record, the empty line included
 /// (an empty key and value); a line is cut as [`split_key_value`] says.
 ///
 /// # Example
@@ -197,9 +199,10 @@ impl<R: BufRead> KeyValueReader<R> {
         }
         if self.line.last() == Some(&b'\n') {
             self.line.pop();
-            if self.line.last() == Some(&b'\r') {
-                self.line.pop();
-            }
+        }
+        // Before a `\n`, or at the end of the input.
+        if self.line.last() == Some(&b'\r') {
+            self.line.pop();
         }
         (self.key_end, self.value_start) = self.splitter.split(&self.line);
         self.pending = true;
@@ -429,7 +432,7 @@ mod tests {
 
     #[test]
     fn lines_follow_hadoops_rules() {
-        let input = b"a\t1\n\n\na\t2\nno separator\nx\t\ty\r\nlast\t9";
+        let input = b"a\t1\n\n\na\t2\nno separator\nx\t\ty\r\nlast\t9\r";
         assert_eq!(
             groups(input, "\t", 1),
             [

@@ -132,7 +132,7 @@ pub(crate) fn sort(args: &SortArgs) -> Result<(), Failure> {
 
 /// The regex crate's errors span several lines, with a caret under the
 /// fault; a CLI error is one line.
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)
