@@ -305,6 +305,11 @@ impl Job {
         self.spill.budget
     }
 
+    /// Returns the directory spill runs go to.
+    pub fn tmp_dir(&self) -> &Path {
+        &self.spill.dir
+    }
+
     /// Returns whether bad records are skipped.
     pub fn skips_bad_records(&self) -> bool {
         self.skip_bad_records
@@ -509,19 +514,18 @@ impl Job {
 
     /// Runs one map/reduce pass, then `reduce` on every partition, one
     /// task per partition.
-    pub(crate) fn run<'d, M, R>(
+    ///
+    /// `reduce` returns what it made of its partition and how many pairs
+    /// that holds; the run returns the former, partition by partition.
+    pub(crate) fn run<'d, M, P>(
         &self,
         pass: &Pass<'_, 'd, M>,
-        reduce: impl Fn(
-                usize,
-                ReduceInput<'_, M::Key, M::Value>,
-                &SkipLog,
-            ) -> Result<Vec<(M::Key, R)>, Error>
+        reduce: impl Fn(usize, ReduceInput<'_, M::Key, M::Value>, &SkipLog) -> Result<(P, u64), Error>
             + Sync,
-    ) -> Result<Output<M::Key, R>, Error>
+    ) -> Result<(Vec<P>, Counters), Error>
     where
         M: Mapper<'d>,
-        R: Send,
+        P: Send,
     {
         let log = SkipLog::default();
         let (chunks, mut counters, spilled) = self.map_phase(pass, &log)?;
@@ -552,12 +556,15 @@ impl Job {
                 })
                 .collect::<Result<Vec<_>, Error>>()
         })?;
+        let (parts, sizes): (Vec<P>, Vec<u64>) = parts.into_iter().unzip();
+        counters.distinct_keys = sizes.iter().sum();
+        counters.reduce_output_records = counters.distinct_keys;
         counters.reduce_time = started.elapsed();
         for counts in self.pool.broadcast(|_| take_thread_counters()) {
             counters.add_user(&counts);
         }
         log.into_counters(&mut counters);
-        Ok(Output::new(parts, counters))
+        Ok((parts, counters))
     }
 
     fn report(&self, progress: Progress) {

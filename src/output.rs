@@ -421,14 +421,30 @@ fn forget(temp: &Path) {
     pending().retain(|p| p != temp);
 }
 
-/// Adds a temporary file or directory for [`remove_temporary_files`] to
-/// remove.
-pub(crate) fn register_temporary(path: &Path) {
+/// Adds a temporary file or directory of the caller's for
+/// [`remove_temporary_files`] to remove, so that Ctrl-C leaves it behind no
+/// more than it does an [`AtomicFile`]'s.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::output::{forget_temporary, register_temporary, remove_temporary_files};
+///
+/// let path = std::env::temp_dir().join(format!("mr-local-doc-register-{}", std::process::id()));
+/// std::fs::write(&path, "scratch")?;
+/// register_temporary(&path);
+/// remove_temporary_files();
+/// assert!(!path.exists());
+/// forget_temporary(&path); // nothing left to forget: harmless
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn register_temporary(path: &Path) {
     pending().push(path.to_path_buf());
 }
 
-/// Takes `path` off the list, once its owner has removed it.
-pub(crate) fn forget_temporary(path: &Path) {
+/// Takes `path` off the list of [`register_temporary`], once its owner
+/// has removed it (or kept it).
+pub fn forget_temporary(path: &Path) {
     forget(path);
 }
 

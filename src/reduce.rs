@@ -177,6 +177,69 @@ pub(crate) fn fold<K: Hash + Eq, V>(
     Ok(pairs)
 }
 
+/// What takes a partition's pairs, in `fold_into`.
+pub(crate) type EachPartition<'e, K, V, T> =
+    dyn Fn(usize, &mut dyn Iterator<Item = (K, V)>) -> Result<T, Error> + Sync + 'e;
+
+/// Folds a partition like [`fold`], handing the pairs to `each` as they
+/// come instead of collecting them (when the partition was spilled; else
+/// they are folded in memory first, as they fit); returns what `each` made
+/// of them and how many there were.
+pub(crate) fn fold_into<K: Hash + Eq, V, T>(
+    partition: usize,
+    input: ReduceInput<'_, K, V>,
+    fold: &Combiner<'_, V>,
+    order: Option<Order<K>>,
+    each: &EachPartition<'_, K, V, T>,
+) -> Result<(T, u64), Error> {
+    let Some((segments, codec)) = input.spilled else {
+        let pairs = self::fold(partition, input, fold, order)?;
+        let len = pairs.len() as u64;
+        return Ok((each(partition, &mut pairs.into_iter())?, len));
+    };
+    let memory: Vec<(K, V)> = input.chunks.into_iter().flatten().collect();
+    let merged = merge::Folding::new(Merge::new(memory, segments, codec)?, fold);
+    let mut pairs = Unwrapped {
+        pairs: merged,
+        failed: None,
+        count: 0,
+    };
+    let made = catch_unwind(AssertUnwindSafe(|| each(partition, &mut pairs)))
+        .map_err(|panic| Error::reduce(partition, panicked(panic)))?;
+    if let Some(err) = pairs.failed {
+        return Err(err);
+    }
+    Ok((made?, pairs.count))
+}
+
+/// An iterator of results as one of values: it stops at the first error,
+/// which it keeps for the caller to check once the consumer is done.
+struct Unwrapped<I> {
+    pairs: I,
+    failed: Option<Error>,
+    count: u64,
+}
+
+impl<I: Iterator<Item = Result<T, Error>>, T> Iterator for Unwrapped<I> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        if self.failed.is_some() {
+            return None;
+        }
+        match self.pairs.next()? {
+            Ok(pair) => {
+                self.count += 1;
+                Some(pair)
+            }
+            Err(err) => {
+                self.failed = Some(err);
+                None
+            }
+        }
+    }
+}
+
 /// Merges chunks into one pair per key, folding values with `combine`.
 pub(crate) fn combine<K: Hash + Eq, V>(
     mut chunks: Chunks<K, V>,

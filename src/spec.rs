@@ -3,7 +3,7 @@
 //! partitioning function, whether reduce sees keys in order, and the reduce
 //! function that starts the run.
 
-use crate::counters::SkipLog;
+use crate::counters::{Counters, SkipLog};
 use crate::error::Error;
 use crate::input::split;
 use crate::input::Inputs;
@@ -258,6 +258,62 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         })
     }
 
+    /// Runs the job like [`MapReduce::fold`], but hands each partition's
+    /// pairs to `each` as they come out of reduce instead of collecting
+    /// them: for outputs too large to hold in memory, such as a sort's.
+    /// `each` runs once per partition, partitions in parallel, and what it
+    /// returns comes back in partition order, with the counters.
+    ///
+    /// A partition that was spilled is merged from disk as `each` reads
+    /// it, so memory stays within the budget however large the output.
+    ///
+    /// # Errors
+    ///
+    /// As for [`MapReduce::fold`], and the first error `each` returns.
+    ///
+    /// # Example
+    ///
+    /// Write each partition's pairs as text, and count them:
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("text", "b\na\nb\n");
+    /// let job = Job::builder().partitions(2).build()?;
+    /// let (parts, counters) = job
+    ///     .map(&inputs, |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+    ///         out.emit(line.to_vec(), 1);
+    ///         Ok(())
+    ///     })
+    ///     .spill()
+    ///     .partition_by_sampled_ranges()
+    ///     .sorted()
+    ///     .fold_into(|a, b| *a += b, |_partition, pairs| {
+    ///         let mut text = String::new();
+    ///         for (line, n) in pairs {
+    ///             text += &format!("{} {n}\n", String::from_utf8_lossy(&line));
+    ///         }
+    ///         Ok(text)
+    ///     })?;
+    /// assert_eq!(parts.concat(), "a 1\nb 2\n");
+    /// assert_eq!(counters.distinct_keys, 2);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn fold_into<T: Send>(
+        mut self,
+        fold: impl Fn(&mut M::Value, M::Value) + Sync + 'j,
+        each: impl Fn(usize, &mut dyn Iterator<Item = (M::Key, M::Value)>) -> Result<T, Error> + Sync,
+    ) -> Result<(Vec<T>, Counters), Error> {
+        let fold: Box<Combiner<'j, M::Value>> = Box::new(fold);
+        let combiner = self.combiner.take();
+        let combiner = combiner.as_deref().unwrap_or(&*fold);
+        let order = self.sorted.then_some(self.order).flatten();
+        self.run_with(Some(combiner), |partition, input, _| {
+            reduce::fold_into(partition, input, &*fold, order, &each)
+        })
+    }
+
     /// Runs the job, handing each key with all its values to `reduce`, in
     /// no particular order of values. The output has one pair per key:
     /// the key and what `reduce` made of it.
@@ -279,6 +335,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         })
     }
 
+    /// Runs the job, collecting each partition's pairs into an [`Output`].
     fn run<R: Send>(
         &self,
         combiner: Option<&Combiner<'_, M::Value>>,
@@ -289,6 +346,20 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             ) -> Result<Vec<(M::Key, R)>, Error>
             + Sync,
     ) -> Result<Output<M::Key, R>, Error> {
+        let (parts, counters) = self.run_with(combiner, |partition, input, log| {
+            let pairs = reduce(partition, input, log)?;
+            let len = pairs.len() as u64;
+            Ok((pairs, len))
+        })?;
+        Ok(Output::new(parts, counters))
+    }
+
+    fn run_with<P: Send>(
+        &self,
+        combiner: Option<&Combiner<'_, M::Value>>,
+        reduce: impl Fn(usize, ReduceInput<'_, M::Key, M::Value>, &SkipLog) -> Result<(P, u64), Error>
+            + Sync,
+    ) -> Result<(Vec<P>, Counters), Error> {
         let job = self.job;
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
         let sampled;
@@ -336,10 +407,12 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             report: false,
             codec: None,
         };
-        let mapped = self.job.run(&pass, |_, input, _| {
-            Ok(input.chunks.into_iter().flatten().collect::<Vec<_>>())
+        let (parts, _) = self.job.run(&pass, |_, input, _| {
+            let pairs: Vec<_> = input.chunks.into_iter().flatten().collect();
+            let len = pairs.len() as u64;
+            Ok((pairs, len))
         })?;
-        let pairs = mapped.into_vec();
+        let pairs: Vec<(M::Key, M::Value)> = parts.into_iter().flatten().collect();
         let keep = pairs.len().div_ceil(SAMPLE_KEYS).max(1);
         let keys: Vec<M::Key> = pairs
             .into_iter()

@@ -341,3 +341,96 @@ fn many_runs_are_merged_in_rounds() {
     assert!(spilled > 64, "{spilled} runs");
     assert_eq!(expected, got);
 }
+
+/// The CLI's jobs with a 1 MiB budget: the same output as without.
+#[test]
+fn cli_jobs_spill_and_agree() {
+    let Some(data) = crate::util::datasets() else {
+        return;
+    };
+    let dir = Dir::new("cli_spill");
+    let files = [data.join("kjvbible.txt"), data.join("silesia-dickens.txt")];
+    for command in [&["sort"][..], &["invert"], &["wordcount"], &["sort", "-u"]] {
+        let plain = dir.command().args(command).args(&files).output();
+        assert!(plain.status.success());
+        let spilled = dir
+            .command()
+            .args(command)
+            .args(["--memory", "1M", "--stats-json", "stats.json", "--tmp-dir"])
+            .arg(dir.path())
+            .args(&files)
+            .output();
+        assert!(
+            spilled.status.success(),
+            "{}",
+            String::from_utf8_lossy(&spilled.stderr)
+        );
+        assert!(
+            plain.stdout == spilled.stdout,
+            "{command:?} differs when spilling"
+        );
+        let stats = String::from_utf8(dir.read("stats.json")).unwrap();
+        assert!(
+            !stats.contains("\"spilled_records\":0,"),
+            "{command:?} did not spill: {stats}"
+        );
+        let left: Vec<String> = dir
+            .list(".")
+            .into_iter()
+            .filter(|n| n != "stats.json")
+            .collect();
+        assert!(left.is_empty(), "{command:?} left {left:?}");
+    }
+}
+
+/// A spill directory on a full disk: a small tmpfs where this machine lets
+/// us mount one (as root), else the test says so and stops.
+#[test]
+fn a_full_spill_directory_fails_cleanly() {
+    let dir = Dir::new("full_tmp");
+    let tmp = dir.path().join("tmpfs");
+    fs::create_dir(&tmp).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&tmp)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipping: cannot mount a tmpfs here (the library's fault tests still run)");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(tmp.clone());
+    let text: String = (0..200_000)
+        .map(|i| format!("line {}\n", i * 7919 % 200_003))
+        .collect();
+    dir.create("in.txt", text);
+    let out = dir
+        .command()
+        .args([
+            "sort",
+            "in.txt",
+            "--memory",
+            "64K",
+            "-o",
+            "out.txt",
+            "--tmp-dir",
+        ])
+        .arg(&tmp)
+        .assert_exit_code(1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no space left on device"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!dir.join("out.txt").exists(), "a partial output file");
+    assert_eq!(
+        fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "spill files left on the tmpfs"
+    );
+}

@@ -126,6 +126,26 @@ pub fn invert<'d>(
     Ok((output.into_vec(), counters))
 }
 
+/// Builds the inverted index of `inputs` like [`invert`], handing each
+/// partition's words, in order, to `each` as they come out of reduce
+/// instead of collecting them; memory stays within the job's budget.
+///
+/// # Errors
+///
+/// As for [`Job::map_reduce`], and the first error `each` returns.
+pub fn invert_into<'d, T: Send>(
+    job: &Job,
+    inputs: &'d Inputs,
+    invert: &Invert,
+    each: impl Fn(usize, &mut dyn Iterator<Item = (Word<'d>, Vec<u32>)>) -> Result<T, Error> + Sync,
+) -> Result<(Vec<T>, Counters), Error> {
+    job.map_with(inputs, invert)
+        .spill()
+        .partition_by_sampled_ranges()
+        .sorted()
+        .fold_into(merge_ids, each)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};

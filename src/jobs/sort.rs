@@ -87,6 +87,27 @@ pub fn sort_lines<'d>(job: &Job, inputs: &'d Inputs) -> Result<(SortedLines<'d>,
     Ok((output.into_vec(), counters))
 }
 
+/// Sorts the lines of `inputs` like [`sort_lines`], handing each
+/// partition's lines, in order, to `each` as they come out of reduce
+/// instead of collecting them: partitions follow one another in key order,
+/// so writing them one after the other gives the sorted output. Memory
+/// stays within the job's budget however large the input.
+///
+/// # Errors
+///
+/// As for [`Job::map_reduce`], and the first error `each` returns.
+pub fn sort_lines_into<'d, T: Send>(
+    job: &Job,
+    inputs: &'d Inputs,
+    each: impl Fn(usize, &mut dyn Iterator<Item = (Word<'d>, u64)>) -> Result<T, Error> + Sync,
+) -> Result<(Vec<T>, Counters), Error> {
+    job.map_with(inputs, &SortLines)
+        .spill()
+        .partition_by_sampled_ranges()
+        .sorted()
+        .fold_into(|total, n| *total += n, each)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,12 @@
 use std::io::{self, Write};
 
 use mr_local::jobs::grep::{grep as run_grep, Grep};
-use mr_local::jobs::invert::{invert as run_invert, Invert};
-use mr_local::jobs::sort::sort_lines;
+use mr_local::jobs::invert::{invert_into, Invert};
+use mr_local::jobs::sort::{sort_lines, sort_lines_into};
 use mr_local::output::write_json_string;
 
 use crate::args::{GrepArgs, IndexFormatArg, InvertArgs, SortArgs};
+use crate::parts::Part;
 use crate::{write_output, Failure, JobCommand};
 
 /// Output buffers this large keep writes few.
@@ -57,43 +58,58 @@ pub(crate) fn invert(args: &InvertArgs) -> Result<(), Failure> {
         words: args.split.word_count(args.case_sensitive),
     };
     command.run(|engine, inputs, bar| {
-        let (index, counters) = run_invert(engine, inputs, &job)?;
-        bar.writing();
         let paths: Vec<&[u8]> = inputs
             .files()
             .iter()
             .map(|f| f.path().as_os_str().as_encoded_bytes())
             .collect();
-        write_output(args.output.as_deref(), |out| {
-            let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, out);
-            for (word, ids) in &index {
-                match args.format {
-                    IndexFormatArg::Tsv => {
-                        out.write_all(word)?;
-                        for &id in ids {
-                            out.write_all(b"\t")?;
-                            out.write_all(paths[id as usize])?;
-                        }
-                    }
-                    IndexFormatArg::Json => {
-                        out.write_all(b"{\"word\": ")?;
-                        write_json_string(&mut out, word)?;
-                        out.write_all(b", \"files\": [")?;
-                        for (i, &id) in ids.iter().enumerate() {
-                            if i > 0 {
-                                out.write_all(b", ")?;
-                            }
-                            write_json_string(&mut out, paths[id as usize])?;
-                        }
-                        out.write_all(b"]}")?;
-                    }
-                }
-                out.write_all(b"\n")?;
+        let (parts, counters) = invert_into(engine, inputs, &job, |partition, words| {
+            let mut part = new_part(engine, partition);
+            let mut line = Vec::new();
+            for (word, ids) in words {
+                line.clear();
+                index_line(&mut line, &word, &ids, &paths, args.format);
+                part.write(&line)?;
             }
-            out.flush()
+            part.finish()
         })?;
+        bar.writing();
+        write_parts(args.output.as_deref(), &parts)?;
         Ok(counters)
     })
+}
+
+/// One line of the index: `word<TAB>path...`, or a JSON object.
+fn index_line(
+    out: &mut Vec<u8>,
+    word: &[u8],
+    ids: &[u32],
+    paths: &[&[u8]],
+    format: IndexFormatArg,
+) {
+    match format {
+        IndexFormatArg::Tsv => {
+            out.extend_from_slice(word);
+            for &id in ids {
+                out.push(b'\t');
+                out.extend_from_slice(paths[id as usize]);
+            }
+        }
+        IndexFormatArg::Json => {
+            out.extend_from_slice(b"{\"word\": ");
+            // Writing to a Vec cannot fail.
+            let _ = write_json_string(&mut *out, word);
+            out.extend_from_slice(b", \"files\": [");
+            for (i, &id) in ids.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                let _ = write_json_string(&mut *out, paths[id as usize]);
+            }
+            out.extend_from_slice(b"]}");
+        }
+    }
+    out.push(b'\n');
 }
 
 pub(crate) fn sort(args: &SortArgs) -> Result<(), Failure> {
@@ -104,29 +120,53 @@ pub(crate) fn sort(args: &SortArgs) -> Result<(), Failure> {
         output: args.output.as_deref(),
     };
     command.run(|job, inputs, bar| {
-        let (lines, counters) = sort_lines(job, inputs)?;
-        bar.writing();
-        write_output(args.output.as_deref(), |out| {
-            let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, out);
-            let mut write = |line: &[u8], count: u64| -> io::Result<()> {
-                let times = if args.unique { 1 } else { count };
-                for _ in 0..times {
-                    out.write_all(line)?;
-                    out.write_all(b"\n")?;
+        if args.reverse {
+            // Reversed, the last partition comes first and each runs
+            // backwards: the output is held in memory.
+            let (lines, counters) = sort_lines(job, inputs)?;
+            bar.writing();
+            write_output(args.output.as_deref(), |out| {
+                let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, out);
+                for (line, count) in lines.iter().rev() {
+                    for _ in 0..if args.unique { 1 } else { *count } {
+                        out.write_all(line)?;
+                        out.write_all(b"\n")?;
+                    }
                 }
-                Ok(())
-            };
-            if args.reverse {
-                lines
-                    .iter()
-                    .rev()
-                    .try_for_each(|(line, n)| write(line, *n))?;
-            } else {
-                lines.iter().try_for_each(|(line, n)| write(line, *n))?;
+                out.flush()
+            })?;
+            return Ok(counters);
+        }
+        let (parts, counters) = sort_lines_into(job, inputs, |partition, lines| {
+            let mut part = new_part(job, partition);
+            for (line, count) in lines {
+                for _ in 0..if args.unique { 1 } else { count } {
+                    part.write(&line)?;
+                    part.write(b"\n")?;
+                }
             }
-            out.flush()
+            part.finish()
         })?;
+        bar.writing();
+        write_parts(args.output.as_deref(), &parts)?;
         Ok(counters)
+    })
+}
+
+/// A partition's output, kept in memory up to its share of half the job's
+/// memory budget.
+fn new_part(job: &mr_local::Job, partition: usize) -> Part {
+    let limit = job.memory() / 2 / job.partitions().max(1);
+    Part::new(job.tmp_dir(), partition, limit)
+}
+
+/// Writes the parts, in order, to `path` or stdout.
+fn write_parts(path: Option<&std::path::Path>, parts: &[Part]) -> Result<(), Failure> {
+    write_output(path, |out| {
+        for part in parts {
+            part.copy_to(out)?;
+        }
+        Ok(())
     })
 }
 

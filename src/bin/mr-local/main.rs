@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod parts;
 mod progress;
 mod stats;
 mod streaming;
