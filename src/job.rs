@@ -675,9 +675,12 @@ impl Job {
         let (mapped, chunks) =
             shuffled.map_err(|panic| Error::map("<shuffle>", 0, panicked(panic)))?;
         mapped?;
-        let spilled = self
-            .pool
-            .install(|| spiller.map(|s| s.finish(combiner)).transpose())?;
+        // Merging runs in rounds folds with the combiner, which may panic.
+        let spilled = catch_unwind(AssertUnwindSafe(|| {
+            self.pool
+                .install(|| spiller.map(|s| s.finish(combiner)).transpose())
+        }))
+        .map_err(|panic| Error::map("<spill merge>", 0, panicked(panic)))??;
         let mut counters = totals.into_inner().unwrap_or_else(PoisonError::into_inner);
         counters.input_files = inputs.files().len() as u64;
         counters.input_bytes = total;
