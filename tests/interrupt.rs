@@ -86,3 +86,58 @@ mrtest!(
         );
     }
 );
+
+mrtest!(
+    interrupted_spilling_job_removes_its_runs,
+    |dir: Dir, mut cmd: TestCommand| {
+        cmd.args(["generate", "--size", "100M", "-o", "big.txt"])
+            .stdout();
+        let spill = dir.create_dir("spill");
+        let child = Command::new(BIN)
+            .args([
+                "sort",
+                "--threads",
+                "1",
+                "--memory",
+                "1M",
+                "-o",
+                "sorted.txt",
+                "big.txt",
+                "--tmp-dir",
+            ])
+            .arg(&spill)
+            .current_dir(dir.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // Wait for the first run file, deep in the job's spill directory.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let has_runs = || {
+            std::fs::read_dir(&spill)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|d| std::fs::read_dir(d.path()).is_ok_and(|mut runs| runs.next().is_some()))
+        };
+        while !has_runs() {
+            assert!(Instant::now() < deadline, "no spill run appeared");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        interrupt(&child);
+        let status = util::wait_within(child, Duration::from_secs(30), "mr-local after SIGINT");
+        assert_eq!(
+            status.code(),
+            Some(130),
+            "the job should have been interrupted"
+        );
+        assert_eq!(
+            dir.list("spill"),
+            Vec::<String>::new(),
+            "spill runs left behind"
+        );
+        assert_eq!(
+            dir.list("."),
+            vec!["big.txt".to_string(), "spill".to_string()]
+        );
+    }
+);
