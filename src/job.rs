@@ -612,7 +612,7 @@ impl Job {
             self.shuffle.run(partitions, combiner, |shuffle| {
                 let mut local = shuffle.local();
                 if spiller.is_some() {
-                    local = bounded(local, self.spill.budget, self.threads, combiner.is_some());
+                    local = bounded(local, self.spill.budget, self.threads);
                 }
                 let sink = Sink {
                     combiner,
@@ -704,20 +704,22 @@ pub(crate) struct Pass<'a, 'd, M: Mapper<'d>> {
     pub codec: Option<Codec<M::Key, M::Value>>,
 }
 
-/// Bounds of a thread's buffer, in pairs, when the run may spill.
+/// The fewest pairs a thread's buffer holds when the run may spill.
 const MIN_RUN_PAIRS: usize = 4096;
-const MAX_FLUSH_PAIRS: usize = 1 << 20;
 
-/// A local buffering policy that keeps within a memory budget: every pair
-/// goes through a buffer (so that full buffers can be spilled), and each
-/// thread's buffer holds at most a quarter of its share of the budget.
-fn bounded(mut local: Local, budget: usize, threads: usize, combiner: bool) -> Local {
+/// The strategy's local buffering policy, changed to keep within a memory
+/// budget: every pair goes through a buffer (so that full buffers can be
+/// spilled), and a buffer holds at most a quarter of its thread's share of
+/// the budget (at about 64 bytes a pair). It also holds at least
+/// `MIN_RUN_PAIRS`, whatever the strategy's batch size: a spilled buffer
+/// is a run, and tiny runs would make thousands.
+fn bounded(mut local: Local, budget: usize, threads: usize) -> Local {
     local.direct = false;
-    local.combine = combiner;
-    // About 64 bytes a pair; whatever the strategy's own batch size, runs
-    // must not be tiny, or there would be thousands.
     let share = budget / threads.max(1) / 4 / 64;
-    local.flush_at = share.clamp(MIN_RUN_PAIRS, MAX_FLUSH_PAIRS);
+    local.flush_at = local
+        .flush_at
+        .max(MIN_RUN_PAIRS)
+        .min(share.max(MIN_RUN_PAIRS));
     local
 }
 
