@@ -68,7 +68,9 @@ impl Records {
 
     /// Records that end with `delimiter`, which the record does not include.
     /// The last record of a file needs no delimiter. `Records::delimited(b'\0')`
-    /// reads the output of `find -print0`.
+    /// reads the output of `find -print0`. `delimited(b'\n')` differs from
+    /// [`Records::lines`]: a `\r` before the `\n` stays in the record, as
+    /// `sort` and `grep` see lines.
     ///
     /// # Example
     ///
@@ -79,16 +81,7 @@ impl Records {
     /// assert_eq!(format!("{records:?}"), r"Records::delimited(b'\x00')");
     /// ```
     pub fn delimited(delimiter: u8) -> Records {
-        match delimiter {
-            b'\n' => Records::lines_without_cr(),
-            _ => Records(Format::Delimited(delimiter)),
-        }
-    }
-
-    // `delimited(b'\n')` means exactly that delimiter: unlike `lines`, it
-    // keeps a `\r` before the `\n`.
-    fn lines_without_cr() -> Records {
-        Records(Format::Delimited(b'\n'))
+        Records(Format::Delimited(delimiter))
     }
 
     /// Fixed-size binary records of `size` bytes each, counted from the
