@@ -163,9 +163,6 @@ pub struct GrepArgs {
     /// The regular expression.
     pub pattern: String,
 
-    /// Input files; `-` is stdin. With none, reads stdin.
-    pub files: Vec<PathBuf>,
-
     /// Match without regard to case.
     #[arg(short, long)]
     pub ignore_case: bool,
@@ -174,23 +171,13 @@ pub struct GrepArgs {
     #[arg(short = 'v', long)]
     pub invert_match: bool,
 
-    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
     #[command(flatten)]
-    pub engine: EngineArgs,
-
-    #[command(flatten)]
-    pub report: ReportArgs,
+    pub job: JobArgs,
 }
 
 /// Options of `mr-local invert`.
 #[derive(Debug, clap::Args)]
 pub struct InvertArgs {
-    /// Input files; `-` is stdin. With none, reads stdin.
-    pub files: Vec<PathBuf>,
-
     /// What separates words.
     #[arg(long, value_enum, default_value_t = SplitArg::Alphanumeric)]
     pub split: SplitArg,
@@ -203,15 +190,8 @@ pub struct InvertArgs {
     #[arg(long, value_enum, default_value_t = IndexFormatArg::Tsv)]
     pub format: IndexFormatArg,
 
-    /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
     #[command(flatten)]
-    pub engine: EngineArgs,
-
-    #[command(flatten)]
-    pub report: ReportArgs,
+    pub job: JobArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -225,9 +205,6 @@ pub enum IndexFormatArg {
 /// Options of `mr-local sort`.
 #[derive(Debug, clap::Args)]
 pub struct SortArgs {
-    /// Input files; `-` is stdin. With none, reads stdin.
-    pub files: Vec<PathBuf>,
-
     /// Print each distinct line once.
     #[arg(short, long)]
     pub unique: bool,
@@ -235,6 +212,17 @@ pub struct SortArgs {
     /// Sort in decreasing order.
     #[arg(short, long)]
     pub reverse: bool,
+
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// What `grep`, `invert` and `sort` take besides their own options: inputs,
+/// an output file, engine settings and reports.
+#[derive(Debug, clap::Args)]
+pub struct JobArgs {
+    /// Input files; `-` is stdin. With none, reads stdin.
+    pub files: Vec<PathBuf>,
 
     /// Write to FILE (atomically: a failed run leaves no file) instead of stdout.
     #[arg(short, long, value_name = "FILE")]

@@ -10,7 +10,7 @@ use mr_local::output::write_json_string;
 
 use crate::args::{GrepArgs, IndexFormatArg, InvertArgs, SortArgs};
 use crate::parts::Part;
-use crate::{write_output, Failure, JobCommand};
+use crate::{write_output, Failure};
 
 /// Output buffers this large keep writes few.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -19,21 +19,12 @@ pub(crate) fn grep(args: &GrepArgs) -> Result<(), Failure> {
     let pattern = Grep::new(&args.pattern, args.ignore_case, args.invert_match).map_err(|err| {
         Failure::Usage(format!("invalid pattern: {}", one_line(&err.to_string())))
     })?;
-    let command = JobCommand {
-        files: &args.files,
-        engine: &args.engine,
-        report: &args.report,
-        output: args.output.as_deref(),
-    };
+    let command = args.job.command();
     command.run(|job, inputs, bar| {
         let (matches, counters) = run_grep(job, inputs, &pattern)?;
         bar.writing();
-        let paths: Vec<&[u8]> = inputs
-            .files()
-            .iter()
-            .map(|f| f.path().as_os_str().as_encoded_bytes())
-            .collect();
-        write_output(args.output.as_deref(), |out| {
+        let paths = paths(inputs);
+        write_output(args.job.output.as_deref(), |out| {
             let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, out);
             for found in &matches {
                 out.write_all(paths[found.file])?;
@@ -48,21 +39,12 @@ pub(crate) fn grep(args: &GrepArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn invert(args: &InvertArgs) -> Result<(), Failure> {
-    let command = JobCommand {
-        files: &args.files,
-        engine: &args.engine,
-        report: &args.report,
-        output: args.output.as_deref(),
-    };
+    let command = args.job.command();
     let job = Invert {
         words: args.split.word_count(args.case_sensitive),
     };
     command.run(|engine, inputs, bar| {
-        let paths: Vec<&[u8]> = inputs
-            .files()
-            .iter()
-            .map(|f| f.path().as_os_str().as_encoded_bytes())
-            .collect();
+        let paths = paths(inputs);
         let (parts, counters) = invert_into(engine, inputs, &job, |partition, words| {
             let mut part = new_part(engine, partition);
             let mut line = Vec::new();
@@ -74,7 +56,7 @@ pub(crate) fn invert(args: &InvertArgs) -> Result<(), Failure> {
             part.finish()
         })?;
         bar.writing();
-        write_parts(args.output.as_deref(), &parts)?;
+        write_parts(args.job.output.as_deref(), &parts)?;
         Ok(counters)
     })
 }
@@ -113,19 +95,14 @@ fn index_line(
 }
 
 pub(crate) fn sort(args: &SortArgs) -> Result<(), Failure> {
-    let command = JobCommand {
-        files: &args.files,
-        engine: &args.engine,
-        report: &args.report,
-        output: args.output.as_deref(),
-    };
+    let command = args.job.command();
     command.run(|job, inputs, bar| {
         if args.reverse {
             // Reversed, the last partition comes first and each runs
             // backwards: the output is held in memory.
             let (lines, counters) = sort_lines(job, inputs)?;
             bar.writing();
-            write_output(args.output.as_deref(), |out| {
+            write_output(args.job.output.as_deref(), |out| {
                 let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, out);
                 for (line, count) in lines.iter().rev() {
                     for _ in 0..if args.unique { 1 } else { *count } {
@@ -148,9 +125,18 @@ pub(crate) fn sort(args: &SortArgs) -> Result<(), Failure> {
             part.finish()
         })?;
         bar.writing();
-        write_parts(args.output.as_deref(), &parts)?;
+        write_parts(args.job.output.as_deref(), &parts)?;
         Ok(counters)
     })
+}
+
+/// Every input's path, as bytes to write, by position.
+fn paths(inputs: &mr_local::Inputs) -> Vec<&[u8]> {
+    inputs
+        .files()
+        .iter()
+        .map(|f| f.path().as_os_str().as_encoded_bytes())
+        .collect()
 }
 
 /// A partition's output, kept in memory up to its share of half the job's

@@ -116,6 +116,18 @@ pub(crate) struct JobCommand<'a> {
     pub output: Option<&'a Path>,
 }
 
+impl args::JobArgs {
+    /// The command these arguments describe.
+    pub(crate) fn command(&self) -> JobCommand<'_> {
+        JobCommand {
+            files: &self.files,
+            engine: &self.engine,
+            report: &self.report,
+            output: self.output.as_deref(),
+        }
+    }
+}
+
 impl JobCommand<'_> {
     /// Opens the inputs and builds the job, with a progress bar, then runs
     /// `job` (which runs the job and writes its output, calling
