@@ -14,7 +14,7 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::error::Error;
@@ -439,7 +439,36 @@ fn forget(temp: &Path) {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn register_temporary(path: &Path) {
-    pending().push(path.to_path_buf());
+    let mut pending = pending();
+    if CLOSED.load(Ordering::SeqCst) {
+        // Too late to list: the process is on its way out.
+        drop(pending);
+        remove(path);
+        return;
+    }
+    pending.push(path.to_path_buf());
+}
+
+/// Set once [`remove_temporary_files`] has run: anything registered after
+/// is removed at once.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Removes a temporary file, or a directory and everything in it. Other
+/// threads may still be writing into a directory (a job's spill runs), so
+/// that removing it can find it not empty: it tries again until the
+/// directory is gone; files created after that fail, as the directory is.
+fn remove(path: &Path) {
+    if !path.is_dir() {
+        let _ = fs::remove_file(path);
+        return;
+    }
+    for _ in 0..1000 {
+        match fs::remove_dir_all(path) {
+            Ok(()) => return,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+            Err(_) => {}
+        }
+    }
 }
 
 /// Takes `path` off the list of [`register_temporary`], once its owner
@@ -454,7 +483,8 @@ pub fn forget_temporary(path: &Path) {
 /// For a signal handler that is about to end the process (on Ctrl-C, say),
 /// where destructors will not run: without it, an interrupted run would
 /// leave its temporary files behind. The `AtomicFile`s themselves must not
-/// be used afterwards.
+/// be used afterwards, and whatever is registered afterwards
+/// ([`register_temporary`]) is removed at once.
 ///
 /// # Example
 ///
@@ -469,12 +499,10 @@ pub fn forget_temporary(path: &Path) {
 /// # Ok::<(), mr_local::Error>(())
 /// ```
 pub fn remove_temporary_files() {
-    for temp in pending().drain(..) {
-        if temp.is_dir() {
-            let _ = fs::remove_dir_all(temp);
-        } else {
-            let _ = fs::remove_file(temp);
-        }
+    let mut pending = pending();
+    CLOSED.store(true, Ordering::SeqCst);
+    for temp in pending.drain(..) {
+        remove(&temp);
     }
 }
 
