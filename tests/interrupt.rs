@@ -93,7 +93,7 @@ mrtest!(
         cmd.args(["generate", "--size", "100M", "-o", "big.txt"])
             .stdout();
         let spill = dir.create_dir("spill");
-        let child = Command::new(BIN)
+        let mut child = Command::new(BIN)
             .args([
                 "sort",
                 "--threads",
@@ -107,9 +107,17 @@ mrtest!(
             ])
             .arg(&spill)
             .current_dir(dir.path())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
+        // Read on a thread of its own, so that the child never blocks on a
+        // full pipe; what it says explains an unexpected exit status.
+        let mut stderr = child.stderr.take().expect("stderr");
+        let said = std::thread::spawn(move || {
+            let mut said = String::new();
+            let _ = stderr.read_to_string(&mut said);
+            said
+        });
         // Wait for the first run file, deep in the job's spill directory.
         let deadline = Instant::now() + Duration::from_secs(60);
         let has_runs = || {
@@ -125,10 +133,11 @@ mrtest!(
         }
         interrupt(&child);
         let status = util::wait_within(child, Duration::from_secs(30), "mr-local after SIGINT");
+        let said = said.join().expect("stderr reader");
         assert_eq!(
             status.code(),
             Some(130),
-            "the job should have been interrupted"
+            "the job should have been interrupted; it said: {said}"
         );
         assert_eq!(
             dir.list("spill"),

@@ -14,6 +14,7 @@ use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::Parser;
@@ -56,12 +57,16 @@ impl From<mr_local::Error> for Failure {
 /// Exit status after Ctrl-C (128 + SIGINT), as shells report it.
 const EXIT_INTERRUPTED: i32 = 130;
 
+/// Set by the Ctrl-C handler before it removes the temporary files.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
     let args = Args::parse();
     // On Ctrl-C, remove the temporary output files before dying, so that an
     // interrupted run leaves nothing half-written. Without a handler (if
     // one cannot be installed) the default action still ends the process.
     let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
         mr_local::output::remove_temporary_files();
         std::process::exit(EXIT_INTERRUPTED);
     });
@@ -74,6 +79,14 @@ fn main() -> ExitCode {
         Command::Streaming(command) => streaming::run(command),
         Command::Completions { shell } => completions(*shell),
     };
+    if result.is_err() && INTERRUPTED.load(Ordering::SeqCst) {
+        // The handler is removing the job's files under it, which is why it
+        // failed: that is no error to report. Let the handler end the
+        // process, with the interrupted status.
+        loop {
+            std::thread::park();
+        }
+    }
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
