@@ -998,15 +998,26 @@ mod tests {
         prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
     }
 
+    /// Mostly ASCII text, long enough for the scanner's 64-byte blocks,
+    /// with a character outside ASCII now and then.
+    fn ascii_text() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            20 => "[a-zA-Z0-9]{1,20}".prop_map(String::into_bytes),
+            15 => prop::sample::select(vec![" ", "\n", "\r\n", ", ", "\t", "  ", "."]).prop_map(|s| s.as_bytes().to_vec()),
+            1 => prop::sample::select(vec!["é", "Σ", "\u{3000}"]).prop_map(|s| s.as_bytes().to_vec()),
+        ];
+        prop::collection::vec(piece, 0..300).prop_map(|pieces| pieces.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
         fn the_engine_agrees_with_a_sequential_reference(
-            texts in prop::collection::vec(text(), 0..4),
+            texts in prop::collection::vec(prop_oneof![text(), ascii_text()], 0..4),
             threads in 1usize..5,
             partitions in 1usize..9,
-            split_size in 1usize..48,
+            split_size in prop_oneof![1usize..48, 48usize..1024],
             mode in 0usize..3,
         ) {
             let texts: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();

@@ -1,4 +1,5 @@
-//! Memory mapping: the only module of the crate allowed to use `unsafe`.
+//! Memory mapping, one of the two modules allowed `unsafe` (the other is the
+//! word scanner's SSE2 block classifier, for its loads).
 //!
 //! A mapped file is read without a copy, and keys may borrow from it for as
 //! long as the job holds the [`Inputs`](crate::Inputs). The price is that the

@@ -3,7 +3,7 @@
 //!
 //! - `mod.rs`: [`Inputs`], [`InputFile`], [`InputOptions`]; opening paths,
 //!   walking directories.
-//! - [`mmap`]: [`MmapChoice`], the crate's only `unsafe` code.
+//! - [`mmap`]: [`MmapChoice`], the input side's only `unsafe` code.
 //! - `read`: reading stdin, pipes and small files.
 //! - `records`: [`Records`], the input formats: how bytes divide into
 //!   records.

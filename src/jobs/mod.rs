@@ -9,6 +9,7 @@
 //! - [`sort`]: a total-order sort of lines by key-range partitioning (the
 //!   CLI's `sort`).
 
+mod blocks;
 mod count_table;
 pub mod grep;
 pub mod invert;

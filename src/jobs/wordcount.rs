@@ -21,6 +21,7 @@ use crate::input::Inputs;
 use crate::job::Job;
 use crate::map::{Emit, Mapper, RunId};
 
+use super::blocks::{self, Class, BLOCK};
 use super::count_table::{self, CountTable, Long, Short};
 pub use super::word::Word;
 
@@ -112,6 +113,7 @@ impl WordCount {
         match self.split {
             WordSplit::Alphanumeric => scan(
                 text,
+                Class::Alphanumeric,
                 &ALPHANUMERIC,
                 alphanumeric,
                 char::is_alphanumeric,
@@ -119,6 +121,7 @@ impl WordCount {
             ),
             WordSplit::Whitespace => scan(
                 text,
+                Class::NonWhitespace,
                 &NON_WHITESPACE,
                 non_whitespace,
                 |c| !c.is_whitespace(),
@@ -391,16 +394,115 @@ const fn class_table(whitespace_split: bool) -> [u8; 256] {
 }
 
 /// Calls `each` with the start, end and shape of every maximal run of word
-/// characters in `text`, and returns the number of newlines in `text` (they
-/// are separators in every mode, so only the separator-skipping steps see
-/// them).
+/// characters in `text`, and returns the number of newlines in `text`.
+///
+/// The text goes by in blocks of 64 bytes. A block that is all ASCII
+/// becomes bit masks (see [`blocks`]), whose words are found by bit
+/// operations: a word starts at a word byte after a separator and ends at
+/// a separator after a word byte, so the `k`th start of a block pairs with
+/// its `k`th end, once any word left open by the blocks before is closed.
+/// Blocks holding other bytes, and the last bytes of the text, go to
+/// [`scan_bytes`], with the same `table`, `classify` and `is_word_char`
+/// (which must agree with `class` on ASCII).
+#[inline(always)]
+fn scan(
+    text: &[u8],
+    class: Class,
+    table: &[u8; 256],
+    classify: impl Fn(u64) -> Swar + Copy,
+    is_word_char: impl Fn(char) -> bool + Copy,
+    mut each: impl FnMut(usize, usize, Shape),
+) -> u64 {
+    let mut newlines = 0;
+    let mut i = 0;
+    // A word running on past the blocks seen so far: its start, and
+    // whether it has an uppercase letter so far.
+    let mut open: Option<(usize, bool)> = None;
+    while let Some(block) = text.get(i..i + BLOCK) {
+        let masks = blocks::classify(block.try_into().expect("a block"), class);
+        if masks.high != 0 {
+            // The byte-by-byte path takes this block, from the start of a
+            // word running into it to the first separator after it, so no
+            // word crosses the place where blocks resume.
+            let from = open.take().map_or(i, |(start, _)| start);
+            let to = text[i + BLOCK..]
+                .iter()
+                .position(|&b| table[b as usize] == SEP)
+                .map_or(text.len(), |k| i + BLOCK + k);
+            newlines += scan_bytes(
+                &text[from..to],
+                table,
+                classify,
+                is_word_char,
+                |s, e, shape| each(from + s, from + e, shape),
+            );
+            i = to;
+            continue;
+        }
+        newlines += ones(masks.newline);
+        // Bit k: byte k - 1 (of this block or the one before) is a word byte.
+        let after_word = (masks.word << 1) | u64::from(open.is_some());
+        let mut starts = masks.word & !after_word;
+        let mut ends = !masks.word & after_word;
+        if let Some((start, upper)) = open {
+            if ends == 0 {
+                open = Some((start, upper || masks.upper != 0));
+                i += BLOCK;
+                continue;
+            }
+            let end = ends.trailing_zeros();
+            ends &= ends - 1;
+            let upper = upper || masks.upper & ((1 << end) - 1) != 0;
+            each(start, i + end as usize, ascii_shape(upper));
+            open = None;
+        }
+        while starts != 0 {
+            let start = starts.trailing_zeros();
+            starts &= starts - 1;
+            if ends == 0 {
+                open = Some((i + start as usize, masks.upper >> start != 0));
+                break;
+            }
+            let end = ends.trailing_zeros();
+            ends &= ends - 1;
+            let inside = (1u64 << end) - (1u64 << start);
+            each(
+                i + start as usize,
+                i + end as usize,
+                ascii_shape(masks.upper & inside != 0),
+            );
+        }
+        i += BLOCK;
+    }
+    // The last bytes, from the start of a word still open.
+    let from = open.map_or(i, |(start, _)| start);
+    newlines
+        + scan_bytes(
+            &text[from..],
+            table,
+            classify,
+            is_word_char,
+            |s, e, shape| each(from + s, from + e, shape),
+        )
+}
+
+#[inline(always)]
+fn ascii_shape(upper: bool) -> Shape {
+    if upper {
+        Shape::AsciiUpper
+    } else {
+        Shape::Lower
+    }
+}
+
+/// [`scan`] byte by byte, for text that is not ASCII and for short text.
 ///
 /// Where eight bytes in a row are ASCII, they are classified at once by
 /// `classify` (see [`Swar`]); elsewhere bytes below 0x80 are classified by
 /// `table`, a character outside ASCII is decoded and judged by
 /// `is_word_char`, and invalid UTF-8 separates words.
 #[inline(always)]
-fn scan(
+fn scan_bytes(
     text: &[u8],
     table: &[u8; 256],
     classify: impl Fn(u64) -> Swar,
@@ -642,6 +744,33 @@ mod tests {
         for start in 0..text.len() {
             check(&text[start..]);
             check(&text[..text.len() - start]);
+        }
+    }
+
+    #[test]
+    fn words_across_blocks_at_every_alignment() {
+        // Words of every length from 1 to 70 between separators of one to
+        // three bytes: words start, end and run on at every position of a
+        // block.
+        let mut ascii = Vec::new();
+        for len in 1..=70 {
+            ascii.extend((0..len).map(|k| b"aZ0q9Mx-"[(len + k) % 8]));
+            ascii.extend_from_slice(&b" \n,\t. "[..1 + len % 3]);
+        }
+        // The same with characters outside ASCII (and a byte that is not
+        // UTF-8) in some blocks, inside words and between them.
+        let mut mixed = Vec::new();
+        for (k, chunk) in ascii.chunks(50).enumerate() {
+            mixed.extend_from_slice(chunk);
+            let extra = ["é", "ΟΔΟΣ ", "\u{3000}", "x\u{a0}y", "\u{ff}\n"][k % 5];
+            mixed.extend_from_slice(extra.as_bytes());
+            if k == 7 {
+                mixed.push(0xff);
+            }
+        }
+        for offset in 0..=BLOCK {
+            check(&ascii[offset..]);
+            check(&mixed[offset..]);
         }
     }
 
