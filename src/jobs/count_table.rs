@@ -81,7 +81,24 @@ pub(crate) struct CountTable<K> {
     slots: Vec<Slot<K>>,
     len: usize,
     seeds: (u64, u64),
+    /// Words hashed, with their slots prefetched, and not yet counted.
+    pending: [(K, u64); BATCH],
+    pending_len: usize,
+    /// Whether the slots have outgrown [`CACHED_BYTES`], so that words
+    /// wait in `pending`.
+    batching: bool,
 }
+
+/// Words hashed ahead of counting them. A table too large for the caches
+/// costs a memory access per rare word; prefetching each slot when the
+/// word is seen and counting it `BATCH` words later lets those accesses
+/// overlap instead of following one another.
+const BATCH: usize = 16;
+
+/// Bytes of slots small enough to stay in a core's caches (its level-2
+/// cache, on today's servers): such a table counts each word at once, as
+/// batching would only add work.
+const CACHED_BYTES: usize = 1 << 20;
 
 impl<K: Packed> CountTable<K> {
     pub fn new() -> CountTable<K> {
@@ -95,14 +112,50 @@ impl<K: Packed> CountTable<K> {
             slots: vec![Slot::default(); INITIAL_SLOTS],
             len: 0,
             seeds,
+            pending: [(K::default(), 0); BATCH],
+            pending_len: 0,
+            batching: false,
         }
     }
 
-    /// Counts one occurrence of the packed word `key`.
+    /// Counts one occurrence of the packed word `key` (at once, or with the
+    /// next words: everything that reads the counts counts them first).
     #[inline]
     pub fn add(&mut self, key: K) {
+        let hash = key.hash(self.seeds);
+        if self.batching {
+            self.add_later(key, hash);
+        } else {
+            self.insert(key, hash);
+        }
+    }
+
+    /// Prefetches the slot of `key` and counts it with the next words.
+    /// Kept out of line: a table that fits the caches never comes here.
+    #[inline(never)]
+    fn add_later(&mut self, key: K, hash: u64) {
+        prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
+        self.pending[self.pending_len] = (key, hash);
+        self.pending_len += 1;
+        if self.pending_len == BATCH {
+            self.count_pending();
+        }
+    }
+
+    /// Counts the words waiting in `pending`.
+    #[inline]
+    fn count_pending(&mut self) {
+        for k in 0..self.pending_len {
+            let (key, hash) = self.pending[k];
+            self.insert(key, hash);
+        }
+        self.pending_len = 0;
+    }
+
+    #[inline]
+    fn insert(&mut self, key: K, hash: u64) {
         let mask = self.slots.len() - 1;
-        let mut i = key.hash(self.seeds) as usize & mask;
+        let mut i = hash as usize & mask;
         loop {
             let slot = &mut self.slots[i];
             if slot.key == key && slot.count != 0 {
@@ -124,6 +177,7 @@ impl<K: Packed> CountTable<K> {
     /// Calls `each` with every word and its count, and empties the table
     /// (keeping its size).
     pub fn drain(&mut self, mut each: impl FnMut(&[u8], u64)) {
+        self.count_pending();
         if self.len == 0 {
             return;
         }
@@ -138,12 +192,14 @@ impl<K: Packed> CountTable<K> {
     }
 
     /// Returns the number of distinct words counted.
-    pub fn len(&self) -> usize {
+    pub fn len(&mut self) -> usize {
+        self.count_pending();
         self.len
     }
 
     /// Empties the table without emitting anything.
     pub fn clear(&mut self) {
+        self.pending_len = 0;
         if self.len != 0 {
             self.slots.fill(Slot::default());
             self.len = 0;
@@ -154,6 +210,7 @@ impl<K: Packed> CountTable<K> {
     fn grow(&mut self) {
         let doubled = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
+        self.batching = self.slots.len() * std::mem::size_of::<Slot<K>>() > CACHED_BYTES;
         let mask = self.slots.len() - 1;
         for slot in old.into_iter().filter(|s| s.count != 0) {
             let mut i = slot.key.hash(self.seeds) as usize & mask;
@@ -163,6 +220,22 @@ impl<K: Packed> CountTable<K> {
             self.slots[i] = slot;
         }
     }
+}
+
+/// Asks the processor to bring `item` into the caches, without waiting
+/// for it (nothing, where there is no such instruction).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefetch<T>(item: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `item` is a valid reference, and a prefetch reads nothing
+    // the program can observe: it is a hint that never faults.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(item).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = item;
 }
 
 /// Multiplies as 128 bits and folds the halves together: every input bit
