@@ -62,6 +62,35 @@ mrtest!(
     }
 );
 
+// Nor when the input was named by a link, or found below a directory
+// given with -r, or the output's path goes through `..`.
+mrtest!(
+    output_naming_a_linked_or_found_input_is_refused,
+    |dir: Dir, _: TestCommand| {
+        dir.create("corpus/in.txt", "a b c\n");
+        std::os::unix::fs::symlink("corpus/in.txt", dir.join("link.txt")).expect("symlink");
+        for (input, output) in [
+            ("link.txt", "corpus/../corpus/in.txt"),
+            ("corpus", "corpus/in.txt"),
+        ] {
+            let out = dir
+                .command()
+                .args(["wordcount", "-r", input, "-o", output])
+                .assert_exit_code(2);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("refusing to overwrite an input file"),
+                "{input} -> {output}: {stderr}"
+            );
+            assert_eq!(dir.read("corpus/in.txt"), b"a b c\n");
+        }
+        // Another file in the same directory is fine.
+        dir.command()
+            .args(["wordcount", "-r", "corpus", "-o", "corpus/counts.tsv"])
+            .assert_exit_code(0);
+    }
+);
+
 mrtest!(
     output_into_missing_directory,
     |dir: Dir, mut cmd: TestCommand| {

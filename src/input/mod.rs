@@ -96,6 +96,38 @@ pub struct Inputs {
 pub struct InputFile {
     path: PathBuf,
     data: Data,
+    /// The opened file's identity, where it is a regular file.
+    id: Option<FileId>,
+}
+
+/// What makes a file the same file however it is named: its device and
+/// inode number (on Unix; elsewhere, its canonical path).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FileId {
+    #[cfg(unix)]
+    device_inode: (u64, u64),
+    #[cfg(not(unix))]
+    path: PathBuf,
+}
+
+impl FileId {
+    fn of(path: &Path, meta: &fs::Metadata) -> Option<FileId> {
+        if !meta.is_file() {
+            return None;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let _ = path;
+            Some(FileId {
+                device_inode: (meta.dev(), meta.ino()),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            fs::canonicalize(path).ok().map(|path| FileId { path })
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -155,7 +187,36 @@ impl Inputs {
         self.files.push(InputFile {
             path: name.into(),
             data: Data::Owned(bytes.into()),
+            id: None,
         });
+    }
+
+    /// Returns true if `path` names a regular file opened as one of the
+    /// inputs, under any name (a link, a relative path): the file a job
+    /// must not write its output over.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{InputOptions, Inputs};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("mr-local-doc-holds-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("a.txt"), "one two\n")?;
+    /// let inputs = Inputs::open([dir.join("a.txt")], &InputOptions::default())?;
+    /// assert!(inputs.holds(&dir.join(".").join("a.txt")));
+    /// assert!(!inputs.holds(&dir.join("b.txt")));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn holds(&self, path: &Path) -> bool {
+        let Some(id) = fs::metadata(path)
+            .ok()
+            .and_then(|meta| FileId::of(path, &meta))
+        else {
+            return false;
+        };
+        self.files.iter().any(|f| f.id.as_ref() == Some(&id))
     }
 
     /// Returns the inputs in the order they were given.
@@ -189,15 +250,14 @@ fn collect(path: &Path, options: &InputOptions, sources: &mut Vec<Source>) -> Re
         sources.push(Source::Stdin);
         return Ok(());
     }
-    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_dir() {
-        sources.push(Source::File(path.to_path_buf()));
-    } else if options.recursive {
-        walk(path, sources)?;
+    // Without `recursive`, opening the path finds out whether it is a
+    // directory: asking here first would cost a system call per file.
+    if options.recursive && fs::metadata(path).map_err(|e| Error::io(path, e))?.is_dir() {
+        walk(path, sources)
     } else {
-        return Err(Error::is_directory(path));
+        sources.push(Source::File(path.to_path_buf()));
+        Ok(())
     }
-    Ok(())
 }
 
 /// Adds the files below `dir`, in bytewise order of their paths.
@@ -235,6 +295,7 @@ fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>
             Ok(InputFile {
                 path: PathBuf::from("<stdin>"),
                 data: Data::Owned(bytes),
+                id: None,
             })
         }
         Source::File(path) => open_file(path, options),
@@ -266,6 +327,9 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
     // Ask the open file, not the path: `/dev/stdin` and process
     // substitution name pipes, which must be read, never mapped.
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::is_directory(path));
+    }
     let mapped = if meta.is_file() && meta.len() >= MMAP_MIN_LEN {
         options.mmap.open(&file)
     } else {
@@ -276,6 +340,7 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
         None => Data::Owned(read::read_file(&file, meta.len()).map_err(|e| Error::io(path, e))?),
     };
     Ok(InputFile {
+        id: FileId::of(path, &meta),
         path: path.to_path_buf(),
         data,
     })
