@@ -18,6 +18,8 @@
 //! The hash is keyed with seeds drawn at random for each process, so input
 //! crafted to collide cannot be prepared in advance.
 
+use super::blocks::prefetch;
+
 /// Longest word the tables hold; longer words take the general path.
 pub(crate) const MAX_LEN: usize = 15;
 
@@ -220,22 +222,6 @@ impl<K: Packed> CountTable<K> {
             self.slots[i] = slot;
         }
     }
-}
-
-/// Asks the processor to bring `item` into the caches, without waiting
-/// for it (nothing, where there is no such instruction).
-#[inline(always)]
-#[allow(unsafe_code)]
-fn prefetch<T>(item: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `item` is a valid reference, and a prefetch reads nothing
-    // the program can observe: it is a hint that never faults.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(item).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = item;
 }
 
 /// Multiplies as 128 bits and folds the halves together: every input bit

@@ -427,6 +427,11 @@ fn scan(
     // whether it has an uppercase letter so far.
     let mut open: Option<(usize, bool)> = None;
     while let Some(block) = text.get(i..i + BLOCK) {
+        // The hardware's prefetcher stops at each 4 KiB page of a mapped
+        // file, whose next page may lie anywhere: ask for the text ahead.
+        if let Some(ahead) = text.get(i + PREFETCH_AHEAD) {
+            blocks::prefetch(ahead);
+        }
         let masks = blocks::classify(block.try_into().expect("a block"), class);
         if masks.high != 0 {
             // The byte-by-byte path takes this block, from the start of a
@@ -493,6 +498,9 @@ fn scan(
             |s, e, shape| each(from + s, from + e, shape),
         )
 }
+
+/// How far ahead of the block being scanned [`scan`] prefetches the text.
+const PREFETCH_AHEAD: usize = 1024;
 
 #[inline(always)]
 fn ascii_shape(upper: bool) -> Shape {
