@@ -5,27 +5,13 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use mr_local::generate::CorpusConfig;
 use mr_local::jobs::wordcount::{count_words, WordCount};
 use mr_local::{Inputs, Job};
 
-fn corpora() -> Vec<(&'static str, Vec<u8>)> {
-    let mut corpora = Vec::new();
-    let kjv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/kjvbible.txt");
-    match std::fs::read(&kjv) {
-        Ok(bytes) => corpora.push(("kjvbible", bytes)),
-        Err(_) => eprintln!("skipping kjvbible: {} not found", kjv.display()),
-    }
-    let mut zipf = Vec::new();
-    CorpusConfig::default()
-        .write_corpus(16 << 20, &mut zipf)
-        .expect("generate corpus");
-    corpora.push(("zipf-16m", zipf));
-    corpora
-}
+mod common;
+use common::corpora;
 
 /// The baseline: one thread, one std HashMap, the same word definition.
 fn sequential(text: &[u8], wc: &WordCount) -> usize {
