@@ -38,7 +38,7 @@ done
 bin=target/release/mr-local
 [ -x "$bin" ] || { echo "$0: build first: cargo build --release" >&2; exit 1; }
 mkdir -p "$scratch"
-# Lines of "label size vocabulary path", for the measuring script below.
+# Each "label size vocabulary path", for the measuring script below.
 corpora=()
 add_corpus() { # label size vocabulary
     local corpus=$scratch/zipf-$2-v$3-seed42.txt
@@ -52,12 +52,12 @@ for size in $sizes; do add_corpus size "$size" 100000; done
 for vocabulary in $vocabularies; do add_corpus vocabulary "$vocabulary_size" "$vocabulary"; done
 
 out=benches/results/scaling-$(date +%Y-%m-%d)-$(hostname -s).md
-printf '%s\n' "${corpora[@]}" | python3 - "$bin" "$runs" "$out" "$threads" <<'EOF'
+python3 - "$bin" "$runs" "$out" "$threads" "${corpora[@]}" <<'EOF'
 import os, statistics, subprocess, sys, time
 
 bin, runs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 threads = [int(t) for t in sys.argv[4].split()]
-corpora = [line.split(maxsplit=3) for line in sys.stdin.read().splitlines()]
+corpora = [corpus.split(maxsplit=3) for corpus in sys.argv[5:]]
 
 
 def anon_kib(pid):

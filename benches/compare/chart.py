@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Draw the table of a `benches/compare.sh` results file as an SVG bar chart.
 
-    python3 benches/compare/chart.py benches/results/compare-DATE-HOST.md benches/results/compare.svg
+    python3 benches/compare/chart.py RESULTS.md [MORE.md ...] benches/results/compare.svg
 
 One group of bars per (input, threads), one bar per tool, MB/s (higher is
-better). Only the standard library is needed.
+better). Where several results files measure the same tool, threads and
+input, the last one given wins. Only the standard library is needed.
 """
 
 import sys
@@ -65,12 +66,16 @@ def svg(data, title):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
-    results, target = sys.argv[1], sys.argv[2]
-    data = list(rows(results))
+    results, target = sys.argv[1:-1], sys.argv[-1]
+    latest = {}
+    for path in results:
+        for tool, threads, name, mbs in rows(path):
+            latest[(tool, threads, name)] = mbs
+    data = [(tool, threads, name, mbs) for (tool, threads, name), mbs in latest.items()]
     if not data:
-        sys.exit(f"chart.py: no result rows in {results}")
+        sys.exit(f"chart.py: no result rows in {' '.join(results)}")
     title = "Word count, MB/s (higher is better): mr-local and the alternatives"
     open(target, "w", encoding="utf-8").write(svg(data, title) + "\n")
     print(f"wrote {target}")

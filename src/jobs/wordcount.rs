@@ -7,11 +7,14 @@
 //! not [`char::is_whitespace`], punctuation kept. In both modes, bytes that
 //! are not valid UTF-8 separate words, and nothing panics on any input.
 //!
-//! The scanner looks each byte up in a 256-entry class table, so ASCII text
-//! never decodes a character; a byte of 0x80 or more sends it to a UTF-8
-//! decoder for that one character. Only words with an uppercase letter are
-//! lowercased, into a reused buffer; keys are [`Word`]s, which hold short
-//! words inline and borrow long ones from the input.
+//! The scanner classifies ASCII text 64 bytes at a time into bit masks and
+//! finds the block's words with bit operations (see `scan`); a block
+//! holding a byte of 0x80 or more goes byte by byte, through a 256-entry
+//! class table and a UTF-8 decoder for each character outside ASCII. Words
+//! of up to 15 ASCII bytes are counted in per-thread tables of packed
+//! integers; the others are emitted as [`Word`]s, which hold short words
+//! inline and borrow long ones from the input, lowercased into a reused
+//! buffer where they must be.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
