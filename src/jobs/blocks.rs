@@ -19,7 +19,7 @@
 pub(crate) const BLOCK: usize = 64;
 
 /// One block's bytes as bit masks: bit `k` describes byte `k`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Masks {
     /// Bytes that belong to a word.
     pub word: u64,
@@ -106,12 +106,7 @@ mod sse2 {
     #[inline]
     #[target_feature(enable = "sse2")]
     pub(super) fn classify(block: &[u8; BLOCK], class: Class) -> Masks {
-        let mut masks = Masks {
-            word: 0,
-            upper: 0,
-            newline: 0,
-            high: 0,
-        };
+        let mut masks = Masks::default();
         for (k, lane) in block.chunks_exact(16).enumerate() {
             // SAFETY: `lane` is 16 readable bytes (a chunk of exactly 16 of
             // the array), and `_mm_loadu_si128` has no alignment requirement.
@@ -168,12 +163,7 @@ mod swar {
 
     #[inline(always)]
     pub(super) fn classify(block: &[u8; BLOCK], class: Class) -> Masks {
-        let mut masks = Masks {
-            word: 0,
-            upper: 0,
-            newline: 0,
-            high: 0,
-        };
+        let mut masks = Masks::default();
         for (k, chunk) in block.chunks_exact(8).enumerate() {
             let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
             let word = match class {
@@ -200,12 +190,7 @@ mod tests {
 
     /// The masks byte by byte, for blocks without high bytes.
     fn reference(block: &[u8; BLOCK], class: Class) -> Masks {
-        let mut masks = Masks {
-            word: 0,
-            upper: 0,
-            newline: 0,
-            high: 0,
-        };
+        let mut masks = Masks::default();
         for (k, &b) in block.iter().enumerate() {
             let word = match class {
                 Class::Alphanumeric => b.is_ascii_alphanumeric(),
