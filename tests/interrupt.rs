@@ -110,14 +110,8 @@ mrtest!(
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        // Read on a thread of its own, so that the child never blocks on a
-        // full pipe; what it says explains an unexpected exit status.
-        let mut stderr = child.stderr.take().expect("stderr");
-        let said = std::thread::spawn(move || {
-            let mut said = String::new();
-            let _ = stderr.read_to_string(&mut said);
-            said
-        });
+        // What it says explains an unexpected exit status.
+        let said = util::read_in_background(child.stderr.take().expect("stderr"));
         // Wait for the first run file, deep in the job's spill directory.
         let deadline = Instant::now() + Duration::from_secs(60);
         let has_runs = || {
@@ -133,7 +127,7 @@ mrtest!(
         }
         interrupt(&child);
         let status = util::wait_within(child, Duration::from_secs(30), "mr-local after SIGINT");
-        let said = said.join().expect("stderr reader");
+        let said = String::from_utf8_lossy(&said.join().expect("stderr reader")).into_owned();
         assert_eq!(
             status.code(),
             Some(130),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::util::{self, wait_within, Dir, TestCommand, BIN};
+use crate::util::{self, read_in_background, wait_within, Dir, TestCommand, BIN};
 
 /// Runs `script` with bash, `set -euo pipefail`, `$MR` naming the binary
 /// under test and `$1`... the `args`; asserts success and returns stdout.
@@ -368,12 +368,7 @@ fn assert_quiet_on_closed_pipe(cmd: &mut TestCommand, input: &Path) {
     let mut first = [0u8; 10];
     stdout.read_exact(&mut first).expect("read the first bytes");
     drop(stdout);
-    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-    let reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = stderr_pipe.read_to_end(&mut bytes);
-        bytes
-    });
+    let reader = read_in_background(child.stderr.take().expect("piped stderr"));
     let status = wait_within(child, Duration::from_secs(60), "mr-local streaming");
     let stderr = reader.join().expect("stderr reader");
     assert!(
@@ -545,12 +540,7 @@ mrtest!(
             .stderr(Stdio::piped())
             .spawn()
             .expect("start python");
-        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-        let reader = std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = stderr_pipe.read_to_end(&mut bytes);
-            bytes
-        });
+        let reader = read_in_background(child.stderr.take().expect("piped stderr"));
         let status = wait_within(child, Duration::from_secs(300), "the Spark job");
         let stderr = reader.join().expect("stderr reader");
         assert!(

@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{self, Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// The binary under test, built by cargo for this test target.
@@ -176,6 +177,17 @@ pub fn wait_within(mut child: Child, limit: Duration, what: &str) -> ExitStatus 
     }
 }
 
+/// Reads all of `pipe` (a child's stdout or stderr) on a thread of its own,
+/// so that the child never blocks on a full pipe while the test waits for
+/// it; `join` the handle for the bytes.
+pub fn read_in_background(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
 /// Runs `test` with a fresh `Dir` and a `TestCommand` running in it; used
 /// by `mrtest!`.
 pub fn run_test(name: &str, test: impl FnOnce(Dir, TestCommand)) {
@@ -253,18 +265,8 @@ impl TestCommand {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", self.cmd));
-        let mut stdout = child.stdout.take().expect("piped stdout");
-        let mut stderr = child.stderr.take().expect("piped stderr");
-        let out_reader = std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = stdout.read_to_end(&mut bytes);
-            bytes
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = stderr.read_to_end(&mut bytes);
-            bytes
-        });
+        let out_reader = read_in_background(child.stdout.take().expect("piped stdout"));
+        let err_reader = read_in_background(child.stderr.take().expect("piped stderr"));
         let status = wait_within(child, limit, &format!("{:?}", self.cmd));
         Output {
             status,
