@@ -178,7 +178,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::IsDirectory { path } => write!(
                 f,
-                "{}: is a directory (use -r/--recursive to read the files in it)",
+                "{}: is a directory (use --recursive to read the files in it)",
                 path.display()
             ),
             ErrorKind::Map { path, offset, err } => {

@@ -202,8 +202,10 @@ pub enum IndexFormatArg {
     Json,
 }
 
-/// Options of `mr-local sort`.
+/// Options of `mr-local sort`. As in sort(1), `-r` is `--reverse`, so
+/// `--recursive` has no short flag here.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("recursive", |arg| arg.short(None)))]
 pub struct SortArgs {
     /// Print each distinct line once.
     #[arg(short, long)]
@@ -334,6 +336,7 @@ pub struct EngineArgs {
     pub shuffle: ShuffleStrategy,
 
     /// Read the files inside directories given as inputs.
+    // `sort` takes the short flag away: there `-r` is `--reverse`.
     #[arg(short, long)]
     pub recursive: bool,
 
@@ -489,5 +492,18 @@ impl SplitArg {
 impl WordcountArgs {
     pub fn word_count(&self) -> WordCount {
         self.split.word_count(self.case_sensitive)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the definitions (unique short flags included) only when
+    /// a command is built: check every subcommand here, not only those
+    /// the CLI tests happen to run.
+    #[test]
+    fn the_clap_definitions_are_consistent() {
+        super::Args::command().debug_assert();
     }
 }
