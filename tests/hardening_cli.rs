@@ -37,3 +37,59 @@ mrtest!(
         }
     }
 );
+
+/// Asserts a usage error (exit 2): nothing on stdout, one line on stderr
+/// that holds each of `words`.
+fn assert_usage_line(cmd: &mut TestCommand, words: &[&str]) {
+    let out = cmd.assert_exit_code(2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.stdout.is_empty(), "stdout: {:?}", out.stdout);
+    assert!(
+        stderr.starts_with("mr-local: ") && stderr.lines().count() == 1,
+        "{stderr:?}"
+    );
+    for word in words {
+        assert!(
+            stderr.contains(word),
+            "stderr should say {word:?}: {stderr:?}"
+        );
+    }
+}
+
+// Case 16: a file name holding a TAB or a line break cannot be written
+// in a TSV index; `invert` refuses it as `streaming map invert --file`
+// does (exit 2, one line naming the file), and JSON quotes it.
+mrtest!(
+    issue12_invert_refuses_tsv_breaking_names,
+    |dir: Dir, _: TestCommand| {
+        dir.create("plain.txt", "hello world\n");
+        for name in ["a\tb.txt", "line\nbreak.txt", "cr\r.txt"] {
+            dir.create(format!("corpus/{name}"), "hello\n");
+            let quoted = format!("{name:?}");
+            let quoted = quoted.trim_matches('"');
+            let mut named = dir.command();
+            named
+                .args(["invert", "plain.txt"])
+                .arg(format!("corpus/{name}"));
+            assert_usage_line(&mut named, &[quoted, "--format json"]);
+            let mut found = dir.command();
+            found.args(["invert", "-r", "corpus", "-o", "index.tsv"]);
+            assert_usage_line(&mut found, &[quoted]);
+            assert!(!dir.join("index.tsv").exists());
+            let json = dir
+                .command()
+                .args(["invert", "--format", "json"])
+                .arg(format!("corpus/{name}"))
+                .stdout();
+            let file = format!("\"corpus/{quoted}\"");
+            assert_eq!(
+                json,
+                format!("{{\"word\": \"hello\", \"files\": [{file}]}}\n")
+            );
+            std::fs::remove_file(dir.join(format!("corpus/{name}"))).unwrap();
+        }
+        // Other names are written as they are.
+        let tsv = dir.command().args(["invert", "plain.txt"]).stdout();
+        assert_eq!(tsv, "hello\tplain.txt\nworld\tplain.txt\n");
+    }
+);

@@ -99,7 +99,8 @@ Examples:
 Words are found and folded as by `mr-local wordcount` (--split,
 --case-sensitive). Output is one line per word, in word order (bytewise):
 `word<TAB>file<TAB>file...` with files in the order they were given, or with
---format json, `{\"word\": ..., \"files\": [...]}`.
+--format json, `{\"word\": ..., \"files\": [...]}`. A file name holding a
+TAB or a line break is refused in TSV (exit 2); JSON quotes it.
 
 Exit status: 0 success, 1 the job failed, 2 usage error.";
 
