@@ -3,6 +3,7 @@
 //! bytes that are not UTF-8 in `--split whitespace` (7).
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::util::{assert_one_line_error, Dir, TestCommand};
 
@@ -91,5 +92,52 @@ mrtest!(
         // Other names are written as they are.
         let tsv = dir.command().args(["invert", "plain.txt"]).stdout();
         assert_eq!(tsv, "hello\tplain.txt\nworld\tplain.txt\n");
+    }
+);
+
+// Case 12: thread counts above the documented maximum are a usage error
+// (they used to run for minutes), and the maximum itself finishes a tiny
+// input promptly. The limit is only there to catch a hang, not to time it.
+mrtest!(
+    issue12_thread_counts_are_capped,
+    |dir: Dir, _: TestCommand| {
+        dir.create("tiny.txt", "hello world hello\n");
+        let max = mr_local::MAX_THREADS.to_string();
+        for too_many in [
+            (mr_local::MAX_THREADS + 1).to_string(),
+            "10000".into(),
+            "4294967295".into(),
+        ] {
+            for command in ["wordcount", "sort", "grep", "streaming"] {
+                let mut cmd = dir.command();
+                cmd.arg(command);
+                if command == "grep" {
+                    cmd.arg("hello");
+                } else if command == "streaming" {
+                    cmd.args(["map", "wordcount"]);
+                }
+                cmd.args(["--threads", &too_many, "tiny.txt"]);
+                // clap's usage error, as for --threads 0.
+                let out = cmd.assert_exit_code(2);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(out.stdout.is_empty());
+                let range = format!("{too_many} is not in 1..={max}");
+                assert!(
+                    stderr.contains("--threads") && stderr.contains(&range),
+                    "{stderr}"
+                );
+            }
+        }
+        let help = dir.command().args(["wordcount", "--help"]).stdout();
+        assert!(
+            help.contains(&format!("Worker threads, at most {max}")),
+            "{help}"
+        );
+        let out = dir
+            .command()
+            .args(["wordcount", "--threads", &max, "tiny.txt"])
+            .output_within(Duration::from_secs(60));
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(out.stdout, b"hello\t2\nworld\t1\n");
     }
 );

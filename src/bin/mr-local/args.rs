@@ -320,8 +320,9 @@ pub enum ProgressArg {
 /// Options shared by every job.
 #[derive(Debug, clap::Args)]
 pub struct EngineArgs {
-    /// Worker threads [default: RAYON_NUM_THREADS, else all cores].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 512 [default: RAYON_NUM_THREADS, else all
+    /// cores, at most 512].
+    #[arg(long, value_name = "N", value_parser = crate::args::threads_parser())]
     pub threads: Option<u32>,
 
     /// Partitions, which is also the number of reduce tasks [default: 4 per thread].
@@ -410,6 +411,12 @@ pub enum KindArg {
     /// Apache `vhost_combined` access-log lines, sites with a Zipf
     /// popularity, some lines malformed.
     AccessLog,
+}
+
+/// `--threads`: 1 to [`mr_local::MAX_THREADS`], which the help states.
+pub(crate) fn threads_parser() -> clap::builder::RangedI64ValueParser<u32> {
+    const _: () = assert!(mr_local::MAX_THREADS == 512, "update --threads' help");
+    clap::value_parser!(u32).range(1..=mr_local::MAX_THREADS as i64)
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

@@ -207,8 +207,9 @@ pub struct MapArgs {
     #[arg(long)]
     pub case_sensitive: bool,
 
-    /// Worker threads [default: RAYON_NUM_THREADS, else all cores].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 512 [default: RAYON_NUM_THREADS, else all
+    /// cores, at most 512].
+    #[arg(long, value_name = "N", value_parser = crate::args::threads_parser())]
     pub threads: Option<u32>,
 
     /// Bytes of input mapped at a time, e.g. 64M; cut at a newline.
