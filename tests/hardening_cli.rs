@@ -141,3 +141,37 @@ mrtest!(
         assert_eq!(out.stdout, b"hello\t2\nworld\t1\n");
     }
 );
+
+// Case 5: a sum of counts past u64::MAX fails the streaming reducer and
+// combiner (exit 1, one line naming the key and the line), where it used
+// to print u64::MAX and exit 0; sums that fit still work up to the max.
+mrtest!(
+    issue12_streaming_count_overflow_fails,
+    |dir: Dir, _: TestCommand| {
+        for command in ["reduce", "combine"] {
+            let out = dir
+                .command()
+                .args(["streaming", command, "wordcount"])
+                .pipe_output("a\t18446744073709551615\na\t1\n");
+            assert_eq!(out.status.code(), Some(1), "{out:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.stdout.is_empty(), "{out:?}");
+            let errors: Vec<&str> = stderr
+                .lines()
+                .filter(|l| !l.starts_with("reporter:"))
+                .collect();
+            assert_eq!(errors.len(), 1, "{stderr}");
+            for word in [
+                "mr-local: <stdin>: line 2: key \"a\"",
+                "18446744073709551615",
+            ] {
+                assert!(errors[0].contains(word), "{word:?} not in {stderr:?}");
+            }
+            let fits = dir
+                .command()
+                .args(["streaming", command, "wordcount"])
+                .pipe("a\t18446744073709551614\na\t1\nb\t2\n");
+            assert_eq!(fits, "a\t18446744073709551615\nb\t2\n");
+        }
+    }
+);

@@ -322,7 +322,7 @@ pub fn count_words<'d>(
     let mut counts = job
         .map_with(inputs, words)
         .spill()
-        .fold(|total, n| *total += n)?
+        .fold(crate::jobs::add_count)?
         .into_vec();
     job.par_sort_by(&mut counts, |a, b| {
         b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
