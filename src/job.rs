@@ -856,7 +856,7 @@ mod tests {
     use crate::testutil::JobTester;
     use crate::ErrorKind;
 
-    const MODES: [WordCount; 3] = [
+    const MODES: [WordCount; 4] = [
         WordCount {
             split: WordSplit::Alphanumeric,
             case_sensitive: false,
@@ -868,6 +868,10 @@ mod tests {
         WordCount {
             split: WordSplit::Whitespace,
             case_sensitive: false,
+        },
+        WordCount {
+            split: WordSplit::Whitespace,
+            case_sensitive: true,
         },
     ];
 
@@ -1029,12 +1033,14 @@ mod tests {
     }
 
     /// Mostly ASCII text, long enough for the scanner's 64-byte blocks,
-    /// with a character outside ASCII now and then.
+    /// with a character outside ASCII, or bytes that are not UTF-8 (inside
+    /// words, with `--split whitespace`), now and then.
     fn ascii_text() -> impl Strategy<Value = Vec<u8>> {
         let piece = prop_oneof![
             20 => "[a-zA-Z0-9]{1,20}".prop_map(String::into_bytes),
             15 => prop::sample::select(vec![" ", "\n", "\r\n", ", ", "\t", "  ", "."]).prop_map(|s| s.as_bytes().to_vec()),
             1 => prop::sample::select(vec!["é", "Σ", "\u{3000}"]).prop_map(|s| s.as_bytes().to_vec()),
+            1 => prop::sample::select(vec![&b"\xff"[..], b"\xe3\x80", b"\xc3", b"\xce\xa3\xff"]).prop_map(<[u8]>::to_vec),
         ];
         prop::collection::vec(piece, 0..300).prop_map(|pieces| pieces.concat())
     }
@@ -1048,7 +1054,7 @@ mod tests {
             threads in 1usize..5,
             partitions in 1usize..9,
             split_size in prop_oneof![1usize..48, 48usize..1024],
-            mode in 0usize..3,
+            mode in 0usize..MODES.len(),
         ) {
             let texts: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
             JobTester::with(threads, partitions, split_size).test(&MODES[mode], &texts);

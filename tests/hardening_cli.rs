@@ -175,3 +175,41 @@ mrtest!(
         }
     }
 );
+
+// Case 7: with --split whitespace a word is a maximal run of bytes that
+// are not whitespace characters: bytes that are not UTF-8 belong to it and
+// are written as they are; the valid pieces are lowercased.
+mrtest!(
+    issue12_whitespace_words_keep_invalid_bytes,
+    |dir: Dir, _: TestCommand| {
+        let input = b"fa\xe7ade caf\xe9\nFA\xe7ADE \xc3\x84\xff\xce\xa3\xe3\x80\x80\xffX\xe3\x80\n";
+        let counts = dir
+            .command()
+            .args(["wordcount", "--split", "whitespace"])
+            .pipe_output(input);
+        assert!(counts.status.success(), "{counts:?}");
+        let want: &[u8] = b"fa\xe7ade\t2\ncaf\xe9\t1\n\xc3\xa4\xff\xcf\x83\t1\n\xffx\xe3\x80\t1\n";
+        assert_eq!(
+            String::from_utf8_lossy(&counts.stdout),
+            String::from_utf8_lossy(want)
+        );
+        assert_eq!(counts.stdout, want);
+        // The default mode still splits there.
+        let alnum = dir.command().arg("wordcount").pipe_output(&input[..12]);
+        assert_eq!(alnum.stdout, b"ade\t1\ncaf\t1\nfa\t1\n");
+        // invert and the streaming mapper find the same words.
+        dir.create("in.txt", &input[..]);
+        let index = dir
+            .command()
+            .args(["invert", "--split", "whitespace", "in.txt"])
+            .output();
+        assert!(index.stdout.starts_with(b"caf\xe9\tin.txt\n"), "{index:?}");
+        let mapped = dir
+            .command()
+            .args(["streaming", "map", "wordcount", "--split", "whitespace"])
+            .pipe_output(&input[..12]);
+        let mut lines: Vec<&[u8]> = mapped.stdout.split(|&b| b == b'\n').collect();
+        lines.sort();
+        assert_eq!(lines, [&b""[..], b"caf\xe9\t1", b"fa\xe7ade\t1"]);
+    }
+);

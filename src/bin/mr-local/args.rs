@@ -69,7 +69,11 @@ Examples:
 
 A word is a maximal run of alphanumeric characters (char::is_alphanumeric),
 lowercased with full Unicode lowercasing; bytes that are not valid UTF-8
-separate words. Output is sorted by count descending, then by word (bytewise).
+separate words. With --split whitespace, a word is a maximal run of bytes
+that are not whitespace characters: bytes that are not valid UTF-8 belong to
+it (written as they are in TSV, as U+FFFD in CSV and JSON), and its valid
+pieces are lowercased. Output is sorted by count descending, then by word
+(bytewise).
 
 Regular files are memory-mapped by default. If another process truncates a
 file while it is mapped, the process is killed by SIGBUS: use --no-mmap for
@@ -362,7 +366,7 @@ pub enum SplitArg {
     /// Runs of alphanumeric characters.
     #[value(alias = "alnum")]
     Alphanumeric,
-    /// Runs of non-whitespace characters, punctuation kept.
+    /// Runs of non-whitespace bytes, punctuation and invalid UTF-8 kept.
     Whitespace,
 }
 
