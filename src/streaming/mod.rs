@@ -489,8 +489,9 @@ where
 ///
 /// As for [`run_reducer`], and `<stdin>: line N: key "K": ERROR` (an
 /// [`io::ErrorKind::InvalidData`] error) where `combine` fails. The lines
-/// of the groups before it have been written to `output`, the counters
-/// not reported.
+/// of the groups before it may have been written to `output` (a failed
+/// task's output is discarded on a cluster); the counters are not
+/// reported.
 ///
 /// # Example
 ///
