@@ -86,6 +86,8 @@ pub enum ConfigError {
     ZeroPartitions,
     /// `split_size(0)`.
     ZeroSplitSize,
+    /// `threads(n)` with `n` above [`MAX_THREADS`](crate::MAX_THREADS).
+    TooManyThreads(usize),
     /// The thread pool could not be started.
     ThreadPool(String),
 }
@@ -178,7 +180,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::IsDirectory { path } => write!(
                 f,
-                "{}: is a directory (use -r/--recursive to read the files in it)",
+                "{}: is a directory (use --recursive to read the files in it)",
                 path.display()
             ),
             ErrorKind::Map { path, offset, err } => {
@@ -232,6 +234,11 @@ impl fmt::Display for ConfigError {
                 f.write_str("the number of partitions must be at least 1")
             }
             ConfigError::ZeroSplitSize => f.write_str("the split size must be at least 1 byte"),
+            ConfigError::TooManyThreads(n) => write!(
+                f,
+                "{n} threads: the most a job runs is {}",
+                crate::MAX_THREADS
+            ),
             ConfigError::ThreadPool(why) => write!(f, "cannot start the thread pool: {why}"),
         }
     }

@@ -42,21 +42,40 @@ impl Drop for TempDir {
 }
 
 /// The words of `text` by the plainest route: the standard library's UTF-8
-/// chunking (invalid bytes separate), `str::split`, `str::to_lowercase`.
+/// chunking, `str::split`, `str::to_lowercase`. Invalid bytes separate
+/// words, except with [`WordSplit::Whitespace`], where they belong to the
+/// word around them and each valid piece is lowercased on its own.
 pub(crate) fn reference_words(wc: &WordCount, text: &[u8]) -> Vec<Vec<u8>> {
-    let is_separator = |c: char| match wc.split {
-        WordSplit::Whitespace => c.is_whitespace(),
-        _ => !c.is_alphanumeric(),
+    let fold = |piece: &str| {
+        if wc.case_sensitive {
+            piece.to_string()
+        } else {
+            piece.to_lowercase()
+        }
     };
     let mut words = Vec::new();
+    if wc.split == WordSplit::Whitespace {
+        let mut word = Vec::new();
+        for chunk in text.utf8_chunks() {
+            // The first piece continues the word the chunk before left
+            // open; each whitespace character ends a word.
+            for (i, piece) in chunk.valid().split(char::is_whitespace).enumerate() {
+                if i > 0 && !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                word.extend_from_slice(fold(piece).as_bytes());
+            }
+            word.extend_from_slice(chunk.invalid());
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        return words;
+    }
     for chunk in text.utf8_chunks() {
-        for word in chunk.valid().split(is_separator).filter(|w| !w.is_empty()) {
-            let word = if wc.case_sensitive {
-                word.to_string()
-            } else {
-                word.to_lowercase()
-            };
-            words.push(word.into_bytes());
+        let pieces = chunk.valid().split(|c: char| !c.is_alphanumeric());
+        for word in pieces.filter(|w| !w.is_empty()) {
+            words.push(fold(word).into_bytes());
         }
     }
     words

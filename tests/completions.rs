@@ -21,3 +21,16 @@ mrtest!(
         assert!(String::from_utf8_lossy(&out.stderr).contains("tcsh"));
     }
 );
+
+// Issue 12, case 15: in `sort`, `-r` completes as --reverse alone.
+mrtest!(completions_give_sort_one_r, |dir: Dir, _: TestCommand| {
+    let fish = dir.command().args(["completions", "fish"]).stdout();
+    let sort: Vec<&str> = fish
+        .lines()
+        .filter(|l| l.contains("using_subcommand sort\"") && l.contains("-s r "))
+        .collect();
+    assert_eq!(sort.len(), 1, "{sort:?}");
+    assert!(sort[0].contains("-l reverse"), "{sort:?}");
+    let wordcount = "using_subcommand wordcount\" -s r -l recursive";
+    assert!(fish.contains(wordcount), "{fish}");
+});

@@ -163,6 +163,8 @@ impl<K: Packed> CountTable<K> {
         loop {
             let slot = &mut self.slots[i];
             if slot.key == key && slot.count != 0 {
+                // Cannot wrap: a count is a number of words of the input,
+                // each at least one byte, so it stays below 2^64.
                 slot.count += 1;
                 return;
             }

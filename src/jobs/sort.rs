@@ -82,7 +82,7 @@ pub fn sort_lines<'d>(job: &Job, inputs: &'d Inputs) -> Result<(SortedLines<'d>,
         .spill()
         .partition_by_sampled_ranges()
         .sorted()
-        .fold(|total, n| *total += n)?;
+        .fold(crate::jobs::add_count)?;
     let counters = output.counters().clone();
     Ok((output.into_vec(), counters))
 }
@@ -105,7 +105,7 @@ pub fn sort_lines_into<'d, T: Send>(
         .spill()
         .partition_by_sampled_ranges()
         .sorted()
-        .fold_into(|total, n| *total += n, each)
+        .fold_into(crate::jobs::add_count, each)
 }
 
 #[cfg(test)]

@@ -4,8 +4,12 @@
 //! [`char::is_alphanumeric`] holds, lowercased with [`str::to_lowercase`]
 //! applied to the whole word (so a Greek final sigma comes out right). With
 //! [`WordSplit::Whitespace`], a word is a maximal run of characters that are
-//! not [`char::is_whitespace`], punctuation kept. In both modes, bytes that
-//! are not valid UTF-8 separate words, and nothing panics on any input.
+//! not [`char::is_whitespace`], punctuation kept. Bytes that are not valid
+//! UTF-8 separate words in the default mode; with
+//! [`WordSplit::Whitespace`] they belong to the word, as with `tr`, the
+//! countwords benchmark and Hadoop's tokenizer, and are kept as they are
+//! while the valid pieces around them are lowercased. Nothing panics on
+//! any input.
 //!
 //! The scanner classifies ASCII text 64 bytes at a time into bit masks and
 //! finds the block's words with bit operations (see `scan`); a block
@@ -33,12 +37,24 @@ pub use super::word::Word;
 #[non_exhaustive]
 pub enum WordSplit {
     /// A word is a maximal run of alphanumeric characters
-    /// ([`char::is_alphanumeric`]). The default.
+    /// ([`char::is_alphanumeric`]); bytes that are not valid UTF-8
+    /// separate words. The default.
     #[default]
     Alphanumeric,
-    /// A word is a maximal run of non-whitespace characters
+    /// A word is a maximal run of bytes that are not whitespace characters
     /// ([`char::is_whitespace`]), punctuation kept, as Hadoop's WordCount
-    /// and the countwords benchmark split.
+    /// and the countwords benchmark split: bytes that are not valid UTF-8
+    /// are part of the word and kept as they are. Lowercasing applies to
+    /// each valid piece of such a word on its own (`str::to_lowercase`).
+    ///
+    /// ```
+    /// use mr_local::jobs::wordcount::{WordCount, WordSplit};
+    ///
+    /// let words = WordCount { split: WordSplit::Whitespace, case_sensitive: false };
+    /// let mut found = Vec::new();
+    /// words.for_each_word(b"Fa\xe7ade caf\xe9", |w| found.push(w.into_owned()));
+    /// assert_eq!(found, [&b"fa\xe7ade"[..], b"caf\xe9"]);
+    /// ```
     Whitespace,
 }
 
@@ -114,7 +130,7 @@ impl WordCount {
     #[inline]
     fn scan(&self, text: &[u8], each: impl FnMut(usize, usize, Shape)) -> u64 {
         match self.split {
-            WordSplit::Alphanumeric => scan(
+            WordSplit::Alphanumeric => scan::<false>(
                 text,
                 Class::Alphanumeric,
                 &ALPHANUMERIC,
@@ -122,7 +138,7 @@ impl WordCount {
                 char::is_alphanumeric,
                 each,
             ),
-            WordSplit::Whitespace => scan(
+            WordSplit::Whitespace => scan::<true>(
                 text,
                 Class::NonWhitespace,
                 &NON_WHITESPACE,
@@ -257,10 +273,10 @@ impl WordCount {
         if shape == Shape::AsciiUpper {
             return Folded::Into(lower.ascii(word));
         }
-        // The scanner only passes whole, valid characters, so this cannot
-        // fail; if it ever did, counting the word as it is beats a panic.
+        // Only a word of the whitespace split holds bytes that are not
+        // UTF-8: its valid pieces are lowercased one by one.
         let Ok(text) = std::str::from_utf8(word) else {
-            return Folded::Same;
+            return lower.pieces(word);
         };
         if !text.chars().any(changes_when_lowercased) {
             return Folded::Same;
@@ -322,7 +338,7 @@ pub fn count_words<'d>(
     let mut counts = job
         .map_with(inputs, words)
         .spill()
-        .fold(|total, n| *total += n)?
+        .fold(crate::jobs::add_count)?
         .into_vec();
     job.par_sort_by(&mut counts, |a, b| {
         b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
@@ -351,6 +367,7 @@ enum Folded<'b> {
 struct LowerBuf {
     ascii: Vec<u8>,
     unicode: String,
+    pieces: Vec<u8>,
 }
 
 impl LowerBuf {
@@ -359,6 +376,24 @@ impl LowerBuf {
         self.ascii.clear();
         self.ascii.extend(word.iter().map(u8::to_ascii_lowercase));
         &self.ascii
+    }
+
+    /// `word` with each of its valid UTF-8 pieces lowercased on its own,
+    /// the bytes between them kept.
+    #[cold]
+    fn pieces(&mut self, word: &[u8]) -> Folded<'_> {
+        self.pieces.clear();
+        for chunk in word.utf8_chunks() {
+            let valid = chunk.valid();
+            if valid.chars().any(changes_when_lowercased) {
+                self.pieces
+                    .extend_from_slice(valid.to_lowercase().as_bytes());
+            } else {
+                self.pieces.extend_from_slice(valid.as_bytes());
+            }
+            self.pieces.extend_from_slice(chunk.invalid());
+        }
+        Folded::Into(&self.pieces)
     }
 }
 
@@ -414,9 +449,9 @@ const fn class_table(whitespace_split: bool) -> [u8; 256] {
 /// its `k`th end, once any word left open by the blocks before is closed.
 /// Blocks holding other bytes, and the last bytes of the text, go to
 /// [`scan_bytes`], with the same `table`, `classify` and `is_word_char`
-/// (which must agree with `class` on ASCII).
+/// (which must agree with `class` on ASCII), and `INVALID_IN_WORDS`.
 #[inline(always)]
-fn scan(
+fn scan<const INVALID_IN_WORDS: bool>(
     text: &[u8],
     class: Class,
     table: &[u8; 256],
@@ -445,7 +480,7 @@ fn scan(
                 .iter()
                 .position(|&b| table[b as usize] == SEP)
                 .map_or(text.len(), |k| i + BLOCK + k);
-            newlines += scan_bytes(
+            newlines += scan_bytes::<INVALID_IN_WORDS>(
                 &text[from..to],
                 table,
                 classify,
@@ -493,7 +528,7 @@ fn scan(
     // The last bytes, from the start of a word still open.
     let from = open.map_or(i, |(start, _)| start);
     newlines
-        + scan_bytes(
+        + scan_bytes::<INVALID_IN_WORDS>(
             &text[from..],
             table,
             classify,
@@ -519,11 +554,13 @@ fn ascii_shape(upper: bool) -> Shape {
 /// Where eight bytes in a row are ASCII, they are classified at once by
 /// `classify` (see [`Swar`]); elsewhere bytes below 0x80 are classified by
 /// `table`, a character outside ASCII is decoded and judged by
-/// `is_word_char`, and invalid UTF-8 separates words.
+/// `is_word_char`, and a byte that starts no valid UTF-8 character
+/// separates words, or with `INVALID_IN_WORDS` is a word byte (making the
+/// word's shape [`Shape::Unicode`]).
 ///
 /// Kept out of line, so that `scan`'s loop over blocks stays small.
 #[inline(never)]
-fn scan_bytes(
+fn scan_bytes<const INVALID_IN_WORDS: bool>(
     text: &[u8],
     table: &[u8; 256],
     classify: impl Fn(u64) -> Swar,
@@ -561,6 +598,7 @@ fn scan_bytes(
                     i += len;
                     continue;
                 }
+                Err(()) if INVALID_IN_WORDS => {}
                 Err(()) => {
                     i += 1;
                     continue;
@@ -597,6 +635,12 @@ fn scan_bytes(
                     Ok((c, len)) if is_word_char(c) => {
                         class_seen |= HIGH;
                         i += len;
+                    }
+                    // One byte at a time: a valid character may start at
+                    // the next one.
+                    Err(()) if INVALID_IN_WORDS => {
+                        class_seen |= HIGH;
+                        i += 1;
                     }
                     _ => break,
                 }
@@ -856,6 +900,40 @@ mod tests {
         );
         check(b"ab\xffcd\xe0\x80\x80ef\xed\xa0\x80gh\xf4\x90\x80\x80ij\xc3");
         check(b"\xc3\xa9t\xc3\xa9\xc3 x\xe2\x82");
+    }
+
+    #[test]
+    fn invalid_utf8_belongs_to_whitespace_words() {
+        let wc = WordCount {
+            split: WordSplit::Whitespace,
+            case_sensitive: false,
+        };
+        // Each valid piece is lowercased on its own: the Σ before a byte
+        // that is not UTF-8 ends its piece, so it is final.
+        assert_eq!(
+            words(
+                wc,
+                b"Fa\xe7ADE caf\xe9 \xce\xa3\xce\xa3\xffX\xe3\x80\x80\xff"
+            ),
+            [
+                &b"fa\xe7ade"[..],
+                b"caf\xe9",
+                b"\xcf\x83\xcf\x82\xffx",
+                b"\xff"
+            ]
+        );
+        // Around and across 64-byte blocks, and the 8-byte chunks of the
+        // byte-by-byte path.
+        let long = [
+            &b"A".repeat(70)[..],
+            b"\xff",
+            &b"b".repeat(70),
+            b"\xe3\x80 z\xc3",
+        ]
+        .concat();
+        for start in 0..long.len() {
+            check(&long[start..]);
+        }
     }
 
     #[test]

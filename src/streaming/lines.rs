@@ -223,6 +223,12 @@ impl<R: BufRead> Group<'_, R> {
         &self.reader.group
     }
 
+    /// Returns the number of lines read so far: after
+    /// [`next_value`](Group::next_value), the line number of that value.
+    pub fn records(&self) -> u64 {
+        self.reader.records
+    }
+
     /// Returns the next value of the group, or `None` after its last.
     ///
     /// # Errors

@@ -474,6 +474,51 @@ where
     V: FromField,
     C: FnMut(&mut V, V),
 {
+    let combine = |total: &mut V, value| {
+        combine(total, value);
+        Ok(())
+    };
+    try_run_reducer(config, combine, input, output, stderr)
+}
+
+/// [`run_reducer`] with a fold that may fail, as a sum that would pass
+/// the largest count does: the error stops the reducer, naming the line
+/// and its key.
+///
+/// # Errors
+///
+/// As for [`run_reducer`], and `<stdin>: line N: key "K": ERROR` (an
+/// [`io::ErrorKind::InvalidData`] error) where `combine` fails. The lines
+/// of the groups before it may have been written to `output` (a failed
+/// task's output is discarded on a cluster); the counters are not
+/// reported.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::streaming::{self, Config};
+///
+/// let sum = |a: &mut u64, b: u64| -> Result<(), mr_local::BoxError> {
+///     *a = a.checked_add(b).ok_or("the sum is too large")?;
+///     Ok(())
+/// };
+/// let input = &b"a\t18446744073709551615\na\t1\n"[..];
+/// let err = streaming::try_run_reducer(&Config::default(), sum, input, Vec::new(), Vec::new())
+///     .unwrap_err();
+/// assert_eq!(err.to_string(), "<stdin>: line 2: key \"a\": the sum is too large");
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+pub fn try_run_reducer<V, C>(
+    config: &Config,
+    mut combine: C,
+    input: impl Read,
+    output: impl Write,
+    stderr: impl Write,
+) -> Result<ReduceCounts, Error>
+where
+    V: FromField,
+    C: FnMut(&mut V, V) -> Result<(), BoxError>,
+{
     let stdin_error = |e| Error::io("<stdin>", e);
     let mut reader = KeyValueReader::new(
         BufReader::with_capacity(BUFFER_SIZE, input),
@@ -492,7 +537,19 @@ where
         while let Some(value) = group.next_value().map_err(stdin_error)? {
             match (V::from_field(value), &mut total) {
                 (None, _) => counts.bad_records += 1,
-                (Some(v), Some(total)) => combine(total, v),
+                (Some(v), Some(total)) => {
+                    if let Err(err) = combine(total, v) {
+                        let message = format!(
+                            "line {}: key {:?}: {err}",
+                            group.records(),
+                            String::from_utf8_lossy(group.key())
+                        );
+                        return Err(stdin_error(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            message,
+                        )));
+                    }
+                }
                 (Some(v), None) => total = Some(v),
             }
         }

@@ -69,7 +69,11 @@ Examples:
 
 A word is a maximal run of alphanumeric characters (char::is_alphanumeric),
 lowercased with full Unicode lowercasing; bytes that are not valid UTF-8
-separate words. Output is sorted by count descending, then by word (bytewise).
+separate words. With --split whitespace, a word is a maximal run of bytes
+that are not whitespace characters: bytes that are not valid UTF-8 belong to
+it (written as they are in TSV, as U+FFFD in CSV and JSON), and its valid
+pieces are lowercased. Output is sorted by count descending, then by word
+(bytewise).
 
 Regular files are memory-mapped by default. If another process truncates a
 file while it is mapped, the process is killed by SIGBUS: use --no-mmap for
@@ -99,7 +103,8 @@ Examples:
 Words are found and folded as by `mr-local wordcount` (--split,
 --case-sensitive). Output is one line per word, in word order (bytewise):
 `word<TAB>file<TAB>file...` with files in the order they were given, or with
---format json, `{\"word\": ..., \"files\": [...]}`.
+--format json, `{\"word\": ..., \"files\": [...]}`. A file name holding a
+TAB or a line break is refused in TSV (exit 2); JSON quotes it.
 
 Exit status: 0 success, 1 the job failed, 2 usage error.";
 
@@ -202,8 +207,10 @@ pub enum IndexFormatArg {
     Json,
 }
 
-/// Options of `mr-local sort`.
+/// Options of `mr-local sort`. As in sort(1), `-r` is `--reverse`, so
+/// `--recursive` has no short flag here.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("recursive", |arg| arg.short(None)))]
 pub struct SortArgs {
     /// Print each distinct line once.
     #[arg(short, long)]
@@ -317,8 +324,9 @@ pub enum ProgressArg {
 /// Options shared by every job.
 #[derive(Debug, clap::Args)]
 pub struct EngineArgs {
-    /// Worker threads [default: RAYON_NUM_THREADS, else all cores].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 512 [default: RAYON_NUM_THREADS, else all
+    /// cores, at most 512].
+    #[arg(long, value_name = "N", value_parser = crate::args::threads_parser())]
     pub threads: Option<u32>,
 
     /// Partitions, which is also the number of reduce tasks [default: 4 per thread].
@@ -334,6 +342,7 @@ pub struct EngineArgs {
     pub shuffle: ShuffleStrategy,
 
     /// Read the files inside directories given as inputs.
+    // `sort` takes the short flag away: there `-r` is `--reverse`.
     #[arg(short, long)]
     pub recursive: bool,
 
@@ -357,7 +366,7 @@ pub enum SplitArg {
     /// Runs of alphanumeric characters.
     #[value(alias = "alnum")]
     Alphanumeric,
-    /// Runs of non-whitespace characters, punctuation kept.
+    /// Runs of non-whitespace bytes, punctuation and invalid UTF-8 kept.
     Whitespace,
 }
 
@@ -406,6 +415,12 @@ pub enum KindArg {
     /// Apache `vhost_combined` access-log lines, sites with a Zipf
     /// popularity, some lines malformed.
     AccessLog,
+}
+
+/// `--threads`: 1 to [`mr_local::MAX_THREADS`], which the help states.
+pub(crate) fn threads_parser() -> clap::builder::RangedI64ValueParser<u32> {
+    const _: () = assert!(mr_local::MAX_THREADS == 512, "update --threads' help");
+    clap::value_parser!(u32).range(1..=mr_local::MAX_THREADS as i64)
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -489,5 +504,18 @@ impl SplitArg {
 impl WordcountArgs {
     pub fn word_count(&self) -> WordCount {
         self.split.word_count(self.case_sensitive)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the definitions (unique short flags included) only when
+    /// a command is built: check every subcommand here, not only those
+    /// the CLI tests happen to run.
+    #[test]
+    fn the_clap_definitions_are_consistent() {
+        super::Args::command().debug_assert();
     }
 }

@@ -45,6 +45,9 @@ pub(crate) fn invert(args: &InvertArgs) -> Result<(), Failure> {
     };
     command.run(|engine, inputs, bar| {
         let paths = paths(inputs);
+        if args.format == IndexFormatArg::Tsv {
+            paths.iter().try_for_each(|path| tsv_file_name(path))?;
+        }
         let (parts, counters) = invert_into(engine, inputs, &job, |partition, words| {
             let mut part = new_part(engine, partition);
             let mut line = Vec::new();
@@ -59,6 +62,26 @@ pub(crate) fn invert(args: &InvertArgs) -> Result<(), Failure> {
         write_parts(args.job.output.as_deref(), &parts)?;
         Ok(counters)
     })
+}
+
+/// Refuses a file name that a TSV index line cannot hold as one field: a
+/// TAB would split it, a line break would end the line (a carriage return
+/// too, read back as CRLF). As `streaming map invert --file` does, this is
+/// a usage error, raised before the job runs; JSON quotes such names.
+fn tsv_file_name(path: &[u8]) -> Result<(), Failure> {
+    let fault = if memchr::memchr(b'\t', path).is_some() {
+        "a tab"
+    } else if memchr::memchr2(b'\n', b'\r', path).is_some() {
+        "a line break"
+    } else {
+        return Ok(());
+    };
+    // Escaped, so that the message stays one line.
+    Err(Failure::Usage(format!(
+        "{:?}: file name holds {fault}: a TSV index would not read back as one \
+         file (use --format json)",
+        String::from_utf8_lossy(path)
+    )))
 }
 
 /// One line of the index: `word<TAB>path...`, or a JSON object.

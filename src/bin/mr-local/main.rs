@@ -111,7 +111,7 @@ fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
         let output = job
             .map_with(inputs, &args.word_count())
             .spill()
-            .fold(|total, n| *total += n)?;
+            .fold(mr_local::jobs::add_count)?;
         let counters = output.counters().clone();
         bar.writing();
         write::write_counts(&args.output, job, output)?;

@@ -117,6 +117,8 @@ order:
              summed. A value that is not a count (an empty value included)
              is a bad record: skipped and counted
              (reporter:counter:mr-local,bad records,N), never an error.
+             A sum past 18446744073709551615 fails (exit 1), naming the
+             line and the key.
   grep, sort every line as it is (the identity): a line holding the input
              separator is written as key, output separator, value.
   invert     one key<SEP>file1<SEP>file2... line per run of equal keys: the
@@ -141,7 +143,8 @@ Examples:
   LC_ALL=C sort mapped.tsv | mr-local streaming reduce wordcount
   hadoop jar hadoop-streaming.jar -reducer 'mr-local streaming reduce wordcount' ...
 
-Exit status: 0 success, 1 reading or writing failed, 2 usage error.";
+Exit status: 0 success, 1 reading or writing failed (or a sum
+overflowed), 2 usage error.";
 
 /// Output buffers this large keep writes few.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -207,8 +210,9 @@ pub struct MapArgs {
     #[arg(long)]
     pub case_sensitive: bool,
 
-    /// Worker threads [default: RAYON_NUM_THREADS, else all cores].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 512 [default: RAYON_NUM_THREADS, else all
+    /// cores, at most 512].
+    #[arg(long, value_name = "N", value_parser = crate::args::threads_parser())]
     pub threads: Option<u32>,
 
     /// Bytes of input mapped at a time, e.g. 64M; cut at a newline.
@@ -311,7 +315,7 @@ fn map(args: &MapArgs) -> Result<(), Failure> {
         .word_count(args.case_sensitive);
     match args.job {
         JobArg::Wordcount => {
-            let sum = |total: &mut u64, n| *total += n;
+            let sum = mr_local::jobs::add_count;
             streaming::run_mapper_with(&job, &config, &words, sum, stdin, stdout, stderr)?;
         }
         JobArg::Grep => {
@@ -471,7 +475,7 @@ fn map_invert(
     let stdout_error = |e| io_failure("<stdout>", e);
     for_each_chunk(config, input, stderr, |offset, bytes| {
         let inputs = chunk_inputs(offset, bytes);
-        let result = job.map_reduce_with(&inputs, words, |total, n| *total += n)?;
+        let result = job.map_reduce_with(&inputs, words, mr_local::jobs::add_count)?;
         for (word, _) in result.partitions().iter().flatten() {
             writer.write(word, file).map_err(stdout_error)?;
         }
@@ -492,10 +496,15 @@ fn reduce(args: &ReduceArgs) -> Result<(), Failure> {
     let (stdin, stdout, stderr) = (io::stdin().lock(), io::stdout().lock(), io::stderr());
     match args.job {
         JobArg::Wordcount => {
-            // Saturates rather than wraps: no input of this world sums past
-            // u64::MAX, but a malicious one could try.
-            let sum = |total: &mut u64, n: u64| *total = total.saturating_add(n);
-            streaming::run_reducer(&config, sum, stdin, stdout, stderr)?;
+            // The counts come from elsewhere: a sum past u64::MAX fails
+            // the task, naming the key, rather than wrap or saturate.
+            let sum = |total: &mut u64, n: u64| -> Result<(), mr_local::BoxError> {
+                *total = total
+                    .checked_add(n)
+                    .ok_or_else(|| format!("the counts sum past {}", u64::MAX))?;
+                Ok(())
+            };
+            streaming::try_run_reducer(&config, sum, stdin, stdout, stderr)?;
         }
         JobArg::Grep | JobArg::Sort => {
             streaming::run_identity_reducer(&config, stdin, stdout, stderr)?;

@@ -1,0 +1,215 @@
+//! Issue 12 (hardening), the CLI cases: `sort -r` (15), file names in
+//! `invert`'s TSV (16), thread counts (12), overflowing counts (5) and
+//! bytes that are not UTF-8 in `--split whitespace` (7).
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::util::{assert_one_line_error, Dir, TestCommand};
+
+// Case 15: for `sort`, `-r` is `--reverse` alone; `--recursive` has no
+// short flag there, and the help, the completions and the message about a
+// directory say so.
+mrtest!(
+    issue12_sort_r_means_reverse_only,
+    |dir: Dir, _: TestCommand| {
+        let help = dir.command().args(["sort", "--help"]).stdout();
+        assert_eq!(help.matches("-r,").count(), 1, "{help}");
+        assert!(help.contains("-r, --reverse"), "{help}");
+        assert!(help.contains("    --recursive"), "{help}");
+        dir.create("corpus/a.txt", "b\na\nc\n");
+        let reversed = dir.command().args(["sort", "-r", "corpus/a.txt"]).stdout();
+        assert_eq!(reversed, "c\nb\na\n");
+        let sorted = dir
+            .command()
+            .args(["sort", "--recursive", "corpus"])
+            .stdout();
+        assert_eq!(sorted, "a\nb\nc\n");
+        let out = dir
+            .command()
+            .args(["sort", "-r", "corpus"])
+            .assert_exit_code(1);
+        assert_one_line_error(&out, Path::new("corpus"), "is a directory (use --recursive");
+        // The other commands keep -r for --recursive.
+        let counts = dir.command().args(["wordcount", "-r", "corpus"]).stdout();
+        assert_eq!(counts.lines().count(), 3);
+        for shell in ["bash", "zsh", "fish"] {
+            dir.command().args(["completions", shell]).stdout();
+        }
+    }
+);
+
+/// Asserts a usage error (exit 2): nothing on stdout, one line on stderr
+/// that holds each of `words`.
+fn assert_usage_line(cmd: &mut TestCommand, words: &[&str]) {
+    let out = cmd.assert_exit_code(2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.stdout.is_empty(), "stdout: {:?}", out.stdout);
+    assert!(
+        stderr.starts_with("mr-local: ") && stderr.lines().count() == 1,
+        "{stderr:?}"
+    );
+    for word in words {
+        assert!(
+            stderr.contains(word),
+            "stderr should say {word:?}: {stderr:?}"
+        );
+    }
+}
+
+// Case 16: a file name holding a TAB or a line break cannot be written
+// in a TSV index; `invert` refuses it as `streaming map invert --file`
+// does (exit 2, one line naming the file), and JSON quotes it.
+mrtest!(
+    issue12_invert_refuses_tsv_breaking_names,
+    |dir: Dir, _: TestCommand| {
+        dir.create("plain.txt", "hello world\n");
+        for name in ["a\tb.txt", "line\nbreak.txt", "cr\r.txt"] {
+            dir.create(format!("corpus/{name}"), "hello\n");
+            let quoted = format!("{name:?}");
+            let quoted = quoted.trim_matches('"');
+            let mut named = dir.command();
+            named
+                .args(["invert", "plain.txt"])
+                .arg(format!("corpus/{name}"));
+            assert_usage_line(&mut named, &[quoted, "--format json"]);
+            let mut found = dir.command();
+            found.args(["invert", "-r", "corpus", "-o", "index.tsv"]);
+            assert_usage_line(&mut found, &[quoted]);
+            assert!(!dir.join("index.tsv").exists());
+            let json = dir
+                .command()
+                .args(["invert", "--format", "json"])
+                .arg(format!("corpus/{name}"))
+                .stdout();
+            let file = format!("\"corpus/{quoted}\"");
+            assert_eq!(
+                json,
+                format!("{{\"word\": \"hello\", \"files\": [{file}]}}\n")
+            );
+            std::fs::remove_file(dir.join(format!("corpus/{name}"))).unwrap();
+        }
+        // Other names are written as they are.
+        let tsv = dir.command().args(["invert", "plain.txt"]).stdout();
+        assert_eq!(tsv, "hello\tplain.txt\nworld\tplain.txt\n");
+    }
+);
+
+// Case 12: thread counts above the documented maximum are a usage error
+// (they used to run for minutes), and the maximum itself finishes a tiny
+// input promptly. The limit is only there to catch a hang, not to time it.
+mrtest!(
+    issue12_thread_counts_are_capped,
+    |dir: Dir, _: TestCommand| {
+        dir.create("tiny.txt", "hello world hello\n");
+        let max = mr_local::MAX_THREADS.to_string();
+        for too_many in [
+            (mr_local::MAX_THREADS + 1).to_string(),
+            "10000".into(),
+            "4294967295".into(),
+        ] {
+            for command in ["wordcount", "sort", "grep", "streaming"] {
+                let mut cmd = dir.command();
+                cmd.arg(command);
+                if command == "grep" {
+                    cmd.arg("hello");
+                } else if command == "streaming" {
+                    cmd.args(["map", "wordcount"]);
+                }
+                cmd.args(["--threads", &too_many, "tiny.txt"]);
+                // clap's usage error, as for --threads 0.
+                let out = cmd.assert_exit_code(2);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(out.stdout.is_empty());
+                let range = format!("{too_many} is not in 1..={max}");
+                assert!(
+                    stderr.contains("--threads") && stderr.contains(&range),
+                    "{stderr}"
+                );
+            }
+        }
+        let help = dir.command().args(["wordcount", "--help"]).stdout();
+        assert!(
+            help.contains(&format!("Worker threads, at most {max}")),
+            "{help}"
+        );
+        let out = dir
+            .command()
+            .args(["wordcount", "--threads", &max, "tiny.txt"])
+            .output_within(Duration::from_secs(60));
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(out.stdout, b"hello\t2\nworld\t1\n");
+    }
+);
+
+// Case 5: a sum of counts past u64::MAX fails the streaming reducer and
+// combiner (exit 1, one line naming the key and the line), where it used
+// to print u64::MAX and exit 0; sums that fit still work up to the max.
+mrtest!(
+    issue12_streaming_count_overflow_fails,
+    |dir: Dir, _: TestCommand| {
+        for command in ["reduce", "combine"] {
+            let out = dir
+                .command()
+                .args(["streaming", command, "wordcount"])
+                .pipe_output("a\t18446744073709551615\na\t1\n");
+            assert_eq!(out.status.code(), Some(1), "{out:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.stdout.is_empty(), "{out:?}");
+            let errors: Vec<&str> = stderr
+                .lines()
+                .filter(|l| !l.starts_with("reporter:"))
+                .collect();
+            assert_eq!(errors.len(), 1, "{stderr}");
+            for word in [
+                "mr-local: <stdin>: line 2: key \"a\"",
+                "18446744073709551615",
+            ] {
+                assert!(errors[0].contains(word), "{word:?} not in {stderr:?}");
+            }
+            let fits = dir
+                .command()
+                .args(["streaming", command, "wordcount"])
+                .pipe("a\t18446744073709551614\na\t1\nb\t2\n");
+            assert_eq!(fits, "a\t18446744073709551615\nb\t2\n");
+        }
+    }
+);
+
+// Case 7: with --split whitespace a word is a maximal run of bytes that
+// are not whitespace characters: bytes that are not UTF-8 belong to it and
+// are written as they are; the valid pieces are lowercased.
+mrtest!(
+    issue12_whitespace_words_keep_invalid_bytes,
+    |dir: Dir, _: TestCommand| {
+        let input = b"fa\xe7ade caf\xe9\nFA\xe7ADE \xc3\x84\xff\xce\xa3\xe3\x80\x80\xffX\xe3\x80\n";
+        let counts = dir
+            .command()
+            .args(["wordcount", "--split", "whitespace"])
+            .pipe_output(input);
+        assert!(counts.status.success(), "{counts:?}");
+        let want: &[u8] = b"fa\xe7ade\t2\ncaf\xe9\t1\n\xc3\xa4\xff\xcf\x83\t1\n\xffx\xe3\x80\t1\n";
+        assert_eq!(
+            String::from_utf8_lossy(&counts.stdout),
+            String::from_utf8_lossy(want)
+        );
+        assert_eq!(counts.stdout, want);
+        // The default mode still splits there.
+        let alnum = dir.command().arg("wordcount").pipe_output(&input[..12]);
+        assert_eq!(alnum.stdout, b"ade\t1\ncaf\t1\nfa\t1\n");
+        // invert and the streaming mapper find the same words.
+        dir.create("in.txt", &input[..]);
+        let index = dir
+            .command()
+            .args(["invert", "--split", "whitespace", "in.txt"])
+            .output();
+        assert!(index.stdout.starts_with(b"caf\xe9\tin.txt\n"), "{index:?}");
+        let mapped = dir
+            .command()
+            .args(["streaming", "map", "wordcount", "--split", "whitespace"])
+            .pipe_output(&input[..12]);
+        let mut lines: Vec<&[u8]> = mapped.stdout.split(|&b| b == b'\n').collect();
+        lines.sort();
+        assert_eq!(lines, [&b""[..], b"caf\xe9\t1", b"fa\xe7ade\t1"]);
+    }
+);
