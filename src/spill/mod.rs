@@ -1,11 +1,15 @@
 //! Bounded memory: spilling map output to disk and merging it back.
 //!
 //! - `mod.rs`: the [`Spiller`] that map tasks offer their full buffers to,
-//!   the memory budget it keeps, and the spill directory.
+//!   and the memory budget it keeps.
 //! - `codec`: [`Spill`], how keys and values are written and read.
 //! - `run`: the run file format, with its checksums.
 //! - `merge`: the k-way merge that reduce runs over a partition's memory
 //!   and runs.
+//! - `dir`: the spill directory of a job, and the removal of those that
+//!   killed processes left behind.
+//! - `os`: what spilling asks the operating system (process liveness,
+//!   descriptor limits).
 //!
 //! Map output handed to the shuffle stays in memory until reduce. The
 //! spiller counts its bytes; once the next buffer would take the total past
@@ -16,7 +20,7 @@
 
 use std::io;
 use std::mem::size_of;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -25,10 +29,13 @@ use crate::map::Combiner;
 use crate::partition::Order;
 
 mod codec;
+mod dir;
 pub(crate) mod merge;
+mod os;
 pub(crate) mod run;
 
 pub use codec::Spill;
+use dir::SpillDir;
 pub(crate) use run::Segment;
 
 /// Reads one pair from the front of a record.
@@ -298,37 +305,4 @@ pub(crate) struct Spilled<K, V> {
     /// Runs written by map tasks (before any merging of runs).
     pub runs: u64,
     _dir: Option<SpillDir>,
-}
-
-/// A directory of spill runs, removed with everything in it when dropped,
-/// and by the CLI's Ctrl-C handler through the temporary-files registry.
-pub(crate) struct SpillDir {
-    path: PathBuf,
-    next: AtomicUsize,
-}
-
-impl SpillDir {
-    fn create(parent: &Path) -> io::Result<SpillDir> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = parent.join(format!("mr-local-spill-{}-{n}", std::process::id()));
-        std::fs::create_dir(&path)?;
-        crate::output::register_temporary(&path);
-        Ok(SpillDir {
-            path,
-            next: AtomicUsize::new(0),
-        })
-    }
-
-    fn next_run(&self) -> PathBuf {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        self.path.join(format!("run-{n:06}"))
-    }
-}
-
-impl Drop for SpillDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-        crate::output::forget_temporary(&self.path);
-    }
 }
