@@ -204,3 +204,55 @@ mrtest!(
         }
     }
 );
+
+/// Runs `mr-local ARGS` under `ulimit -n LIMIT` (soft and hard, since the
+/// binary raises the soft limit to the hard one); returns its stdout and
+/// stderr.
+fn under_open_files_limit(dir: &Dir, limit: u32, args: &str) -> (String, String) {
+    let script = format!("ulimit -n {limit} && exec \"$0\" {args}");
+    let out = Command::new("sh")
+        .args(["-c", &script, BIN])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sh");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "{args} under ulimit -n {limit}: {}: {stderr}",
+        out.status,
+    );
+    (String::from_utf8(out.stdout).expect("utf-8 output"), stderr)
+}
+
+/// The `spill runs` counter in `--stats` output.
+fn spill_runs(stats: &str) -> u64 {
+    let line = stats
+        .lines()
+        .find(|l| l.trim_start().starts_with("spill runs"))
+        .unwrap_or_else(|| panic!("no spill runs in: {stats}"));
+    let n = line.split_whitespace().last().expect("a count");
+    n.replace(',', "").parse().expect("a number")
+}
+
+mrtest!(
+    spilling_stays_within_the_open_files_limit,
+    |dir: Dir, mut cmd: TestCommand| {
+        cmd.args(["generate", "--size", "8M", "-o", "in.txt"])
+            .stdout();
+        dir.create_dir("spill");
+        // 8 threads each merging its partition's 90-odd runs wanted
+        // hundreds of files at once.
+        for job in ["invert", "wordcount"] {
+            let expected = dir.command().args([job, "in.txt"]).stdout();
+            let (got, stats) = under_open_files_limit(
+                &dir,
+                64,
+                &format!("{job} --threads 8 --memory 512K --stats --tmp-dir spill in.txt"),
+            );
+            assert_text_eq!(expected, got, "{job}");
+            assert!(spill_runs(&stats) > 8, "{job} should spill: {stats}");
+        }
+        assert_eq!(dir.list("spill"), Vec::<String>::new());
+    }
+);

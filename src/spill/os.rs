@@ -1,5 +1,6 @@
 //! What spilling asks the operating system: whether a process still
-//! exists (to tell a dead run's spill directory from a live one's).
+//! exists (to tell a dead run's spill directory from a live one's), and
+//! how many more files this process may open.
 
 #![allow(unsafe_code)]
 
@@ -21,6 +22,33 @@ pub(crate) fn process_exists(pid: u32) -> bool {
     std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+/// The soft limit on open file descriptors (`RLIMIT_NOFILE`), if there is
+/// one that can be read.
+pub(crate) fn open_files_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `rlimit`, which `limit` is, and keeps
+    // no pointer to it.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    if limit.rlim_cur == libc::RLIM_INFINITY {
+        return None;
+    }
+    // rlim_t is u64 here, not on every target.
+    #[allow(clippy::useless_conversion)]
+    u64::try_from(limit.rlim_cur).ok()
+}
+
+/// How many file descriptors this process has open now, if that can be
+/// read (Linux: the entries of `/proc/self/fd`, less the one listing it).
+pub(crate) fn open_files() -> Option<u64> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    Some((entries.count() as u64).saturating_sub(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +60,12 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         assert!(!process_exists(pid));
+    }
+
+    #[test]
+    fn open_files_stay_below_the_limit() {
+        if let (Some(open), Some(limit)) = (open_files(), open_files_limit()) {
+            assert!(0 < open && open < limit, "{open} of {limit}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod limits;
 mod parts;
 mod progress;
 mod stats;
@@ -59,6 +60,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 fn main() -> ExitCode {
     let args = Args::parse();
     handle_signals();
+    limits::raise_open_files_limit();
     let result = match &args.command {
         Command::Wordcount(args) => wordcount(args),
         Command::Grep(args) => commands::grep(args),
