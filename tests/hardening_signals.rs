@@ -238,17 +238,17 @@ fn spill_runs(stats: &str) -> u64 {
 mrtest!(
     spilling_stays_within_the_open_files_limit,
     |dir: Dir, mut cmd: TestCommand| {
-        cmd.args(["generate", "--size", "8M", "-o", "in.txt"])
+        cmd.args(["generate", "--size", "4M", "-o", "in.txt"])
             .stdout();
         dir.create_dir("spill");
-        // 8 threads each merging its partition's 90-odd runs wanted
-        // hundreds of files at once.
-        for job in ["invert", "wordcount"] {
+        // 8 threads each merging its partition's 50-odd runs wanted
+        // hundreds of files at once; 64 threads writing runs at once, 64.
+        for (job, threads) in [("invert", 8), ("wordcount", 8), ("invert", 64)] {
             let expected = dir.command().args([job, "in.txt"]).stdout();
             let (got, stats) = under_open_files_limit(
                 &dir,
                 64,
-                &format!("{job} --threads 8 --memory 512K --stats --tmp-dir spill in.txt"),
+                &format!("{job} --threads {threads} --memory 512K --stats --tmp-dir spill in.txt"),
             );
             assert_text_eq!(expected, got, "{job}");
             assert!(spill_runs(&stats) > 8, "{job} should spill: {stats}");

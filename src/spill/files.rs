@@ -11,14 +11,17 @@
 //! `lanes * (fan_in + 1)` stays within the budget. More runs than
 //! `fan_in` are merged in rounds first ([`Spiller::finish`]).
 //!
+//! Map tasks writing runs take a file each from [`Permits`] of the same
+//! count, waiting when none is left.
+//!
 //! By default the budget is what the descriptor limit (`RLIMIT_NOFILE`'s
-//! soft limit) leaves free when the merges start, less a reserve for the
-//! files the caller opens meanwhile (outputs, reports).
+//! soft limit) leaves free when the map phase starts, less a reserve for
+//! the files the caller opens meanwhile (outputs, reports).
 //!
 //! [`Spiller::finish`]: super::Spiller::finish
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -53,23 +56,6 @@ impl FileBudget {
             .saturating_sub(1)
             .clamp(MIN_FAN_IN, MAX_FAN_IN);
         FileBudget { lanes, fan_in }
-    }
-
-    /// The budget for `tasks` merges at once: `files` if given, else what
-    /// the descriptor limit leaves free now, less a reserve.
-    pub fn for_tasks(files: Option<usize>, tasks: usize) -> FileBudget {
-        let files = files.unwrap_or_else(|| {
-            let unbounded = tasks.saturating_mul(MAX_FAN_IN + 1);
-            let Some(limit) = os::open_files_limit() else {
-                return unbounded;
-            };
-            // Where the open files cannot be counted, a process has the
-            // three standard streams and a few of its own.
-            let open = os::open_files().unwrap_or(8);
-            let free = limit.saturating_sub(open).saturating_sub(RESERVE);
-            usize::try_from(free).map_or(unbounded, |free| free.min(unbounded))
-        });
-        FileBudget::new(files, tasks)
     }
 
     /// Runs `task` on every item, on the current rayon pool, never more
@@ -111,6 +97,64 @@ impl FileBudget {
             .into_iter()
             .filter_map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
             .collect())
+    }
+}
+
+/// The files a job's spilling may hold open at once: `files` if given,
+/// else what the descriptor limit leaves free now, less a reserve, and no
+/// more than `tasks` merges at once would want.
+pub(crate) fn free_files(files: Option<usize>, tasks: usize) -> usize {
+    files.unwrap_or_else(|| {
+        let unbounded = tasks.saturating_mul(MAX_FAN_IN + 1);
+        let Some(limit) = os::open_files_limit() else {
+            return unbounded;
+        };
+        // Where the open files cannot be counted, a process has the
+        // three standard streams and a few of its own.
+        let open = os::open_files().unwrap_or(8);
+        let free = limit.saturating_sub(open).saturating_sub(RESERVE);
+        usize::try_from(free).map_or(unbounded, |free| free.min(unbounded))
+    })
+}
+
+/// A count of files that may be opened, for writers that each open one
+/// (map tasks writing runs) and wait their turn when none is left. A
+/// holder only writes its file, never waits on the pool: so waiting
+/// cannot deadlock it.
+pub(crate) struct Permits {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Permits {
+    pub fn new(n: usize) -> Permits {
+        Permits {
+            free: Mutex::new(n.max(1)),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits for a file to be free, and takes it until the permit drops.
+    pub fn acquire(&self) -> Permit<'_> {
+        let mut free = put(&self.free);
+        while *free == 0 {
+            free = self
+                .freed
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= 1;
+        Permit(self)
+    }
+}
+
+/// One file of [`Permits`], given back when dropped.
+pub(crate) struct Permit<'p>(&'p Permits);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *put(&self.0.free) += 1;
+        self.0.freed.notify_one();
     }
 }
 
@@ -200,6 +244,26 @@ mod tests {
             .unwrap();
         assert_eq!(out, (0..100).map(|i| i * 2).collect::<Vec<_>>());
         assert!(most.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[test]
+    fn permits_never_let_more_writers_in() {
+        let permits = Permits::new(2);
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for _ in 0..50 {
+                        let _permit = permits.acquire();
+                        let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(running, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        now.fetch_sub(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 
     #[test]

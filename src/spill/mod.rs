@@ -39,6 +39,7 @@ pub(crate) mod run;
 pub use codec::Spill;
 use dir::SpillDir;
 pub(crate) use files::FileBudget;
+use files::Permits;
 pub(crate) use run::Segment;
 
 /// Reads one pair from the front of a record.
@@ -81,7 +82,7 @@ pub(crate) struct SpillSettings {
     pub budget: usize,
     pub dir: PathBuf,
     /// Files the merges may hold open at once; by default, what the
-    /// descriptor limit leaves free (see [`FileBudget::for_tasks`]).
+    /// descriptor limit leaves free (see [`files::free_files`]).
     pub open_files: Option<usize>,
     /// Merges that may run at once: the pool's threads.
     pub tasks: usize,
@@ -112,11 +113,18 @@ pub(crate) struct Spiller<'s, K, V> {
     failed: Mutex<Option<Error>>,
     spilled_bytes: AtomicU64,
     spilled_records: AtomicU64,
+    /// How the merges share the files they may open.
+    files: FileBudget,
+    /// Files that map tasks writing runs may open at once.
+    writers: Permits,
 }
 
 impl<'s, K, V> Spiller<'s, K, V> {
     pub fn new(codec: Codec<K, V>, settings: &'s SpillSettings, partitions: usize) -> Self {
+        let free = files::free_files(settings.open_files, settings.tasks);
         Spiller {
+            files: FileBudget::new(free, settings.tasks),
+            writers: Permits::new(free.min(settings.tasks)),
             codec,
             settings,
             partitions,
@@ -166,7 +174,9 @@ impl<'s, K, V> Spiller<'s, K, V> {
             .as_ref()
             .map_err(|why| Error::io(&self.settings.dir, io::Error::other(why.clone())))?;
         let path = dir.next_run();
+        let permit = self.writers.acquire();
         let (segments, bytes) = run::write(&path, parts, &self.codec)?;
+        drop(permit);
         let records: u64 = segments.iter().map(|s| s.records).sum();
         self.spilled_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.spilled_records.fetch_add(records, Ordering::Relaxed);
@@ -211,7 +221,7 @@ impl<'s, K, V> Spiller<'s, K, V> {
             .runs
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        let files = FileBudget::for_tasks(self.settings.open_files, self.settings.tasks);
+        let files = self.files;
         if runs.len() > files.fan_in {
             let dir = self.dir.get().and_then(|d| d.as_ref().ok());
             if let Some(dir) = dir {
