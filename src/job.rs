@@ -144,12 +144,14 @@ impl JobBuilder {
         self
     }
 
-    /// Sets how many files the merges of spill runs may hold open at once,
-    /// all reduce tasks together. Merges then run on fewer threads, or
-    /// read fewer runs each and merge the runs in more rounds, but never
-    /// open more. By default, what the process's descriptor limit
-    /// (`RLIMIT_NOFILE`) leaves free when reduce starts, less a few for the
-    /// caller's own files; the merges want at most 65 per thread.
+    /// Sets how many spill files a run may hold open at once: runs being
+    /// written by map tasks, and the runs merges read from and write to,
+    /// all tasks together. Past it, writers wait their turn, and merges
+    /// run on fewer threads, or read fewer runs each and merge the runs in
+    /// more rounds, but never open more. By default, what the process's
+    /// descriptor limit (`RLIMIT_NOFILE`) leaves free when the map phase
+    /// starts, less a few for the caller's own files; the merges want at
+    /// most 65 per thread.
     ///
     /// # Example
     ///

@@ -14,12 +14,15 @@
 //!   new one;
 //! - it holds nothing but regular files named `run-` and digits;
 //! - no process PID exists (`kill(PID, 0)` fails with `ESRCH`), and PID is
-//!   not this process.
-//!
-//! A process in another PID namespace that shares the directory looks
-//! dead from here: such runs should each have their own `--tmp-dir`.
+//!   not this process;
+//! - no one holds the directory's lock: each run holds an exclusive
+//!   `flock` on its directory while it lives, which the kernel drops when
+//!   the process dies however it dies. This protects the runs of another
+//!   PID namespace (a container) that shares the directory, whose PIDs
+//!   mean nothing here. Where locks are not supported (some network file
+//!   systems), the PID alone decides.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,8 @@ const PREFIX: &str = "mr-local-spill-";
 pub(crate) struct SpillDir {
     path: PathBuf,
     next: AtomicUsize,
+    /// The directory, open and locked while the run lives.
+    _lock: Option<File>,
 }
 
 impl SpillDir {
@@ -45,12 +50,16 @@ impl SpillDir {
         let path = parent.join(format!("{PREFIX}{}-{n}", std::process::id()));
         fs::create_dir(&path)?;
         crate::output::register_temporary(&path);
+        let lock = File::open(&path)
+            .ok()
+            .filter(|dir| os::try_lock(dir).is_ok_and(|locked| locked));
         if let Ok(ours) = fs::symlink_metadata(&path) {
             remove_stale(parent, ours.uid());
         }
         Ok(SpillDir {
             path,
             next: AtomicUsize::new(0),
+            _lock: lock,
         })
     }
 
@@ -85,9 +94,18 @@ fn remove_stale(parent: &Path, uid: u32) {
         }
         let path = entry.path();
         let owned = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == uid);
-        if owned && holds_only_runs(&path) {
-            let _ = fs::remove_dir_all(&path);
+        if !owned || !holds_only_runs(&path) {
+            continue;
         }
+        let Ok(dir) = File::open(&path) else {
+            continue;
+        };
+        // Locked: its run lives (in another PID namespace). An error
+        // tells nothing: the PID decides.
+        if os::try_lock(&dir).is_ok_and(|locked| !locked) {
+            continue;
+        }
+        let _ = fs::remove_dir_all(&path);
     }
 }
 
@@ -121,6 +139,29 @@ fn holds_only_runs(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_pid_s_directory_goes_unless_it_is_locked() {
+        let parent =
+            std::env::temp_dir().join(format!("mr-local-unit-stale-{}", std::process::id()));
+        fs::create_dir_all(&parent).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = parent.join(format!("{PREFIX}{dead}-0"));
+        fs::create_dir(&stale).unwrap();
+        fs::write(stale.join("run-000000"), "run").unwrap();
+        let uid = fs::symlink_metadata(&stale).unwrap().uid();
+        // As if its run lived on in another PID namespace.
+        let held = File::open(&stale).unwrap();
+        assert!(os::try_lock(&held).unwrap());
+        remove_stale(&parent, uid);
+        assert!(stale.exists(), "a locked directory stays");
+        drop(held);
+        remove_stale(&parent, uid);
+        assert!(!stale.exists(), "an unlocked one goes");
+        fs::remove_dir(&parent).unwrap();
+    }
 
     #[test]
     fn only_exact_names_carry_a_pid() {

@@ -1,6 +1,7 @@
 //! What spilling asks the operating system: whether a process still
-//! exists (to tell a dead run's spill directory from a live one's), and
-//! how many more files this process may open.
+//! exists and whether a directory is locked (to tell a dead run's spill
+//! directory from a live one's), and how many more files this process may
+//! open.
 
 #![allow(unsafe_code)]
 
@@ -20,6 +21,24 @@ pub(crate) fn process_exists(pid: u32) -> bool {
     }
     // EPERM: it exists, under another user.
     std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Takes an exclusive `flock` on `file` without waiting; `Ok(false)` if
+/// another open file holds one. The lock goes with the last descriptor of
+/// the file, so a killed process's locks are gone.
+pub(crate) fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+
+    // SAFETY: flock takes a descriptor, which `file` keeps open for the
+    // call, and touches no memory of ours.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EWOULDBLOCK) => Ok(false),
+        _ => Err(err),
+    }
 }
 
 /// The soft limit on open file descriptors (`RLIMIT_NOFILE`), if there is
@@ -60,6 +79,19 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         assert!(!process_exists(pid));
+    }
+
+    #[test]
+    fn a_lock_excludes_another_open_file_until_it_closes() {
+        let dir = std::env::temp_dir().join(format!("mr-local-unit-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = std::fs::File::open(&dir).unwrap();
+        assert!(try_lock(&first).unwrap());
+        let second = std::fs::File::open(&dir).unwrap();
+        assert!(!try_lock(&second).unwrap());
+        drop(first);
+        assert!(try_lock(&second).unwrap());
+        std::fs::remove_dir(&dir).unwrap();
     }
 
     #[test]
