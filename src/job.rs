@@ -80,6 +80,7 @@ pub struct JobBuilder {
     skip_bad_records: bool,
     memory: Option<usize>,
     tmp_dir: Option<PathBuf>,
+    open_files: Option<usize>,
 }
 
 impl JobBuilder {
@@ -165,6 +166,27 @@ impl JobBuilder {
         self
     }
 
+    /// Sets how many spill files a run may hold open at once: runs being
+    /// written by map tasks, and the runs merges read from and write to,
+    /// all tasks together. Past it, writers wait their turn, and merges
+    /// run on fewer threads, or read fewer runs each and merge the runs in
+    /// more rounds, but never open more. By default, what the process's
+    /// descriptor limit (`RLIMIT_NOFILE`) leaves free when the map phase
+    /// starts, less a few for the caller's own files; the merges want at
+    /// most 65 per thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let job = mr_local::Job::builder().open_files(100).build()?;
+    /// assert_eq!(job.open_files(), Some(100));
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn open_files(&mut self, files: usize) -> &mut Self {
+        self.open_files = Some(files);
+        self
+    }
+
     /// Calls `report` when each phase starts and each time a split has been
     /// mapped (from the pool's threads, so it must be cheap and `Sync`).
     /// By default nothing is reported.
@@ -240,6 +262,8 @@ impl JobBuilder {
             spill: SpillSettings {
                 budget: self.memory.unwrap_or_else(spill::default_budget),
                 dir: self.tmp_dir.clone().unwrap_or_else(std::env::temp_dir),
+                open_files: self.open_files,
+                tasks: threads,
             },
         })
     }
@@ -332,6 +356,12 @@ impl Job {
     /// Returns the directory spill runs go to.
     pub fn tmp_dir(&self) -> &Path {
         &self.spill.dir
+    }
+
+    /// Returns how many files spill merges may hold open at once, if set
+    /// ([`JobBuilder::open_files`]); `None` for the descriptor limit's.
+    pub fn open_files(&self) -> Option<usize> {
+        self.spill.open_files
     }
 
     /// Returns whether bad records are skipped.
@@ -567,18 +597,22 @@ impl Job {
                 bytes_total: total,
             });
         }
-        let parts = self.pool.install(|| {
-            chunks
+        let reduce_one = |partition: usize, chunks: Chunks<M::Key, M::Value>| {
+            let spilled = spilled
+                .as_ref()
+                .map(|s| (s.segments[partition].as_slice(), &s.codec))
+                .filter(|(segments, _)| !segments.is_empty());
+            reduce(partition, ReduceInput { chunks, spilled }, &log)
+        };
+        let parts = self.pool.install(|| match &spilled {
+            // Each task merges its runs: no more at once than the files
+            // allow.
+            Some(spilled) => spilled.files.run(chunks, reduce_one),
+            None => chunks
                 .into_par_iter()
                 .enumerate()
-                .map(|(partition, chunks)| {
-                    let spilled = spilled
-                        .as_ref()
-                        .map(|s| (s.segments[partition].as_slice(), &s.codec))
-                        .filter(|(segments, _)| !segments.is_empty());
-                    reduce(partition, ReduceInput { chunks, spilled }, &log)
-                })
-                .collect::<Result<Vec<_>, Error>>()
+                .map(|(partition, chunks)| reduce_one(partition, chunks))
+                .collect::<Result<Vec<_>, Error>>(),
         })?;
         let (parts, sizes): (Vec<P>, Vec<u64>) = parts.into_iter().unzip();
         counters.distinct_keys = sizes.iter().sum();

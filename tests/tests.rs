@@ -19,6 +19,7 @@ mod examples;
 mod formats;
 mod generate;
 mod hardening_cli;
+mod hardening_signals;
 mod help;
 mod inputs;
 mod interrupt;

@@ -1,11 +1,16 @@
 //! Bounded memory: spilling map output to disk and merging it back.
 //!
 //! - `mod.rs`: the [`Spiller`] that map tasks offer their full buffers to,
-//!   the memory budget it keeps, and the spill directory.
+//!   and the memory budget it keeps.
 //! - `codec`: [`Spill`], how keys and values are written and read.
 //! - `run`: the run file format, with its checksums.
 //! - `merge`: the k-way merge that reduce runs over a partition's memory
 //!   and runs.
+//! - `dir`: the spill directory of a job, and the removal of those that
+//!   killed processes left behind.
+//! - `files`: the [`FileBudget`] of files the merges hold open at once.
+//! - `os`: what spilling asks the operating system (process liveness,
+//!   descriptor limits).
 //!
 //! Map output handed to the shuffle stays in memory until reduce. The
 //! spiller counts its bytes; once the next buffer would take the total past
@@ -16,7 +21,7 @@
 
 use std::io;
 use std::mem::size_of;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -25,10 +30,16 @@ use crate::map::Combiner;
 use crate::partition::Order;
 
 mod codec;
+mod dir;
+mod files;
 pub(crate) mod merge;
+mod os;
 pub(crate) mod run;
 
 pub use codec::Spill;
+use dir::SpillDir;
+pub(crate) use files::FileBudget;
+use files::Permits;
 pub(crate) use run::Segment;
 
 /// Reads one pair from the front of a record.
@@ -70,6 +81,11 @@ impl<K: Spill + Ord, V: Spill> Codec<K, V> {
 pub(crate) struct SpillSettings {
     pub budget: usize,
     pub dir: PathBuf,
+    /// Files the merges may hold open at once; by default, what the
+    /// descriptor limit leaves free (see [`files::free_files`]).
+    pub open_files: Option<usize>,
+    /// Merges that may run at once: the pool's threads.
+    pub tasks: usize,
 }
 
 /// A default memory budget: half the machine's physical memory, or 1 GiB
@@ -97,11 +113,18 @@ pub(crate) struct Spiller<'s, K, V> {
     failed: Mutex<Option<Error>>,
     spilled_bytes: AtomicU64,
     spilled_records: AtomicU64,
+    /// How the merges share the files they may open.
+    files: FileBudget,
+    /// Files that map tasks writing runs may open at once.
+    writers: Permits,
 }
 
 impl<'s, K, V> Spiller<'s, K, V> {
     pub fn new(codec: Codec<K, V>, settings: &'s SpillSettings, partitions: usize) -> Self {
+        let free = files::free_files(settings.open_files, settings.tasks);
         Spiller {
+            files: FileBudget::new(free, settings.tasks),
+            writers: Permits::new(free.min(settings.tasks)),
             codec,
             settings,
             partitions,
@@ -151,7 +174,9 @@ impl<'s, K, V> Spiller<'s, K, V> {
             .as_ref()
             .map_err(|why| Error::io(&self.settings.dir, io::Error::other(why.clone())))?;
         let path = dir.next_run();
+        let permit = self.writers.acquire();
         let (segments, bytes) = run::write(&path, parts, &self.codec)?;
+        drop(permit);
         let records: u64 = segments.iter().map(|s| s.records).sum();
         self.spilled_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.spilled_records.fetch_add(records, Ordering::Relaxed);
@@ -177,9 +202,10 @@ impl<'s, K, V> Spiller<'s, K, V> {
 
     /// Ends the map phase: every partition's segments, checked against
     /// their runs' footers, and the spill directory, which removes the
-    /// runs when dropped. Runs past [`FAN_IN`] are first merged into
-    /// fewer, larger ones (folded with `combiner`, if given), so that
-    /// reduce never reads from more than that many files at once.
+    /// runs when dropped. Runs past the fan-in of the job's
+    /// [`FileBudget`] are first merged into fewer, larger ones (folded
+    /// with `combiner`, if given), in rounds, so that each reduce task
+    /// reads from no more than that many files at once.
     pub fn finish(self, combiner: Option<&Combiner<'_, V>>) -> Result<Spilled<K, V>, Error>
     where
         K: Send,
@@ -195,10 +221,11 @@ impl<'s, K, V> Spiller<'s, K, V> {
             .runs
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
-        if runs.len() > FAN_IN {
+        let files = self.files;
+        if runs.len() > files.fan_in {
             let dir = self.dir.get().and_then(|d| d.as_ref().ok());
             if let Some(dir) = dir {
-                runs = merge_runs(runs, dir, &self.codec, combiner)?;
+                runs = merge_runs(runs, dir, &self.codec, combiner, files)?;
             }
         }
         let mut segments: Vec<Vec<Segment>> = vec![Vec::new(); self.partitions];
@@ -230,60 +257,52 @@ impl<'s, K, V> Spiller<'s, K, V> {
             bytes: self.spilled_bytes.into_inner(),
             runs: written,
             records: self.spilled_records.into_inner(),
+            files,
             _dir: self.dir.into_inner().and_then(Result::ok),
         })
     }
 }
 
-/// Runs merged at once, at most: also the most files a reduce task reads
-/// from at a time.
-pub(crate) const FAN_IN: usize = 64;
-
-/// Merges `runs` in groups of [`FAN_IN`], partition by partition, into new
-/// runs, until no more than `FAN_IN` are left; removes the merged ones.
+/// Merges `runs` in groups of the budget's fan-in, partition by
+/// partition, into new runs, until no more than the fan-in are left, with
+/// no more merges at once than the budget's lanes; removes the merged ones.
 fn merge_runs<K, V>(
     mut runs: Vec<Vec<Segment>>,
     dir: &SpillDir,
     codec: &Codec<K, V>,
     combiner: Option<&Combiner<'_, V>>,
+    files: FileBudget,
 ) -> Result<Vec<Vec<Segment>>, Error>
 where
     K: Send,
     V: Send,
 {
-    use rayon::prelude::*;
-
-    while runs.len() > FAN_IN {
-        let groups: Vec<Vec<Vec<Segment>>> = runs.chunks(FAN_IN).map(<[_]>::to_vec).collect();
-        runs = groups
-            .into_par_iter()
-            .map(|group| {
-                if group.len() == 1 {
-                    return Ok(group.into_iter().next().unwrap_or_default());
+    while runs.len() > files.fan_in {
+        let groups: Vec<Vec<Vec<Segment>>> = runs.chunks(files.fan_in).map(<[_]>::to_vec).collect();
+        runs = files.run(groups, |_, group| {
+            if group.len() == 1 {
+                return Ok(group.into_iter().next().unwrap_or_default());
+            }
+            let partitions = group[0].len();
+            let path = dir.next_run();
+            let mut writer =
+                run::RunWriter::create(&path, partitions).map_err(|e| Error::io(&path, e))?;
+            for p in 0..partitions {
+                let segments: Vec<Segment> = group.iter().map(|run| run[p].clone()).collect();
+                let merged = merge::Merge::new(Vec::new(), &segments, codec)?;
+                match combiner {
+                    Some(combine) => writer.segment(merge::Folding::new(merged, combine), codec)?,
+                    None => writer.segment(merged, codec)?,
                 }
-                let partitions = group[0].len();
-                let path = dir.next_run();
-                let mut writer =
-                    run::RunWriter::create(&path, partitions).map_err(|e| Error::io(&path, e))?;
-                for p in 0..partitions {
-                    let segments: Vec<Segment> = group.iter().map(|run| run[p].clone()).collect();
-                    let merged = merge::Merge::new(Vec::new(), &segments, codec)?;
-                    match combiner {
-                        Some(combine) => {
-                            writer.segment(merge::Folding::new(merged, combine), codec)?
-                        }
-                        None => writer.segment(merged, codec)?,
-                    }
+            }
+            let (segments, _) = writer.finish()?;
+            for run in &group {
+                if let Some(first) = run.first() {
+                    let _ = std::fs::remove_file(&first.path);
                 }
-                let (segments, _) = writer.finish()?;
-                for run in &group {
-                    if let Some(first) = run.first() {
-                        let _ = std::fs::remove_file(&first.path);
-                    }
-                }
-                Ok(segments)
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+            }
+            Ok(segments)
+        })?;
     }
     Ok(runs)
 }
@@ -297,38 +316,80 @@ pub(crate) struct Spilled<K, V> {
     pub records: u64,
     /// Runs written by map tasks (before any merging of runs).
     pub runs: u64,
+    /// How reduce tasks share the files they may open.
+    pub files: FileBudget,
     _dir: Option<SpillDir>,
 }
 
-/// A directory of spill runs, removed with everything in it when dropped,
-/// and by the CLI's Ctrl-C handler through the temporary-files registry.
-pub(crate) struct SpillDir {
-    path: PathBuf,
-    next: AtomicUsize,
-}
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
 
-impl SpillDir {
-    fn create(parent: &Path) -> io::Result<SpillDir> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = parent.join(format!("mr-local-spill-{}-{n}", std::process::id()));
-        std::fs::create_dir(&path)?;
-        crate::output::register_temporary(&path);
-        Ok(SpillDir {
-            path,
-            next: AtomicUsize::new(0),
-        })
+    use crate::{Emit, Inputs, Job};
+
+    /// Lines `i * 7919 % 50_000` for `i` below `n` (each 0 to 49999 twice
+    /// for `n` 100000), and how many times each comes.
+    fn numbers(n: usize) -> (Inputs, BTreeMap<String, u64>) {
+        let mut text = String::new();
+        let mut expected = BTreeMap::new();
+        for i in 0..n {
+            let line = format!("{}", (i * 7919) % 50_000);
+            text += &line;
+            text.push('\n');
+            *expected.entry(line).or_insert(0) += 1;
+        }
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("numbers", text);
+        (inputs, expected)
     }
 
-    fn next_run(&self) -> PathBuf {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        self.path.join(format!("run-{n:06}"))
+    fn emit_line(line: &[u8], out: &mut Emit<String, u64>) -> Result<(), crate::BoxError> {
+        out.emit(String::from_utf8(line.to_vec())?, 1);
+        Ok(())
     }
-}
 
-impl Drop for SpillDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-        crate::output::forget_temporary(&self.path);
+    #[test]
+    fn a_tiny_fan_in_merges_in_rounds_and_gives_the_same_result() {
+        let tmp = std::env::temp_dir().join(format!("mr-local-unit-fan-in-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let (inputs, expected) = numbers(100_000);
+        // Six files for two threads: two merges at once, of two runs each,
+        // so the runs are merged in several rounds.
+        let job = Job::builder()
+            .threads(2)
+            .memory(1024)
+            .split_size(512)
+            .open_files(6)
+            .tmp_dir(&tmp)
+            .build()
+            .unwrap();
+        assert_eq!(super::FileBudget::new(6, 2).fan_in, 2);
+        let folded = job
+            .map(&inputs, emit_line)
+            .spill()
+            .fold(|a, b| *a += b)
+            .unwrap();
+        assert!(folded.counters().spill_runs > 16, "{:?}", folded.counters());
+        let got: BTreeMap<String, u64> = folded.into_vec().into_iter().collect();
+        assert_eq!(got, expected);
+
+        let grouped = job
+            .map(&inputs, emit_line)
+            .spill()
+            .reduce(|_, values| values.len() as u64)
+            .unwrap();
+        let got: BTreeMap<String, u64> = grouped.into_vec().into_iter().collect();
+        assert_eq!(got, expected);
+
+        let (parts, counters) = job
+            .map(&inputs, emit_line)
+            .spill()
+            .fold_into(|a, b| *a += b, |_, pairs| Ok(pairs.collect::<Vec<_>>()))
+            .unwrap();
+        assert!(counters.spill_runs > 16);
+        let got: BTreeMap<String, u64> = parts.into_iter().flatten().collect();
+        assert_eq!(got, expected);
+        assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "runs left");
+        std::fs::remove_dir(&tmp).unwrap();
     }
 }

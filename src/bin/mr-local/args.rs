@@ -13,7 +13,10 @@ Exit status:
   0  success (also when the reader of stdout goes away, as with `| head`)
   1  the job failed: an input or output could not be read or written
   2  usage error: an unknown flag or an invalid value
-  130  interrupted (Ctrl-C); temporary output files are removed first";
+  129  hung up (SIGHUP)
+  130  interrupted (Ctrl-C, SIGINT)
+  143  terminated (SIGTERM)
+On 129, 130 and 143, temporary output files and spill runs are removed first.";
 
 /// A high-throughput, single-machine MapReduce engine.
 #[derive(Debug, Parser)]

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod limits;
 mod parts;
 mod progress;
 mod stats;
@@ -53,22 +54,13 @@ impl From<mr_local::Error> for Failure {
     }
 }
 
-/// Exit status after Ctrl-C (128 + SIGINT), as shells report it.
-const EXIT_INTERRUPTED: i32 = 130;
-
-/// Set by the Ctrl-C handler before it removes the temporary files.
+/// Set by the signal handler before it removes the temporary files.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    // On Ctrl-C, remove the temporary output files before dying, so that an
-    // interrupted run leaves nothing half-written. Without a handler (if
-    // one cannot be installed) the default action still ends the process.
-    let _ = ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        mr_local::output::remove_temporary_files();
-        std::process::exit(EXIT_INTERRUPTED);
-    });
+    handle_signals();
+    limits::raise_open_files_limit();
     let result = match &args.command {
         Command::Wordcount(args) => wordcount(args),
         Command::Grep(args) => commands::grep(args),
@@ -97,6 +89,30 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// On SIGINT (Ctrl-C), SIGTERM or SIGHUP, removes the temporary output
+/// files and spill directories, then exits with 128 + the signal's number
+/// (130, 143, 129), as a shell reports a process the signal ended; an
+/// interrupted run leaves nothing half-written. The signals are taken on a
+/// thread of their own (signal-hook's self-pipe), where removing files is
+/// safe. If the handler cannot be installed, the default action still ends
+/// the process.
+fn handle_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("mr-local-signals".to_string())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+                mr_local::output::remove_temporary_files();
+                std::process::exit(128 + signal);
+            }
+        });
 }
 
 fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {

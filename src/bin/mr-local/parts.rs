@@ -16,7 +16,11 @@ const FILE_BUFFER: usize = 1 << 20;
 /// One partition's output.
 pub(crate) struct Part {
     memory: Vec<u8>,
-    file: Option<(PathBuf, BufWriter<File>)>,
+    /// The file the part moved to, if it did; open until the part is
+    /// finished, so that finished parts, which wait for the others, hold
+    /// no descriptor (the job's merges may need them).
+    path: Option<PathBuf>,
+    file: Option<BufWriter<File>>,
     limit: usize,
     dir: PathBuf,
     partition: usize,
@@ -28,6 +32,7 @@ impl Part {
     pub fn new(dir: &Path, partition: usize, limit: usize) -> Part {
         Part {
             memory: Vec::new(),
+            path: None,
             file: None,
             limit,
             dir: dir.to_path_buf(),
@@ -37,8 +42,8 @@ impl Part {
 
     /// Appends `bytes`.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        if let Some((path, file)) = &mut self.file {
-            return file.write_all(bytes).map_err(|e| Error::io(&*path, e));
+        if let (Some(path), Some(file)) = (&self.path, &mut self.file) {
+            return file.write_all(bytes).map_err(|e| Error::io(path, e));
         }
         self.memory.extend_from_slice(bytes);
         if self.memory.len() > self.limit {
@@ -53,31 +58,34 @@ impl Part {
             file.write_all(&self.memory)
                 .map_err(|e| Error::io(&path, e))?;
             self.memory = Vec::new();
-            self.file = Some((path, file));
+            self.path = Some(path);
+            self.file = Some(file);
         }
         Ok(())
     }
 
-    /// Flushes a part that went to a file, so that it can be copied.
+    /// Flushes and closes a part that went to a file, so that it can be
+    /// copied.
     pub fn finish(mut self) -> Result<Part, Error> {
-        if let Some((path, file)) = &mut self.file {
-            file.flush().map_err(|e| Error::io(&*path, e))?;
+        if let (Some(path), Some(mut file)) = (&self.path, self.file.take()) {
+            file.flush().map_err(|e| Error::io(path, e))?;
         }
         Ok(self)
     }
 
     /// Copies the part to `out`.
     pub fn copy_to(&self, out: &mut dyn Write) -> io::Result<()> {
-        match &self.file {
+        match &self.path {
             None => out.write_all(&self.memory),
-            Some((path, _)) => io::copy(&mut File::open(path)?, out).map(|_| ()),
+            Some(path) => io::copy(&mut File::open(path)?, out).map(|_| ()),
         }
     }
 }
 
 impl Drop for Part {
     fn drop(&mut self) {
-        if let Some((path, _)) = &self.file {
+        if let Some(path) = &self.path {
+            self.file = None;
             let _ = std::fs::remove_file(path);
             forget_temporary(path);
         }
