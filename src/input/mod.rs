@@ -148,7 +148,8 @@ impl Inputs {
     /// unreadable file fails the job before any output is written. With
     /// [`InputOptions::recursive`], a directory adds the files below it in
     /// bytewise order of their names; symbolic links to files are followed,
-    /// links to directories are not (so a link cycle cannot loop).
+    /// links to directories are not (so a link cycle cannot loop), and
+    /// FIFOs, sockets and devices below it are skipped (as `grep -r` does).
     ///
     /// # Errors
     ///
@@ -278,9 +279,12 @@ fn walk(dir: &Path, sources: &mut Vec<Source>) -> Result<(), Error> {
             if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                 sources.push(Source::File(path));
             }
-        } else {
+        } else if kind.is_file() {
             sources.push(Source::File(path));
         }
+        // FIFOs, sockets and devices are skipped, as `grep -r` does: a
+        // FIFO would block the job until some writer came, a socket cannot
+        // be opened. Named on the command line, they are still read.
     }
     Ok(())
 }
