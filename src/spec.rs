@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::input::split;
 use crate::input::Inputs;
 use crate::job::{Job, Pass, ReduceInput};
-use crate::map::{Combiner, Mapper};
+use crate::map::{map_chunk, Combiner, MapChunk, Mapper};
 use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Route};
 use crate::reduce::{self, Output};
 use crate::shuffle::Partitioner;
@@ -71,6 +71,53 @@ pub struct MapReduce<'j, 'd, M: Mapper<'d>> {
     order: Option<Order<M::Key>>,
     sorted: bool,
     codec: Option<Codec<M::Key, M::Value>>,
+    /// How to map chunks of open inputs, if the run may stream them.
+    chunks: Option<MapChunk<M, M::Key, M::Value>>,
+}
+
+impl<'j, 'd, M> MapReduce<'j, 'd, M>
+where
+    M: for<'c> Mapper<'c>,
+    for<'c> <M as Mapper<'c>>::Key: Spill,
+    for<'c> <M as Mapper<'c>>::Value: Spill,
+{
+    /// Lets the run read open inputs (stdin, pipes, files not mapped: see
+    /// [`InputOptions::stream`](crate::InputOptions::stream)) in chunks of
+    /// whole records as it maps them, so that memory does not grow with
+    /// their size and reading overlaps mapping. Each chunk's pairs are
+    /// copied, through their [`Spill`] encoding, into keys and values
+    /// that own their bytes, and the chunk is freed.
+    ///
+    /// It needs a mapper that maps input of any lifetime (as the built-in
+    /// jobs' mappers and closures emitting owned keys do), and records that
+    /// can be cut as they come (lines, a delimiter, fixed size). A run
+    /// without it, with other records, or with sampled key ranges, reads
+    /// open inputs whole before it maps them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_reader("stdin", std::io::Cursor::new("b\na\nb\n"));
+    /// let job = Job::builder().split_size(2).build()?;
+    /// let counts = job
+    ///     .map(&inputs, |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+    ///         out.emit(line.to_vec(), 1);
+    ///         Ok(())
+    ///     })
+    ///     .streamed()
+    ///     .fold(|a, b| *a += b)?;
+    /// let mut counts = counts.into_vec();
+    /// counts.sort();
+    /// assert_eq!(counts, [(b"a".to_vec(), 1), (b"b".to_vec(), 2)]);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn streamed(mut self) -> Self {
+        self.chunks = Some(map_chunk::<M>);
+        self
+    }
 }
 
 enum Partition<'j, K> {
@@ -91,6 +138,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             order: None,
             sorted: false,
             codec: None,
+            chunks: None,
         }
     }
 
@@ -361,6 +409,12 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             + Sync,
     ) -> Result<(Vec<P>, Counters), Error> {
         let job = self.job;
+        let streams = self.chunks.is_some()
+            && job.records().streams()
+            && !matches!(self.partition, Partition::Sampled);
+        if !streams {
+            self.inputs.read_open_inputs()?;
+        }
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
         let sampled;
         let route = match &self.partition {
@@ -383,6 +437,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             route: &route,
             report: true,
             codec: self.codec,
+            chunks: self.chunks.filter(|_| streams),
         };
         job.run(&pass, reduce)
     }
@@ -406,6 +461,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             route: &one,
             report: false,
             codec: None,
+            chunks: None,
         };
         let (parts, _) = self.job.run(&pass, |_, input, _| {
             let pairs: Vec<_> = input.chunks.into_iter().flatten().collect();

@@ -57,3 +57,112 @@ mrtest!(
         assert_one_line_error(&out, Path::new("s.sock"), "no such device or address");
     }
 );
+
+/// Opens the FIFO at `path` for writing once a reader has it open, without
+/// blocking (`O_NONBLOCK` fails with `ENXIO` until then), within `limit`.
+#[cfg(target_os = "linux")]
+fn open_fifo_writer(path: &Path, limit: Duration) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    /// `O_NONBLOCK` and `ENXIO` on Linux; libc is not a dependency.
+    const O_NONBLOCK: i32 = 0o4000;
+    const ENXIO: i32 = 6;
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path);
+        match opened {
+            Ok(file) => return file,
+            Err(e) if e.raw_os_error() == Some(ENXIO) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => panic!("open {} for writing: {e}", path.display()),
+        }
+    }
+}
+
+// Case 6: a file that shrinks between being opened and being read is an
+// error naming it, with no output, not a count of what was left. The FIFO
+// makes the order certain: inputs are opened in order before any is read,
+// so once the run has the FIFO open (the writer's open succeeds), it has
+// taken big.txt's size; then the test truncates big.txt.
+#[cfg(target_os = "linux")]
+mrtest!(
+    a_file_truncated_while_being_read_is_an_error,
+    |dir: Dir, mut cmd: TestCommand| {
+        dir.create("big.txt", "some words here\n".repeat(64 * 1024));
+        if !mkfifo(&dir.join("p.fifo")) {
+            eprintln!("skipping: cannot run mkfifo");
+            return;
+        }
+        let truncate = {
+            let (fifo, big) = (dir.join("p.fifo"), dir.join("big.txt"));
+            std::thread::spawn(move || {
+                let writer = open_fifo_writer(&fifo, Duration::from_secs(20));
+                let file = std::fs::OpenOptions::new().write(true).open(&big);
+                file.and_then(|f| f.set_len(300_000)).expect("truncate");
+                drop(writer);
+            })
+        };
+        let out = cmd
+            .args(["wordcount", "--no-mmap", "big.txt", "p.fifo"])
+            .output_within(Duration::from_secs(20));
+        truncate.join().expect("truncating thread");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert_one_line_error(&out, Path::new("big.txt"), "changed while being read");
+    }
+);
+
+/// The peak resident memory of process `pid`, in KiB, from
+/// `/proc/PID/status`.
+#[cfg(target_os = "linux")]
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM line");
+    line.split_whitespace()
+        .nth(1)
+        .expect("a number")
+        .parse()
+        .expect("KiB")
+}
+
+// Case 9: stdin is read in chunks as it is mapped, so memory stays bounded
+// whatever its size. The test reads the run's peak resident memory while
+// the run waits for the end of its input, after 64 MiB of it went through
+// (the pipe holds 64 KiB): holding it whole would take more than 64 MiB.
+#[cfg(target_os = "linux")]
+mrtest!(
+    stdin_is_read_in_bounded_memory,
+    |_dir: Dir, mut cmd: TestCommand| {
+        use std::io::Write;
+        use std::process::Stdio;
+
+        let mut child = cmd
+            .args(["wordcount", "--memory", "16M", "--threads", "2"])
+            .cmd()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run mr-local");
+        let stdout = crate::util::read_in_background(child.stdout.take().expect("stdout"));
+        let stderr = crate::util::read_in_background(child.stderr.take().expect("stderr"));
+        let mut stdin = child.stdin.take().expect("stdin");
+        let block = "hello world foo\n".repeat(64 * 1024);
+        for _ in 0..64 {
+            stdin.write_all(block.as_bytes()).expect("write stdin");
+        }
+        let peak = peak_rss_kib(child.id());
+        drop(stdin);
+        let status = crate::util::wait_within(child, Duration::from_secs(60), "wordcount");
+        let stdout = String::from_utf8(stdout.join().expect("stdout")).expect("UTF-8");
+        assert!(status.success(), "{status}: {:?}", stderr.join());
+        assert_eq!(stdout, "foo\t4194304\nhello\t4194304\nworld\t4194304\n");
+        assert!(peak < 48 * 1024, "peak RSS {peak} KiB for 64 MiB of stdin");
+    }
+);

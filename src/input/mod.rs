@@ -10,15 +10,17 @@
 //! - `split`: planning the map tasks' splits.
 
 use std::fs::{self, File};
+use std::io::Read;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use memmap2::Mmap;
 
 use crate::error::Error;
 
 pub mod mmap;
-mod read;
+pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod split;
 
@@ -45,6 +47,7 @@ const MMAP_MIN_LEN: u64 = 256 * 1024;
 pub struct InputOptions {
     mmap: MmapChoice,
     recursive: bool,
+    stream: bool,
 }
 
 impl InputOptions {
@@ -60,6 +63,27 @@ impl InputOptions {
     pub fn recursive(mut self, yes: bool) -> Self {
         self.recursive = yes;
         self
+    }
+
+    /// Sets whether inputs that are not mapped (stdin, pipes, and regular
+    /// files of 256 KiB or more that are not mapped) are left open, to be
+    /// read as a job maps them rather than read whole now. By default they
+    /// are read whole.
+    ///
+    /// A run made [`streamed`](crate::MapReduce::streamed) reads such an
+    /// input in chunks of whole records as it maps them, so that memory
+    /// does not grow with the input; any other run reads it whole first.
+    /// Either way an open input can be read by one run only, and until then
+    /// its [`InputFile::bytes`] are empty.
+    pub fn stream(mut self, yes: bool) -> Self {
+        self.stream = yes;
+        self
+    }
+
+    /// Returns true if inputs that are not mapped are left open to be
+    /// streamed.
+    pub fn is_streamed(&self) -> bool {
+        self.stream
     }
 
     /// Returns the mapping choice.
@@ -134,6 +158,50 @@ impl FileId {
 enum Data {
     Mapped(Mmap),
     Owned(Vec<u8>),
+    Open(Stream),
+}
+
+/// An input left open, to be read in chunks by the run that maps it, or
+/// whole by one that cannot map chunks.
+struct Stream {
+    reader: Mutex<Option<Box<dyn Read + Send>>>,
+    /// The length of a regular file when it was opened.
+    expected: Option<u64>,
+    /// The bytes, once read whole.
+    whole: OnceLock<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("expected", &self.expected)
+            .field("read", &self.whole.get().map(Vec::len))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream {
+    fn new(reader: Box<dyn Read + Send>, expected: Option<u64>) -> Stream {
+        Stream {
+            reader: Mutex::new(Some(reader)),
+            expected,
+            whole: OnceLock::new(),
+        }
+    }
+
+    fn take(&self, path: &Path) -> Result<Box<dyn Read + Send>, Error> {
+        let taken = self
+            .reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        taken.ok_or_else(|| {
+            Error::io(
+                path,
+                std::io::Error::other("already read by an earlier run (a stream is read once)"),
+            )
+        })
+    }
 }
 
 impl Inputs {
@@ -181,6 +249,54 @@ impl Inputs {
         Ok(Inputs {
             files: open_all(&sources, options)?,
         })
+    }
+
+    /// Adds an input to be read from `reader` as a job maps it, named `name`
+    /// in messages: a decompressor's output, say. See
+    /// [`InputOptions::stream`] for how it is read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{Emit, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_reader("piped", std::io::Cursor::new(b"a b\nb\n".to_vec()));
+    /// assert_eq!(inputs.files()[0].bytes(), b"");
+    /// let job = Job::builder().build()?;
+    /// let counts = job
+    ///     .map(&inputs, |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+    ///         line.split(|b| *b == b' ').for_each(|w| out.emit(w.to_vec(), 1));
+    ///         Ok(())
+    ///     })
+    ///     .streamed()
+    ///     .fold(|a, b| *a += b)?;
+    /// assert_eq!(counts.len(), 2);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn push_reader(&mut self, name: impl Into<PathBuf>, reader: impl Read + Send + 'static) {
+        self.files.push(InputFile {
+            path: name.into(),
+            data: Data::Open(Stream::new(Box::new(reader), None)),
+            id: None,
+        });
+    }
+
+    /// Reads whole every input still open (see [`InputOptions::stream`]),
+    /// for a run that cannot read them in chunks.
+    pub(crate) fn read_open_inputs(&self) -> Result<(), Error> {
+        for file in &self.files {
+            if let Data::Open(stream) = &file.data {
+                if stream.whole.get().is_some() {
+                    continue;
+                }
+                let reader = stream.take(&file.path)?;
+                let bytes = read::read_all(reader, stream.expected)
+                    .map_err(|e| Error::read(&file.path, e))?;
+                let _ = stream.whole.set(bytes);
+            }
+        }
+        Ok(())
     }
 
     /// Adds an input held in memory, named `name` in messages.
@@ -295,10 +411,18 @@ fn walk(dir: &Path, sources: &mut Vec<Source>) -> Result<(), Error> {
 fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>, Error> {
     let open = |source: &Source| match source {
         Source::Stdin => {
-            let bytes = read::read_stdin().map_err(|e| Error::io("<stdin>", e))?;
+            let path = PathBuf::from("<stdin>");
+            let data = if options.stream {
+                Data::Open(Stream::new(Box::new(std::io::stdin()), None))
+            } else {
+                Data::Owned(
+                    read::read_all(std::io::stdin().lock(), None)
+                        .map_err(|e| Error::read(&path, e))?,
+                )
+            };
             Ok(InputFile {
-                path: PathBuf::from("<stdin>"),
-                data: Data::Owned(bytes),
+                path,
+                data,
                 id: None,
             })
         }
@@ -339,9 +463,16 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
     } else {
         None
     };
+    let regular = meta.is_file();
+    let small = regular && meta.len() < MMAP_MIN_LEN;
     let data = match mapped {
         Some(map) => Data::Mapped(map),
-        None => Data::Owned(read::read_file(&file, meta.len()).map_err(|e| Error::io(path, e))?),
+        None if options.stream && !small => {
+            Data::Open(Stream::new(Box::new(file), regular.then_some(meta.len())))
+        }
+        None => Data::Owned(
+            read::read_file(&file, meta.len(), regular).map_err(|e| Error::read(path, e))?,
+        ),
     };
     Ok(InputFile {
         id: FileId::of(path, &meta),
@@ -356,11 +487,31 @@ impl InputFile {
         &self.path
     }
 
-    /// Returns the input's bytes.
+    /// Returns the input's bytes: none for an input still open (see
+    /// [`InputOptions::stream`]).
     pub fn bytes(&self) -> &[u8] {
         match &self.data {
             Data::Mapped(map) => map.deref(),
             Data::Owned(bytes) => bytes,
+            Data::Open(stream) => stream.whole.get().map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// Returns true if the input is open, to be read as it is mapped (see
+    /// [`InputOptions::stream`]), and has not been read whole.
+    pub fn is_open(&self) -> bool {
+        matches!(&self.data, Data::Open(stream) if stream.whole.get().is_none())
+    }
+
+    /// Takes the reader of an open input, with the length it had when
+    /// opened if it is a regular file.
+    pub(crate) fn take_reader(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), Error> {
+        match &self.data {
+            Data::Open(stream) => Ok((stream.take(&self.path)?, stream.expected)),
+            _ => Err(Error::io(
+                &self.path,
+                std::io::Error::other("not an open input"),
+            )),
         }
     }
 

@@ -322,6 +322,7 @@ pub fn count_words<'d>(
     let mut counts = job
         .map_with(inputs, words)
         .spill()
+        .streamed()
         .fold(|total, n| *total += n)?
         .into_vec();
     job.par_sort_by(&mut counts, |a, b| {

@@ -457,7 +457,11 @@ impl EngineArgs {
 
     #[allow(unsafe_code)]
     pub fn input_options(&self) -> InputOptions {
-        let options = InputOptions::default().recursive(self.recursive);
+        // Stdin, pipes and files not mapped are read as they are mapped, in
+        // chunks, so that memory does not grow with them.
+        let options = InputOptions::default()
+            .recursive(self.recursive)
+            .stream(true);
         if self.no_mmap {
             return options;
         }

@@ -111,6 +111,7 @@ fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
         let output = job
             .map_with(inputs, &args.word_count())
             .spill()
+            .streamed()
             .fold(|total, n| *total += n)?;
         let counters = output.counters().clone();
         bar.writing();
