@@ -96,17 +96,23 @@ where
     ///
     /// # Example
     ///
+    /// A closure maps input of any lifetime when it is made a [`Mapper`]
+    /// with [`FnMapper::new`](crate::FnMapper::new), its argument's type
+    /// written out (given straight to [`Job::map`](crate::Job::map), it is
+    /// tied to the inputs' lifetime):
+    ///
     /// ```
-    /// use mr_local::{Emit, Inputs, Job};
+    /// use mr_local::{Emit, FnMapper, Inputs, Job};
     ///
     /// let mut inputs = Inputs::new();
     /// inputs.push_reader("stdin", std::io::Cursor::new("b\na\nb\n"));
     /// let job = Job::builder().split_size(2).build()?;
+    /// let lines = FnMapper::new(|line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+    ///     out.emit(line.to_vec(), 1);
+    ///     Ok(())
+    /// });
     /// let counts = job
-    ///     .map(&inputs, |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
-    ///         out.emit(line.to_vec(), 1);
-    ///         Ok(())
-    ///     })
+    ///     .map_with(&inputs, &lines)
     ///     .streamed()
     ///     .fold(|a, b| *a += b)?;
     /// let mut counts = counts.into_vec();
@@ -476,5 +482,134 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             .map(|(key, _)| key)
             .collect();
         Ok(sample_bounds(keys, self.job.partitions(), order))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use crate::jobs::wordcount::WordCount;
+    use crate::testutil::reference_counts;
+    use crate::{BoxError, Emit, FnMapper, Inputs, Job, Records};
+
+    /// A reader that hands out at most `n` bytes a call, as a pipe does.
+    struct Trickle(Cursor<Vec<u8>>, usize);
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    fn streamed(texts: &[&[u8]], trickle: usize) -> Inputs {
+        let mut inputs = Inputs::new();
+        for (i, text) in texts.iter().enumerate() {
+            inputs.push_reader(
+                format!("s{i}"),
+                Trickle(Cursor::new(text.to_vec()), trickle),
+            );
+        }
+        inputs
+    }
+
+    #[test]
+    fn streamed_inputs_count_as_the_reference_whatever_the_chunk_size() {
+        let text = "One two\r\nthree ÜBER über\n\nfour five six\nseven ".repeat(40);
+        let long = "word ".repeat(3000) + "\nend";
+        let texts: [&[u8]; 3] = [text.as_bytes(), b"", long.as_bytes()];
+        let mut want = reference_counts(&WordCount::default(), &texts);
+        want.sort();
+        for (threads, split, trickle) in [(1, 1, 7), (2, 13, 100), (3, 1000, 1 << 20)] {
+            let inputs = streamed(&texts, trickle);
+            let job = Job::builder()
+                .threads(threads)
+                .split_size(split)
+                .build()
+                .unwrap();
+            let output = job
+                .map_with(&inputs, &WordCount::default())
+                .spill()
+                .streamed()
+                .fold(|a, b| *a += b)
+                .unwrap();
+            assert_eq!(
+                output.counters().input_bytes,
+                (text.len() + long.len()) as u64
+            );
+            let mut got: Vec<(Vec<u8>, u64)> = output
+                .into_vec()
+                .into_iter()
+                .map(|(w, n)| (w.as_bytes().to_vec(), n))
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "threads {threads}, split {split}");
+            // Read once: a second run is an error, not an empty result.
+            let again = job
+                .map_with(&inputs, &WordCount::default())
+                .fold(|a, b| *a += b);
+            assert!(again.unwrap_err().to_string().contains("already read"));
+        }
+    }
+
+    fn lengths(line: &[u8], out: &mut Emit<usize, u64>) -> Result<(), BoxError> {
+        if line == b"bad" {
+            return Err("bad line".into());
+        }
+        out.emit(line.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_record_in_a_chunk_is_named_by_its_offset_or_skipped() {
+        let text = "a\nbb\nbad\nccc\n".repeat(50);
+        let job = Job::builder().threads(2).split_size(5).build().unwrap();
+        let inputs = streamed(&[text.as_bytes()], 3);
+        let err = job
+            .map(&inputs, lengths)
+            .streamed()
+            .fold(|a, b| *a += b)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "s0: byte 5: map failed: bad line");
+
+        let job = Job::builder()
+            .threads(2)
+            .split_size(5)
+            .skip_bad_records(true)
+            .build()
+            .unwrap();
+        let inputs = streamed(&[text.as_bytes()], 3);
+        let output = job
+            .map(&inputs, lengths)
+            .streamed()
+            .fold(|a, b| *a += b)
+            .unwrap();
+        assert_eq!(output.counters().skipped_records, 50);
+        let mut got = output.into_vec();
+        got.sort();
+        assert_eq!(got, [(1, 50), (2, 50), (3, 50)]);
+    }
+
+    #[test]
+    fn runs_that_cannot_stream_read_open_inputs_whole() {
+        let text = b"a b\nc\n";
+        for streamed_run in [false, true] {
+            let job = Job::builder()
+                .records(Records::whole_file())
+                .build()
+                .unwrap();
+            let inputs = streamed(&[text], 2);
+            let whole = |file: &[u8], out: &mut Emit<Vec<u8>, u64>| -> Result<(), BoxError> {
+                out.emit(file.to_vec(), 1);
+                Ok(())
+            };
+            let whole = FnMapper::new(whole);
+            let run = job.map_with(&inputs, &whole);
+            let run = if streamed_run { run.streamed() } else { run };
+            let output = run.fold(|a, b| *a += b).unwrap();
+            assert_eq!(output.into_vec(), [(text.to_vec(), 1)]);
+            assert_eq!(inputs.files()[0].bytes(), text);
+        }
     }
 }

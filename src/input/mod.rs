@@ -258,17 +258,15 @@ impl Inputs {
     /// # Example
     ///
     /// ```
-    /// use mr_local::{Emit, Inputs, Job};
+    /// use mr_local::jobs::wordcount::WordCount;
+    /// use mr_local::{Inputs, Job};
     ///
     /// let mut inputs = Inputs::new();
     /// inputs.push_reader("piped", std::io::Cursor::new(b"a b\nb\n".to_vec()));
     /// assert_eq!(inputs.files()[0].bytes(), b"");
     /// let job = Job::builder().build()?;
     /// let counts = job
-    ///     .map(&inputs, |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
-    ///         line.split(|b| *b == b' ').for_each(|w| out.emit(w.to_vec(), 1));
-    ///         Ok(())
-    ///     })
+    ///     .map_with(&inputs, &WordCount::default())
     ///     .streamed()
     ///     .fold(|a, b| *a += b)?;
     /// assert_eq!(counts.len(), 2);
