@@ -737,7 +737,9 @@ impl Job {
     ) -> Result<(), Error> {
         let input = &streamed.task.inputs.files()[file];
         let (reader, expected) = input.take_reader()?;
-        let mut chunks = read::Chunks::new(reader, &self.records, self.chunk_size(), expected);
+        // The reader goes on after the bytes read ahead, already mapped.
+        let from = (reader, input.bytes().len() as u64);
+        let mut chunks = read::Chunks::new(from, &self.records, self.chunk_size(), expected);
         let path = input.path().to_path_buf();
         let (send, receive) = std::sync::mpsc::sync_channel(self.threads);
         // Not a scoped thread: a run that fails must not wait for a read

@@ -91,8 +91,11 @@ where
     /// It needs a mapper that maps input of any lifetime (as the built-in
     /// jobs' mappers and closures emitting owned keys do), and records that
     /// can be cut as they come (lines, a delimiter, fixed size). A run
-    /// without it, with other records, or with sampled key ranges, reads
-    /// open inputs whole before it maps them.
+    /// without it, or with other records, reads open inputs whole before it
+    /// maps them. A run with sampled key ranges samples the keys of the
+    /// first records of each open input only (an eighth of the memory
+    /// budget, at most 64 MiB, read ahead and held for the run): input
+    /// sorted already makes uneven partitions, but the same output.
     ///
     /// # Example
     ///
@@ -415,11 +418,15 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             + Sync,
     ) -> Result<(Vec<P>, Counters), Error> {
         let job = self.job;
-        let streams = self.chunks.is_some()
-            && job.records().streams()
-            && !matches!(self.partition, Partition::Sampled);
+        self.inputs.check_not_streamed()?;
+        let streams = self.chunks.is_some() && job.records().streams();
         if !streams {
             self.inputs.read_open_inputs()?;
+        } else if matches!(self.partition, Partition::Sampled) {
+            // Sampling maps splits before the map phase: of open inputs,
+            // their first records, read ahead and held for the run.
+            let head = (job.memory() / 8).clamp(64 << 10, SAMPLE_BYTES);
+            self.inputs.read_heads(job.records(), head)?;
         }
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
         let sampled;
@@ -610,6 +617,34 @@ mod tests {
             let output = run.fold(|a, b| *a += b).unwrap();
             assert_eq!(output.into_vec(), [(text.to_vec(), 1)]);
             assert_eq!(inputs.files()[0].bytes(), text);
+        }
+    }
+
+    #[test]
+    fn a_sampled_run_samples_the_head_of_an_open_input_and_streams_the_rest() {
+        // 150 KB: more than the smaller head.
+        let text: String = (0..40_000)
+            .map(|i| format!("{}\n", (i * 7919) % 1000))
+            .collect();
+        let mut want: Vec<&str> = text.lines().collect();
+        want.sort_unstable();
+        want.dedup();
+        // A budget whose head is 64 KiB, and chunks of 4 KiB after it.
+        for memory in [1 << 10, 1 << 30] {
+            let job = Job::builder()
+                .threads(2)
+                .partitions(5)
+                .split_size(4096)
+                .memory(memory)
+                .build()
+                .unwrap();
+            let inputs = streamed(&[text.as_bytes(), b"0\n999"], 100);
+            let (lines, counters) = crate::jobs::sort::sort_lines(&job, &inputs).unwrap();
+            let got: Vec<&[u8]> = lines.iter().map(|(w, _)| w.as_bytes()).collect();
+            let want: Vec<&[u8]> = want.iter().map(|l| l.as_bytes()).collect();
+            assert_eq!(got, want);
+            assert_eq!((lines[0].1, lines[999].1), (41, 41));
+            assert_eq!(counters.input_bytes, text.len() as u64 + 5);
         }
     }
 }

@@ -166,3 +166,43 @@ mrtest!(
         assert!(peak < 48 * 1024, "peak RSS {peak} KiB for 64 MiB of stdin");
     }
 );
+
+// Case 11: an input too large for memory is one line and exit 1, not an
+// abort with a backtrace (exit 134). The input is a sparse file of 1 TiB
+// (no disk used), the address space is limited to 4 GB, and grep reads its
+// inputs whole (it is not streamed), so the buffer for it cannot be had.
+#[cfg(target_os = "linux")]
+mrtest!(
+    an_input_too_large_for_memory_is_one_line_and_exit_1,
+    |dir: Dir, _: TestCommand| {
+        let sparse = std::fs::File::create(dir.join("huge.txt")).expect("create");
+        if sparse.set_len(1 << 40).is_err() {
+            eprintln!("skipping: no sparse file of 1 TiB here");
+            return;
+        }
+        for extra in [&["--no-mmap"][..], &[]] {
+            let mut sh = std::process::Command::new("sh");
+            sh.current_dir(dir.path())
+                .env_remove("RUST_BACKTRACE")
+                .arg("-c")
+                .arg("ulimit -v 4000000 && exec \"$0\" \"$@\"")
+                .arg(crate::util::BIN)
+                .args(["grep", "x", "huge.txt"])
+                .args(extra)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = sh.spawn().expect("run sh");
+            let stdout = crate::util::read_in_background(child.stdout.take().expect("stdout"));
+            let stderr = crate::util::read_in_background(child.stderr.take().expect("stderr"));
+            let status = crate::util::wait_within(child, Duration::from_secs(30), "grep");
+            let out = std::process::Output {
+                status,
+                stdout: stdout.join().expect("stdout"),
+                stderr: stderr.join().expect("stderr"),
+            };
+            assert_eq!(out.status.code(), Some(1), "{extra:?}: {out:?}");
+            assert_one_line_error(&out, Path::new("huge.txt"), "out of memory while reading");
+        }
+    }
+);

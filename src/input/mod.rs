@@ -164,18 +164,23 @@ enum Data {
 /// An input left open, to be read in chunks by the run that maps it, or
 /// whole by one that cannot map chunks.
 struct Stream {
+    /// The reader, until a run takes it to stream the input or reads it
+    /// whole.
     reader: Mutex<Option<Box<dyn Read + Send>>>,
+    /// Set when a run took the reader to stream the input.
+    streamed: std::sync::atomic::AtomicBool,
     /// The length of a regular file when it was opened.
     expected: Option<u64>,
-    /// The bytes, once read whole.
-    whole: OnceLock<Vec<u8>>,
+    /// The bytes read and held: all of them, once read whole, or the
+    /// first records, read ahead to sample keys from.
+    held: OnceLock<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stream")
             .field("expected", &self.expected)
-            .field("read", &self.whole.get().map(Vec::len))
+            .field("held", &self.held.get().map(Vec::len))
             .finish_non_exhaustive()
     }
 }
@@ -184,8 +189,9 @@ impl Stream {
     fn new(reader: Box<dyn Read + Send>, expected: Option<u64>) -> Stream {
         Stream {
             reader: Mutex::new(Some(reader)),
+            streamed: std::sync::atomic::AtomicBool::new(false),
             expected,
-            whole: OnceLock::new(),
+            held: OnceLock::new(),
         }
     }
 
@@ -195,12 +201,7 @@ impl Stream {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        taken.ok_or_else(|| {
-            Error::io(
-                path,
-                std::io::Error::other("already read by an earlier run (a stream is read once)"),
-            )
-        })
+        taken.ok_or_else(|| already_read(path))
     }
 }
 
@@ -280,19 +281,62 @@ impl Inputs {
         });
     }
 
+    /// Fails if an earlier run streamed an input: its bytes are gone.
+    pub(crate) fn check_not_streamed(&self) -> Result<(), Error> {
+        for file in &self.files {
+            if let Data::Open(stream) = &file.data {
+                if stream.streamed.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(already_read(&file.path));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads whole every input still open (see [`InputOptions::stream`]),
     /// for a run that cannot read them in chunks.
     pub(crate) fn read_open_inputs(&self) -> Result<(), Error> {
         for file in &self.files {
             if let Data::Open(stream) = &file.data {
-                if stream.whole.get().is_some() {
+                if !file.is_open() {
                     continue;
                 }
                 let reader = stream.take(&file.path)?;
                 let bytes = read::read_all(reader, stream.expected)
                     .map_err(|e| Error::read(&file.path, e))?;
-                let _ = stream.whole.set(bytes);
+                let _ = stream.held.set(bytes);
             }
+        }
+        Ok(())
+    }
+
+    /// Reads ahead the first records of every input still open, up to
+    /// about `most` bytes each, for a run that samples keys before it maps:
+    /// they become the input's [`InputFile::bytes`], mapped as a file's
+    /// are, and streaming goes on after them.
+    pub(crate) fn read_heads(&self, records: &Records, most: usize) -> Result<(), Error> {
+        for file in &self.files {
+            let Data::Open(stream) = &file.data else {
+                continue;
+            };
+            if !file.is_open() || stream.held.get().is_some() {
+                continue;
+            }
+            let mut slot = stream.reader.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(reader) = slot.as_mut() else {
+                continue;
+            };
+            let (mut head, ended) =
+                read::read_prefix(reader, most).map_err(|e| Error::read(&file.path, e))?;
+            let cut = match ended {
+                true => head.len(),
+                false => records.cut(&head, 0).unwrap_or(0),
+            };
+            let rest = head.split_off(cut);
+            if let Some(reader) = slot.take() {
+                *slot = Some(Box::new(std::io::Cursor::new(rest).chain(reader)));
+            }
+            let _ = stream.held.set(head);
         }
         Ok(())
     }
@@ -343,6 +387,13 @@ impl Inputs {
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes().len() as u64).sum()
     }
+}
+
+fn already_read(path: &Path) -> Error {
+    Error::io(
+        path,
+        std::io::Error::other("already read by an earlier run (a stream is read once)"),
+    )
 }
 
 /// An input to open: stdin, or a file (never a directory: those are walked
@@ -491,21 +542,35 @@ impl InputFile {
         match &self.data {
             Data::Mapped(map) => map.deref(),
             Data::Owned(bytes) => bytes,
-            Data::Open(stream) => stream.whole.get().map_or(&[], Vec::as_slice),
+            Data::Open(stream) => stream.held.get().map_or(&[], Vec::as_slice),
         }
     }
 
     /// Returns true if the input is open, to be read as it is mapped (see
-    /// [`InputOptions::stream`]), and has not been read whole.
+    /// [`InputOptions::stream`]): not read whole, nor streamed yet.
     pub fn is_open(&self) -> bool {
-        matches!(&self.data, Data::Open(stream) if stream.whole.get().is_none())
+        match &self.data {
+            Data::Open(stream) => stream
+                .reader
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some(),
+            _ => false,
+        }
     }
 
     /// Takes the reader of an open input, with the length it had when
-    /// opened if it is a regular file.
+    /// opened if it is a regular file; it reads on after the input's
+    /// [`InputFile::bytes`].
     pub(crate) fn take_reader(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), Error> {
         match &self.data {
-            Data::Open(stream) => Ok((stream.take(&self.path)?, stream.expected)),
+            Data::Open(stream) => {
+                let reader = stream.take(&self.path)?;
+                stream
+                    .streamed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok((reader, stream.expected))
+            }
             _ => Err(Error::io(
                 &self.path,
                 std::io::Error::other("not an open input"),

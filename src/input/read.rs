@@ -36,6 +36,18 @@ fn read_sized(reader: &mut impl Read, hint: u64, expected: Option<u64>) -> io::R
     Ok(bytes)
 }
 
+/// Reads the first `most` bytes of `reader`, or all of it if it is
+/// shorter; true with them if it ended.
+pub(crate) fn read_prefix(
+    reader: &mut (impl Read + ?Sized),
+    most: usize,
+) -> io::Result<(Vec<u8>, bool)> {
+    let mut bytes = Vec::new();
+    reserve(&mut bytes, most)?;
+    let ended = fill(reader, &mut bytes)?;
+    Ok((bytes, ended))
+}
+
 /// Reserves room for `more` bytes, or fails with an out-of-memory error.
 fn reserve(bytes: &mut Vec<u8>, more: usize) -> io::Result<()> {
     bytes
@@ -80,10 +92,10 @@ pub(crate) struct Chunks {
 }
 
 impl Chunks {
-    /// Chunks of `reader`, cut where `records` may end (the format must
-    /// [stream](Records::cut)).
+    /// Chunks of `reader`, which starts at `offset` in its input, cut
+    /// where `records` may end (the format must [stream](Records::cut)).
     pub(crate) fn new(
-        reader: Box<dyn Read + Send>,
+        (reader, offset): (Box<dyn Read + Send>, u64),
         records: &Records,
         chunk_size: usize,
         expected: Option<u64>,
@@ -93,7 +105,7 @@ impl Chunks {
             records: records.clone(),
             chunk_size: chunk_size.max(1),
             carry: Vec::new(),
-            offset: 0,
+            offset,
             expected,
             done: false,
         }
