@@ -73,8 +73,10 @@ separate words. Output is sorted by count descending, then by word (bytewise).
 
 Regular files are memory-mapped by default. If another process truncates a
 file while it is mapped, the process is killed by SIGBUS: use --no-mmap for
-inputs that may change while mr-local runs. Stdin, pipes, empty files and
-files that report a size of 0 (as /proc does) are always read, never mapped.
+inputs that may change while mr-local runs (one that shrinks while it is read
+fails the job). Stdin, pipes, empty files and files that report a size of 0
+(as /proc does) are always read, never mapped; what is not mapped is read in
+chunks as it is counted, so memory does not grow with it.
 
 Exit status: 0 success, 1 the job failed, 2 usage error.";
 
