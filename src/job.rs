@@ -594,13 +594,15 @@ impl Job {
         let started = Instant::now();
         let totals = Mutex::new(Counters::default());
         let total = inputs.total_bytes();
+        // Open inputs count what they held when opened, where that is known.
+        let expected = total + inputs.open_bytes_expected();
         let done = AtomicU64::new(0);
-        let progress = |phase, bytes_done| {
+        let progress = |phase, bytes_done: u64| {
             if report {
                 self.report(Progress {
                     phase,
                     bytes_done,
-                    bytes_total: total,
+                    bytes_total: expected.max(bytes_done),
                 })
             }
         };
@@ -674,7 +676,7 @@ impl Job {
                             }
                         }
                     }
-                    progress(Phase::Shuffle, total);
+                    progress(Phase::Shuffle, done.load(Ordering::Relaxed));
                     // Let mappers with per-thread state emit it, on the thread
                     // that holds it, into that thread's worker.
                     let finished: Vec<Result<(), Error>> = self.pool.broadcast(|ctx| {

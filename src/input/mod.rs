@@ -281,6 +281,18 @@ impl Inputs {
         });
     }
 
+    /// The bytes still to be read of the open inputs, as far as their
+    /// lengths when opened say (nothing for pipes).
+    pub(crate) fn open_bytes_expected(&self) -> u64 {
+        let unread = |f: &InputFile| match &f.data {
+            Data::Open(stream) if f.is_open() => stream
+                .expected
+                .map_or(0, |len| len.saturating_sub(f.bytes().len() as u64)),
+            _ => 0,
+        };
+        self.files.iter().map(unread).sum()
+    }
+
     /// Fails if an earlier run streamed an input: its bytes are gone.
     pub(crate) fn check_not_streamed(&self) -> Result<(), Error> {
         for file in &self.files {
@@ -516,9 +528,17 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
     let small = regular && meta.len() < MMAP_MIN_LEN;
     let data = match mapped {
         Some(map) => Data::Mapped(map),
-        None if options.stream && !small => {
-            Data::Open(Stream::new(Box::new(file), regular.then_some(meta.len())))
+        // A regular file is opened again when a run reads it, so that
+        // thousands of inputs do not hold thousands of descriptors.
+        None if options.stream && regular && !small => {
+            let reopen = Reopen {
+                path: path.to_path_buf(),
+                id: FileId::of(path, &meta),
+                file: None,
+            };
+            Data::Open(Stream::new(Box::new(reopen), Some(meta.len())))
         }
+        None if options.stream && !small => Data::Open(Stream::new(Box::new(file), None)),
         None => Data::Owned(
             read::read_file(&file, meta.len(), regular).map_err(|e| Error::read(path, e))?,
         ),
@@ -528,6 +548,28 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
         path: path.to_path_buf(),
         data,
     })
+}
+
+/// A regular file left open by name, opened again on its first read; the
+/// file found must be the one opened first.
+struct Reopen {
+    path: PathBuf,
+    id: Option<FileId>,
+    file: Option<File>,
+}
+
+impl Read for Reopen {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.file.is_none() {
+            let file = File::open(&self.path)?;
+            let meta = file.metadata()?;
+            if FileId::of(&self.path, &meta) != self.id {
+                return Err(read::changed_while_read());
+            }
+            self.file = Some(file);
+        }
+        self.file.as_mut().map_or(Ok(0), |file| file.read(buf))
+    }
 }
 
 impl InputFile {
