@@ -2,7 +2,8 @@
 //!
 //! A run goes: plan splits → map them on the job's own pool (each worker
 //! fills a buffer it alone owns) → hand buffers to the shuffle → reduce
-//! every partition in parallel → [`Output`].
+//! every partition in parallel → [`Output`]. Open inputs of a streamed run
+//! are read and mapped chunk by chunk after the splits ([`stream`]).
 
 use std::hash::Hash;
 use std::num::NonZeroUsize;
@@ -21,7 +22,7 @@ use crate::counters::{
 };
 use crate::error::{panicked, BoxError, ConfigError, Error};
 use crate::input::split::Split;
-use crate::input::{read, BadRecord, Inputs, Records};
+use crate::input::{BadRecord, Inputs, Records};
 use crate::map::{
     Combiner, Emit, FnMapper, MapChunk, Mapper, Partitions, RunId, Sink, Slot, Worker,
 };
@@ -31,6 +32,10 @@ use crate::shuffle::Local;
 use crate::shuffle::{Chunks, ShuffleStrategy};
 use crate::spec::MapReduce;
 use crate::spill::{self, Codec, Segment, SpillSettings, Spilled, Spiller};
+
+mod stream;
+
+use stream::Streamed;
 
 /// Bounds of the automatic split size.
 const MIN_AUTO_SPLIT: usize = 64 * 1024;
@@ -131,7 +136,10 @@ impl JobBuilder {
     /// The budget counts the pairs handed to the shuffle (their size, and
     /// what [`Spill::heap_size`](crate::Spill::heap_size) says they hold on
     /// the heap); each thread's combining buffer, the input, and the
-    /// output come on top.
+    /// output come on top. Open inputs of a
+    /// [streamed](crate::MapReduce::streamed) run are read in chunks of an
+    /// eighth of a thread's share of it (64 KiB to 8 MiB), two per thread
+    /// at most.
     pub fn memory(&mut self, bytes: usize) -> &mut Self {
         self.memory = Some(bytes);
         self
@@ -717,75 +725,6 @@ impl Job {
         counters.map_time = started.elapsed();
         Ok((chunks, counters, spilled))
     }
-}
-
-impl Job {
-    /// The size of the chunks open inputs are read in: the split size if
-    /// one was set, else an eighth of each thread's share of the memory
-    /// budget, within the bounds of the automatic split size. At most two
-    /// chunks per thread are held at once (one being mapped, one waiting).
-    fn chunk_size(&self) -> usize {
-        self.split_size.unwrap_or_else(|| {
-            (self.spill.budget / self.threads.max(1) / 8).clamp(MIN_AUTO_SPLIT, MAX_AUTO_SPLIT)
-        })
-    }
-
-    /// Reads open input `file` in chunks on a thread of its own and maps
-    /// the chunks on the pool as they come.
-    fn stream<'d, M: Mapper<'d>>(
-        &self,
-        file: usize,
-        streamed: &Streamed<'_, '_, 'd, M>,
-    ) -> Result<(), Error> {
-        let input = &streamed.task.inputs.files()[file];
-        let (reader, expected) = input.take_reader()?;
-        // The reader goes on after the bytes read ahead, already mapped.
-        let from = (reader, input.bytes().len() as u64);
-        let mut chunks = read::Chunks::new(from, &self.records, self.chunk_size(), expected);
-        let path = input.path().to_path_buf();
-        let (send, receive) = std::sync::mpsc::sync_channel(self.threads);
-        // Not a scoped thread: a run that fails must not wait for a read
-        // that may block for as long as the writer of a pipe likes. It ends
-        // at its next chunk, when sending finds no receiver.
-        std::thread::Builder::new()
-            .name("mr-local-read".to_string())
-            .spawn(move || loop {
-                let next = chunks.next_chunk().map_err(|e| Error::read(&path, e));
-                let last = !matches!(next, Ok(Some(_)));
-                let Some(item) = next.transpose() else { break };
-                if send.send(item).is_err() || last {
-                    break;
-                }
-            })
-            .map_err(|e| Error::io(input.path(), e))?;
-        receive.into_iter().par_bridge().try_for_each(|item| {
-            let (offset, chunk) = item?;
-            let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-            streamed
-                .task
-                .run_chunk(file, offset, &chunk, streamed.map, streamed.slots)?;
-            if let Some(spiller) = streamed.spiller {
-                spiller.check()?;
-            }
-            streamed.chunks.fetch_add(1, Ordering::Relaxed);
-            streamed
-                .bytes
-                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            (streamed.progress)(chunk.len() as u64);
-            Ok(())
-        })
-    }
-}
-
-/// What mapping the chunks of open inputs needs.
-struct Streamed<'s, 't, 'd, M: Mapper<'d>> {
-    task: &'s Task<'t, 'd, M>,
-    map: MapChunk<M, M::Key, M::Value>,
-    slots: &'s [Slot<M::Key, M::Value>],
-    spiller: Option<&'s Spiller<'s, M::Key, M::Value>>,
-    progress: &'s (dyn Fn(u64) + Sync),
-    chunks: &'s AtomicU64,
-    bytes: &'s AtomicU64,
 }
 
 /// What one map phase runs.

@@ -92,10 +92,11 @@ where
     /// jobs' mappers and closures emitting owned keys do), and records that
     /// can be cut as they come (lines, a delimiter, fixed size). A run
     /// without it, or with other records, reads open inputs whole before it
-    /// maps them. A run with sampled key ranges samples the keys of the
-    /// first records of each open input only (an eighth of the memory
-    /// budget, at most 64 MiB, read ahead and held for the run): input
-    /// sorted already makes uneven partitions, but the same output.
+    /// maps them. A run with sampled key ranges reads ahead and holds for
+    /// the run the first records of each open input, up to a quarter of
+    /// the memory budget, and samples keys from those only: an input
+    /// larger than that and sorted already makes uneven partitions (a
+    /// slower reduce), but the same output.
     ///
     /// # Example
     ///
@@ -425,7 +426,9 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         } else if matches!(self.partition, Partition::Sampled) {
             // Sampling maps splits before the map phase: of open inputs,
             // their first records, read ahead and held for the run.
-            let head = (job.memory() / 8).clamp(64 << 10, SAMPLE_BYTES);
+            // Up to a quarter of the budget: an input that fits is held
+            // whole and sampled whole; a larger one is sampled by its head.
+            let head = (job.memory() / 4).max(64 << 10);
             self.inputs.read_heads(job.records(), head)?;
         }
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());

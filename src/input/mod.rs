@@ -395,7 +395,8 @@ impl Inputs {
         &self.files
     }
 
-    /// Returns the sum of the inputs' lengths in bytes.
+    /// Returns the sum of the inputs' lengths in bytes: of an open input
+    /// (see [`InputOptions::stream`]), what is held of it.
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes().len() as u64).sum()
     }
