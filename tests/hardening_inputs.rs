@@ -187,7 +187,9 @@ mrtest!(
                 .arg("-c")
                 .arg("ulimit -v 4000000 && exec \"$0\" \"$@\"")
                 .arg(crate::util::BIN)
-                .args(["grep", "x", "huge.txt"])
+                // Few threads, so that their stacks and allocator arenas
+                // fit in the limit on any machine.
+                .args(["grep", "--threads", "2", "x", "huge.txt"])
                 .args(extra)
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::piped())
