@@ -474,11 +474,12 @@ where
     for<'c> <M as Mapper<'c>>::Value: Spill,
 {
     let route = Route::Hash(Partitioner::new(1));
+    let collect = Collect(std::sync::Mutex::new(Vec::new()));
     let sink = Sink {
         combiner: None,
         route: &route,
         records: out.sink.records,
-        shuffle: &Collect(std::sync::Mutex::new(Vec::new())),
+        shuffle: &collect,
         spill: None,
         local: Local {
             combine: false,
@@ -504,7 +505,15 @@ where
         unreachable!("a sink without a combiner appends");
     };
     let mut bytes = Vec::new();
-    for (key, value) in parts.drain(..).flatten() {
+    let handed = collect
+        .0
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (key, value) in handed
+        .into_iter()
+        .flatten()
+        .chain(parts.drain(..).flatten())
+    {
         bytes.clear();
         key.encode(&mut bytes);
         value.encode(&mut bytes);
@@ -521,7 +530,8 @@ where
     mapped
 }
 
-/// The shuffle of [`map_chunk`]'s buffer, which never hands over.
+/// The shuffle of [`map_chunk`]'s buffer, which holds what it is handed
+/// (nothing, with a buffer that never fills).
 struct Collect<K, V>(std::sync::Mutex<Vec<Vec<(K, V)>>>);
 
 impl<K: Send, V: Send> Shuffle<K, V> for Collect<K, V> {
