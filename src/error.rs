@@ -68,6 +68,11 @@ pub enum ErrorKind {
         /// The panic's message.
         err: BoxError,
     },
+    /// A buffer that grows with an input could not be allocated.
+    OutOfMemory {
+        /// What needed the memory, e.g. `reading big.txt`.
+        doing: String,
+    },
     /// The job's settings were rejected by [`JobBuilder::build`].
     ///
     /// [`JobBuilder::build`]: crate::JobBuilder::build
@@ -114,7 +119,7 @@ impl Error {
             ErrorKind::Io { path, .. }
             | ErrorKind::IsDirectory { path }
             | ErrorKind::Map { path, .. } => Some(path),
-            ErrorKind::Config(_) | ErrorKind::Reduce { .. } => None,
+            ErrorKind::Config(_) | ErrorKind::Reduce { .. } | ErrorKind::OutOfMemory { .. } => None,
         }
     }
 
@@ -134,6 +139,23 @@ impl Error {
         Error(Box::new(ErrorKind::Io {
             path: path.into(),
             err,
+        }))
+    }
+
+    /// An error reading `path`: out of memory where that is what `err`
+    /// says, else an I/O error.
+    pub(crate) fn read(path: impl Into<PathBuf>, err: io::Error) -> Error {
+        let path = path.into();
+        if err.kind() == io::ErrorKind::OutOfMemory {
+            return Error::out_of_memory(format!("reading {}", path.display()));
+        }
+        Error::io(path, err)
+    }
+
+    /// Out of memory while `doing` something.
+    pub(crate) fn out_of_memory(doing: impl Into<String>) -> Error {
+        Error(Box::new(ErrorKind::OutOfMemory {
+            doing: doing.into(),
         }))
     }
 
@@ -195,6 +217,7 @@ impl fmt::Display for Error {
             ErrorKind::Reduce { partition, err } => {
                 write!(f, "reduce failed in partition {partition}: {err}")
             }
+            ErrorKind::OutOfMemory { doing } => write!(f, "out of memory while {doing}"),
             ErrorKind::Config(err) => err.fmt(f),
         }
     }
@@ -221,7 +244,7 @@ impl StdError for Error {
             ErrorKind::Io { err, .. } => Some(err),
             ErrorKind::Map { err, .. } | ErrorKind::Reduce { err, .. } => Some(&**err),
             ErrorKind::Config(err) => Some(err),
-            ErrorKind::IsDirectory { .. } => None,
+            ErrorKind::IsDirectory { .. } | ErrorKind::OutOfMemory { .. } => None,
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A run goes: plan splits → map them on the job's own pool (each worker
 //! fills a buffer it alone owns) → hand buffers to the shuffle → reduce
-//! every partition in parallel → [`Output`].
+//! every partition in parallel → [`Output`]. Open inputs of a streamed run
+//! are read and mapped chunk by chunk after the splits ([`stream`]).
 
 use std::hash::Hash;
 use std::num::NonZeroUsize;
@@ -22,13 +23,19 @@ use crate::counters::{
 use crate::error::{panicked, BoxError, ConfigError, Error};
 use crate::input::split::Split;
 use crate::input::{BadRecord, Inputs, Records};
-use crate::map::{Combiner, Emit, FnMapper, Mapper, Partitions, RunId, Sink, Slot, Worker};
+use crate::map::{
+    Combiner, Emit, FnMapper, MapChunk, Mapper, Partitions, RunId, Sink, Slot, Worker,
+};
 use crate::partition::Route;
 use crate::reduce::Output;
 use crate::shuffle::Local;
 use crate::shuffle::{Chunks, ShuffleStrategy};
 use crate::spec::MapReduce;
 use crate::spill::{self, Codec, Segment, SpillSettings, Spilled, Spiller};
+
+mod stream;
+
+use stream::Streamed;
 
 /// Bounds of the automatic split size.
 const MIN_AUTO_SPLIT: usize = 64 * 1024;
@@ -152,7 +159,10 @@ impl JobBuilder {
     /// The budget counts the pairs handed to the shuffle (their size, and
     /// what [`Spill::heap_size`](crate::Spill::heap_size) says they hold on
     /// the heap); each thread's combining buffer, the input, and the
-    /// output come on top.
+    /// output come on top. Open inputs of a
+    /// [streamed](crate::MapReduce::streamed) run are read in chunks of an
+    /// eighth of a thread's share of it (64 KiB to 8 MiB), two per thread
+    /// at most.
     pub fn memory(&mut self, bytes: usize) -> &mut Self {
         self.memory = Some(bytes);
         self
@@ -645,20 +655,25 @@ impl Job {
             route,
             report,
             codec,
+            chunks,
         } = *pass;
         let started = Instant::now();
         let totals = Mutex::new(Counters::default());
         let total = inputs.total_bytes();
+        // Open inputs count what they held when opened, where that is known.
+        let expected = total + inputs.open_bytes_expected();
         let done = AtomicU64::new(0);
-        let progress = |phase, bytes_done| {
+        let progress = |phase, bytes_done: u64| {
             if report {
                 self.report(Progress {
                     phase,
                     bytes_done,
-                    bytes_total: total,
+                    bytes_total: expected.max(bytes_done),
                 })
             }
         };
+        let streamed_chunks = AtomicU64::new(0);
+        let streamed_bytes = AtomicU64::new(0);
         // Counters left by an earlier run that failed belong to no one.
         self.pool.broadcast(|_| take_thread_counters());
         progress(Phase::Map, 0);
@@ -706,7 +721,28 @@ impl Job {
                         progress(Phase::Map, done.fetch_add(bytes, Ordering::Relaxed) + bytes);
                         Ok::<(), Error>(())
                     })?;
-                    progress(Phase::Shuffle, total);
+                    if let Some(map) = chunks {
+                        let streamed = Streamed {
+                            task: &task,
+                            map,
+                            slots: &slots,
+                            spiller: spiller.as_ref(),
+                            progress: &|bytes| {
+                                progress(
+                                    Phase::Map,
+                                    done.fetch_add(bytes, Ordering::Relaxed) + bytes,
+                                )
+                            },
+                            chunks: &streamed_chunks,
+                            bytes: &streamed_bytes,
+                        };
+                        for (file, input) in inputs.files().iter().enumerate() {
+                            if input.is_open() {
+                                self.stream(file, &streamed)?;
+                            }
+                        }
+                    }
+                    progress(Phase::Shuffle, done.load(Ordering::Relaxed));
                     // Let mappers with per-thread state emit it, on the thread
                     // that holds it, into that thread's worker.
                     let finished: Vec<Result<(), Error>> = self.pool.broadcast(|ctx| {
@@ -741,8 +777,8 @@ impl Job {
         .map_err(|panic| Error::map("<spill merge>", 0, panicked(panic)))??;
         let mut counters = totals.into_inner().unwrap_or_else(PoisonError::into_inner);
         counters.input_files = inputs.files().len() as u64;
-        counters.input_bytes = total;
-        counters.splits = splits.len() as u64;
+        counters.input_bytes = total + streamed_bytes.into_inner();
+        counters.splits = splits.len() as u64 + streamed_chunks.into_inner();
         counters.partitions = partitions as u64;
         counters.map_time = started.elapsed();
         Ok((chunks, counters, spilled))
@@ -760,6 +796,8 @@ pub(crate) struct Pass<'a, 'd, M: Mapper<'d>> {
     pub report: bool,
     /// How to spill map output past the memory budget, if the run may.
     pub codec: Option<Codec<M::Key, M::Value>>,
+    /// How to map chunks of the open inputs, if the run streams them.
+    pub chunks: Option<MapChunk<M, M::Key, M::Value>>,
 }
 
 /// The fewest pairs a thread's buffer holds when the run may spill.
@@ -811,6 +849,45 @@ impl<'d, M: Mapper<'d>> Task<'_, 'd, M> {
     /// of its own if the strategy wants one per task or the thread's worker
     /// is busy (a map function that re-entered the pool).
     fn run(&self, split: &Split, slots: &[Slot<M::Key, M::Value>]) -> Result<(), Error> {
+        self.with_worker(slots, |worker, finishes_thread| {
+            for piece in &split.pieces {
+                let input = &self.inputs.files()[piece.file];
+                let bytes = &input.bytes()[piece.start..piece.end];
+                let place = (input.path(), piece.file, piece.start);
+                self.map_bytes(worker, finishes_thread, place, bytes.len(), |at, out| {
+                    self.mapper.map_split(&bytes[at..], out)
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Maps one chunk of open input `file`, which starts at `offset` in
+    /// it, as [`Task::run`] maps a split.
+    fn run_chunk(
+        &self,
+        file: usize,
+        offset: usize,
+        chunk: &[u8],
+        map: MapChunk<M, M::Key, M::Value>,
+        slots: &[Slot<M::Key, M::Value>],
+    ) -> Result<(), Error> {
+        self.with_worker(slots, |worker, finishes_thread| {
+            let place = (self.inputs.files()[file].path(), file, offset);
+            self.map_bytes(worker, finishes_thread, place, chunk.len(), |at, out| {
+                map(self.mapper, &chunk[at..], out)
+            })
+        })
+    }
+
+    /// Runs `work` with the current thread's worker, or a worker of its
+    /// own (see [`Task::run`]), and whether that worker's thread will be
+    /// finished.
+    fn with_worker(
+        &self,
+        slots: &[Slot<M::Key, M::Value>],
+        work: impl FnOnce(&mut Worker<M::Key, M::Value>, bool) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let sink = self.sink;
         let mut guard = match sink.local.per_task {
             true => None,
@@ -826,56 +903,59 @@ impl<'d, M: Mapper<'d>> Task<'_, 'd, M> {
                 sink.shuffle.take_buffer().unwrap_or_else(|| sink.buffer()),
             )),
         };
-        for piece in &split.pieces {
-            let input = &self.inputs.files()[piece.file];
-            let bytes = &input.bytes()[piece.start..piece.end];
-            let mut at = 0;
-            // Once, unless a bad record is skipped: then again from the
-            // record after it.
-            while at < bytes.len() {
-                let mut out = Emit::new(
-                    worker,
-                    sink,
-                    (input.path(), piece.file, piece.start + at),
-                    finishes_thread,
-                );
-                let mapped = catch_unwind(AssertUnwindSafe(|| {
-                    self.mapper.map_split(&bytes[at..], &mut out)
-                }));
-                let err = match mapped {
-                    Ok(Ok(())) => break,
-                    Ok(Err(err)) => err,
-                    Err(panic) => panicked(panic),
-                };
-                let record = out.record.clone();
-                let skip = self.skip.filter(|_| !out.in_engine);
-                drop(out);
-                let offset = (piece.start + at + record.start) as u64;
-                let Some(log) = skip else {
-                    return Err(Error::map(input.path(), offset, err));
-                };
-                // Go on after the bad record: from where the reader says
-                // the next one starts, or the record's end, or (if the
-                // mapper marks no records) the end of the piece.
-                let next = match err.downcast_ref::<BadRecord>() {
-                    Some(bad) => bad.next(),
-                    None => record.end,
-                };
-                at = match next > record.start {
-                    true => at + next,
-                    false => bytes.len(),
-                };
-                log.add(Skipped::Record {
-                    path: input.path().to_path_buf(),
-                    offset,
-                    reason: err.to_string(),
-                });
-            }
-        }
+        work(worker, finishes_thread)?;
         if let Some(mut own) = own {
             own.flush(sink);
             lock(self.totals).add_local(&own.counters);
             sink.shuffle.recycle(own.buffer);
+        }
+        Ok(())
+    }
+
+    /// Maps `len` bytes of an input that start at `start` in it, calling
+    /// `map` with the offset to map from: once, unless a bad record is
+    /// skipped, then again from the record after it.
+    fn map_bytes(
+        &self,
+        worker: &mut Worker<M::Key, M::Value>,
+        finishes_thread: bool,
+        (path, file, start): (&Path, usize, usize),
+        len: usize,
+        map: impl Fn(usize, &mut Emit<'_, M::Key, M::Value>) -> Result<(), BoxError>,
+    ) -> Result<(), Error> {
+        let sink = self.sink;
+        let mut at = 0;
+        while at < len {
+            let mut out = Emit::new(worker, sink, (path, file, start + at), finishes_thread);
+            let mapped = catch_unwind(AssertUnwindSafe(|| map(at, &mut out)));
+            let err = match mapped {
+                Ok(Ok(())) => break,
+                Ok(Err(err)) => err,
+                Err(panic) => panicked(panic),
+            };
+            let record = out.record.clone();
+            let skip = self.skip.filter(|_| !out.in_engine);
+            drop(out);
+            let offset = (start + at + record.start) as u64;
+            let Some(log) = skip else {
+                return Err(Error::map(path, offset, err));
+            };
+            // Go on after the bad record: from where the reader says the
+            // next one starts, or the record's end, or (if the mapper marks
+            // no records) the end of the piece.
+            let next = match err.downcast_ref::<BadRecord>() {
+                Some(bad) => bad.next(),
+                None => record.end,
+            };
+            at = match next > record.start {
+                true => at + next,
+                false => len,
+            };
+            log.add(Skipped::Record {
+                path: path.to_path_buf(),
+                offset,
+                reason: err.to_string(),
+            });
         }
         Ok(())
     }

@@ -22,8 +22,9 @@ use crate::error::BoxError;
 use crate::input::records::{self, trim_cr, Format};
 use crate::input::Records;
 use crate::partition::Route;
+use crate::shuffle::Partitioner;
 use crate::shuffle::{Chunks, Local, Shuffle};
-use crate::spill::Spiller;
+use crate::spill::{Spill, Spiller};
 
 /// A combiner: folds a value into the accumulated value of its key.
 pub(crate) type Combiner<'c, V> = dyn Fn(&mut V, V) + Sync + 'c;
@@ -447,6 +448,102 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         self.in_engine = true;
         self.worker.flush(self.sink);
         self.in_engine = false;
+    }
+}
+
+/// Maps a chunk of a streamed input: see [`map_chunk`].
+pub(crate) type MapChunk<M, K, V> =
+    for<'c, 'e> fn(&M, &'c [u8], &mut Emit<'e, K, V>) -> Result<(), BoxError>;
+
+/// Maps `chunk`, whose bytes live shorter than the job's inputs, and hands
+/// its pairs to `out` as keys and values that own their bytes, so that the
+/// chunk can be freed as soon as this returns.
+///
+/// This is sound without `unsafe` because `M` maps input of any lifetime:
+/// it cannot keep a borrow of the chunk anywhere but in the pairs it
+/// emits, and those are copied through their spill encoding, whose
+/// decoding cannot borrow from the bytes it reads.
+pub(crate) fn map_chunk<'d, M>(
+    mapper: &M,
+    chunk: &[u8],
+    out: &mut Emit<'_, <M as Mapper<'d>>::Key, <M as Mapper<'d>>::Value>,
+) -> Result<(), BoxError>
+where
+    M: for<'c> Mapper<'c>,
+    for<'c> <M as Mapper<'c>>::Key: Spill,
+    for<'c> <M as Mapper<'c>>::Value: Spill,
+{
+    let route = Route::Hash(Partitioner::new(1));
+    let collect = Collect(std::sync::Mutex::new(Vec::new()));
+    let sink = Sink {
+        combiner: None,
+        route: &route,
+        records: out.sink.records,
+        shuffle: &collect,
+        spill: None,
+        local: Local {
+            combine: false,
+            flush_at: usize::MAX,
+            per_task: true,
+            direct: false,
+        },
+        run: out.sink.run,
+    };
+    let mut worker = Worker::new(sink.buffer());
+    let mapped = {
+        let place = (out.path, out.file, out.offset);
+        let mut inner = Emit::new(&mut worker, &sink, place, out.finishes_thread);
+        let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            mapper.map_split(chunk, &mut inner)
+        }));
+        out.record = inner.record.clone();
+        mapped.unwrap_or_else(|panic| Err(crate::error::panicked(panic)))
+    };
+    // What was mapped before a failing record stays mapped, as it does
+    // when a split of a file fails.
+    let Buffer::Appending { parts, .. } = &mut worker.buffer else {
+        unreachable!("a sink without a combiner appends");
+    };
+    let mut bytes = Vec::new();
+    let handed = collect
+        .0
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (key, value) in handed
+        .into_iter()
+        .flatten()
+        .chain(parts.drain(..).flatten())
+    {
+        bytes.clear();
+        key.encode(&mut bytes);
+        value.encode(&mut bytes);
+        let mut input = &bytes[..];
+        let key = <M as Mapper<'d>>::Key::decode(&mut input)?;
+        let value = <M as Mapper<'d>>::Value::decode(&mut input)?;
+        out.put(key, value);
+    }
+    out.emitted += worker.counters.map_output;
+    out.records += worker.counters.records;
+    for &(name, n) in &worker.counters.user {
+        out.worker.counters.add_user(name, n);
+    }
+    mapped
+}
+
+/// The shuffle of [`map_chunk`]'s buffer, which holds what it is handed
+/// (nothing, with a buffer that never fills).
+struct Collect<K, V>(std::sync::Mutex<Vec<Vec<(K, V)>>>);
+
+impl<K: Send, V: Send> Shuffle<K, V> for Collect<K, V> {
+    fn local(&self) -> Local {
+        unreachable!("map_chunk sets its own")
+    }
+
+    fn publish(&self, parts: Vec<Vec<(K, V)>>) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(parts.into_iter().flatten().collect());
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::input::split;
 use crate::input::Inputs;
 use crate::job::{Job, Pass, ReduceInput};
-use crate::map::{Combiner, Mapper};
+use crate::map::{map_chunk, Combiner, MapChunk, Mapper};
 use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Route};
 use crate::reduce::{self, Output};
 use crate::shuffle::Partitioner;
@@ -71,6 +71,63 @@ pub struct MapReduce<'j, 'd, M: Mapper<'d>> {
     order: Option<Order<M::Key>>,
     sorted: bool,
     codec: Option<Codec<M::Key, M::Value>>,
+    /// How to map chunks of open inputs, if the run may stream them.
+    chunks: Option<MapChunk<M, M::Key, M::Value>>,
+}
+
+impl<'j, 'd, M> MapReduce<'j, 'd, M>
+where
+    M: for<'c> Mapper<'c>,
+    for<'c> <M as Mapper<'c>>::Key: Spill,
+    for<'c> <M as Mapper<'c>>::Value: Spill,
+{
+    /// Lets the run read open inputs (stdin, pipes, files not mapped: see
+    /// [`InputOptions::stream`](crate::InputOptions::stream)) in chunks of
+    /// whole records as it maps them, so that memory does not grow with
+    /// their size and reading overlaps mapping. Each chunk's pairs are
+    /// copied, through their [`Spill`] encoding, into keys and values
+    /// that own their bytes, and the chunk is freed.
+    ///
+    /// It needs a mapper that maps input of any lifetime (as the built-in
+    /// jobs' mappers and closures emitting owned keys do), and records that
+    /// can be cut as they come (lines, a delimiter, fixed size). A run
+    /// without it, or with other records, reads open inputs whole before it
+    /// maps them. A run with sampled key ranges reads ahead and holds for
+    /// the run the first records of each open input, up to a quarter of
+    /// the memory budget, and samples keys from those only: an input
+    /// larger than that and sorted already makes uneven partitions (a
+    /// slower reduce), but the same output.
+    ///
+    /// # Example
+    ///
+    /// A closure maps input of any lifetime when it is made a [`Mapper`]
+    /// with [`FnMapper::new`](crate::FnMapper::new), its argument's type
+    /// written out (given straight to [`Job::map`](crate::Job::map), it is
+    /// tied to the inputs' lifetime):
+    ///
+    /// ```
+    /// use mr_local::{Emit, FnMapper, Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_reader("stdin", std::io::Cursor::new("b\na\nb\n"));
+    /// let job = Job::builder().split_size(2).build()?;
+    /// let lines = FnMapper::new(|line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+    ///     out.emit(line.to_vec(), 1);
+    ///     Ok(())
+    /// });
+    /// let counts = job
+    ///     .map_with(&inputs, &lines)
+    ///     .streamed()
+    ///     .fold(|a, b| *a += b)?;
+    /// let mut counts = counts.into_vec();
+    /// counts.sort();
+    /// assert_eq!(counts, [(b"a".to_vec(), 1), (b"b".to_vec(), 2)]);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn streamed(mut self) -> Self {
+        self.chunks = Some(map_chunk::<M>);
+        self
+    }
 }
 
 enum Partition<'j, K> {
@@ -91,6 +148,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             order: None,
             sorted: false,
             codec: None,
+            chunks: None,
         }
     }
 
@@ -361,6 +419,18 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             + Sync,
     ) -> Result<(Vec<P>, Counters), Error> {
         let job = self.job;
+        self.inputs.check_not_streamed()?;
+        let streams = self.chunks.is_some() && job.records().streams();
+        if !streams {
+            self.inputs.read_open_inputs()?;
+        } else if matches!(self.partition, Partition::Sampled) {
+            // Sampling maps splits before the map phase: of open inputs,
+            // their first records, read ahead and held for the run.
+            // Up to a quarter of the budget: an input that fits is held
+            // whole and sampled whole; a larger one is sampled by its head.
+            let head = (job.memory() / 4).max(64 << 10);
+            self.inputs.read_heads(job.records(), head)?;
+        }
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
         let sampled;
         let route = match &self.partition {
@@ -383,6 +453,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             route: &route,
             report: true,
             codec: self.codec,
+            chunks: self.chunks.filter(|_| streams),
         };
         job.run(&pass, reduce)
     }
@@ -406,6 +477,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             route: &one,
             report: false,
             codec: None,
+            chunks: None,
         };
         let (parts, _) = self.job.run(&pass, |_, input, _| {
             let pairs: Vec<_> = input.chunks.into_iter().flatten().collect();
@@ -420,5 +492,162 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             .map(|(key, _)| key)
             .collect();
         Ok(sample_bounds(keys, self.job.partitions(), order))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use crate::jobs::wordcount::WordCount;
+    use crate::testutil::reference_counts;
+    use crate::{BoxError, Emit, FnMapper, Inputs, Job, Records};
+
+    /// A reader that hands out at most `n` bytes a call, as a pipe does.
+    struct Trickle(Cursor<Vec<u8>>, usize);
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    fn streamed(texts: &[&[u8]], trickle: usize) -> Inputs {
+        let mut inputs = Inputs::new();
+        for (i, text) in texts.iter().enumerate() {
+            inputs.push_reader(
+                format!("s{i}"),
+                Trickle(Cursor::new(text.to_vec()), trickle),
+            );
+        }
+        inputs
+    }
+
+    #[test]
+    fn streamed_inputs_count_as_the_reference_whatever_the_chunk_size() {
+        let text = "One two\r\nthree ÜBER über\n\nfour five six\nseven ".repeat(40);
+        let long = "word ".repeat(3000) + "\nend";
+        let texts: [&[u8]; 3] = [text.as_bytes(), b"", long.as_bytes()];
+        let mut want = reference_counts(&WordCount::default(), &texts);
+        want.sort();
+        for (threads, split, trickle) in [(1, 1, 7), (2, 13, 100), (3, 1000, 1 << 20)] {
+            let inputs = streamed(&texts, trickle);
+            let job = Job::builder()
+                .threads(threads)
+                .split_size(split)
+                .build()
+                .unwrap();
+            let output = job
+                .map_with(&inputs, &WordCount::default())
+                .spill()
+                .streamed()
+                .fold(|a, b| *a += b)
+                .unwrap();
+            assert_eq!(
+                output.counters().input_bytes,
+                (text.len() + long.len()) as u64
+            );
+            let mut got: Vec<(Vec<u8>, u64)> = output
+                .into_vec()
+                .into_iter()
+                .map(|(w, n)| (w.as_bytes().to_vec(), n))
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "threads {threads}, split {split}");
+            // Read once: a second run is an error, not an empty result.
+            let again = job
+                .map_with(&inputs, &WordCount::default())
+                .fold(|a, b| *a += b);
+            assert!(again.unwrap_err().to_string().contains("already read"));
+        }
+    }
+
+    fn lengths(line: &[u8], out: &mut Emit<usize, u64>) -> Result<(), BoxError> {
+        if line == b"bad" {
+            return Err("bad line".into());
+        }
+        out.emit(line.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_record_in_a_chunk_is_named_by_its_offset_or_skipped() {
+        let text = "a\nbb\nbad\nccc\n".repeat(50);
+        let job = Job::builder().threads(2).split_size(5).build().unwrap();
+        let inputs = streamed(&[text.as_bytes()], 3);
+        let err = job
+            .map(&inputs, lengths)
+            .streamed()
+            .fold(|a, b| *a += b)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "s0: byte 5: map failed: bad line");
+
+        let job = Job::builder()
+            .threads(2)
+            .split_size(5)
+            .skip_bad_records(true)
+            .build()
+            .unwrap();
+        let inputs = streamed(&[text.as_bytes()], 3);
+        let output = job
+            .map(&inputs, lengths)
+            .streamed()
+            .fold(|a, b| *a += b)
+            .unwrap();
+        assert_eq!(output.counters().skipped_records, 50);
+        let mut got = output.into_vec();
+        got.sort();
+        assert_eq!(got, [(1, 50), (2, 50), (3, 50)]);
+    }
+
+    #[test]
+    fn runs_that_cannot_stream_read_open_inputs_whole() {
+        let text = b"a b\nc\n";
+        for streamed_run in [false, true] {
+            let job = Job::builder()
+                .records(Records::whole_file())
+                .build()
+                .unwrap();
+            let inputs = streamed(&[text], 2);
+            let whole = |file: &[u8], out: &mut Emit<Vec<u8>, u64>| -> Result<(), BoxError> {
+                out.emit(file.to_vec(), 1);
+                Ok(())
+            };
+            let whole = FnMapper::new(whole);
+            let run = job.map_with(&inputs, &whole);
+            let run = if streamed_run { run.streamed() } else { run };
+            let output = run.fold(|a, b| *a += b).unwrap();
+            assert_eq!(output.into_vec(), [(text.to_vec(), 1)]);
+            assert_eq!(inputs.files()[0].bytes(), text);
+        }
+    }
+
+    #[test]
+    fn a_sampled_run_samples_the_head_of_an_open_input_and_streams_the_rest() {
+        // 150 KB: more than the smaller head.
+        let text: String = (0..40_000)
+            .map(|i| format!("{}\n", (i * 7919) % 1000))
+            .collect();
+        let mut want: Vec<&str> = text.lines().collect();
+        want.sort_unstable();
+        want.dedup();
+        // A budget whose head is 64 KiB, and chunks of 4 KiB after it.
+        for memory in [1 << 10, 1 << 30] {
+            let job = Job::builder()
+                .threads(2)
+                .partitions(5)
+                .split_size(4096)
+                .memory(memory)
+                .build()
+                .unwrap();
+            let inputs = streamed(&[text.as_bytes(), b"0\n999"], 100);
+            let (lines, counters) = crate::jobs::sort::sort_lines(&job, &inputs).unwrap();
+            let got: Vec<&[u8]> = lines.iter().map(|(w, _)| w.as_bytes()).collect();
+            let want: Vec<&[u8]> = want.iter().map(|l| l.as_bytes()).collect();
+            assert_eq!(got, want);
+            assert_eq!((lines[0].1, lines[999].1), (41, 41));
+            assert_eq!(counters.input_bytes, text.len() as u64 + 5);
+        }
     }
 }

@@ -20,6 +20,7 @@ mod formats;
 mod generate;
 mod hardening_cli;
 mod hardening_signals;
+mod hardening_inputs;
 mod help;
 mod inputs;
 mod interrupt;

@@ -10,15 +10,17 @@
 //! - `split`: planning the map tasks' splits.
 
 use std::fs::{self, File};
+use std::io::Read;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use memmap2::Mmap;
 
 use crate::error::Error;
 
 pub mod mmap;
-mod read;
+pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod split;
 
@@ -45,6 +47,7 @@ const MMAP_MIN_LEN: u64 = 256 * 1024;
 pub struct InputOptions {
     mmap: MmapChoice,
     recursive: bool,
+    stream: bool,
 }
 
 impl InputOptions {
@@ -60,6 +63,27 @@ impl InputOptions {
     pub fn recursive(mut self, yes: bool) -> Self {
         self.recursive = yes;
         self
+    }
+
+    /// Sets whether inputs that are not mapped (stdin, pipes, and regular
+    /// files of 256 KiB or more that are not mapped) are left open, to be
+    /// read as a job maps them rather than read whole now. By default they
+    /// are read whole.
+    ///
+    /// A run made [`streamed`](crate::MapReduce::streamed) reads such an
+    /// input in chunks of whole records as it maps them, so that memory
+    /// does not grow with the input; any other run reads it whole first.
+    /// Either way an open input can be read by one run only, and until then
+    /// its [`InputFile::bytes`] are empty.
+    pub fn stream(mut self, yes: bool) -> Self {
+        self.stream = yes;
+        self
+    }
+
+    /// Returns true if inputs that are not mapped are left open to be
+    /// streamed.
+    pub fn is_streamed(&self) -> bool {
+        self.stream
     }
 
     /// Returns the mapping choice.
@@ -134,6 +158,51 @@ impl FileId {
 enum Data {
     Mapped(Mmap),
     Owned(Vec<u8>),
+    Open(Stream),
+}
+
+/// An input left open, to be read in chunks by the run that maps it, or
+/// whole by one that cannot map chunks.
+struct Stream {
+    /// The reader, until a run takes it to stream the input or reads it
+    /// whole.
+    reader: Mutex<Option<Box<dyn Read + Send>>>,
+    /// Set when a run took the reader to stream the input.
+    streamed: std::sync::atomic::AtomicBool,
+    /// The length of a regular file when it was opened.
+    expected: Option<u64>,
+    /// The bytes read and held: all of them, once read whole, or the
+    /// first records, read ahead to sample keys from.
+    held: OnceLock<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("expected", &self.expected)
+            .field("held", &self.held.get().map(Vec::len))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream {
+    fn new(reader: Box<dyn Read + Send>, expected: Option<u64>) -> Stream {
+        Stream {
+            reader: Mutex::new(Some(reader)),
+            streamed: std::sync::atomic::AtomicBool::new(false),
+            expected,
+            held: OnceLock::new(),
+        }
+    }
+
+    fn take(&self, path: &Path) -> Result<Box<dyn Read + Send>, Error> {
+        let taken = self
+            .reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        taken.ok_or_else(|| already_read(path))
+    }
 }
 
 impl Inputs {
@@ -148,7 +217,8 @@ impl Inputs {
     /// unreadable file fails the job before any output is written. With
     /// [`InputOptions::recursive`], a directory adds the files below it in
     /// bytewise order of their names; symbolic links to files are followed,
-    /// links to directories are not (so a link cycle cannot loop).
+    /// links to directories are not (so a link cycle cannot loop), and
+    /// FIFOs, sockets and devices below it are skipped (as `grep -r` does).
     ///
     /// # Errors
     ///
@@ -180,6 +250,107 @@ impl Inputs {
         Ok(Inputs {
             files: open_all(&sources, options)?,
         })
+    }
+
+    /// Adds an input to be read from `reader` as a job maps it, named `name`
+    /// in messages: a decompressor's output, say. See
+    /// [`InputOptions::stream`] for how it is read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::jobs::wordcount::WordCount;
+    /// use mr_local::{Inputs, Job};
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_reader("piped", std::io::Cursor::new(b"a b\nb\n".to_vec()));
+    /// assert_eq!(inputs.files()[0].bytes(), b"");
+    /// let job = Job::builder().build()?;
+    /// let counts = job
+    ///     .map_with(&inputs, &WordCount::default())
+    ///     .streamed()
+    ///     .fold(|a, b| *a += b)?;
+    /// assert_eq!(counts.len(), 2);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn push_reader(&mut self, name: impl Into<PathBuf>, reader: impl Read + Send + 'static) {
+        self.files.push(InputFile {
+            path: name.into(),
+            data: Data::Open(Stream::new(Box::new(reader), None)),
+            id: None,
+        });
+    }
+
+    /// The bytes still to be read of the open inputs, as far as their
+    /// lengths when opened say (nothing for pipes).
+    pub(crate) fn open_bytes_expected(&self) -> u64 {
+        let unread = |f: &InputFile| match &f.data {
+            Data::Open(stream) if f.is_open() => stream
+                .expected
+                .map_or(0, |len| len.saturating_sub(f.bytes().len() as u64)),
+            _ => 0,
+        };
+        self.files.iter().map(unread).sum()
+    }
+
+    /// Fails if an earlier run streamed an input: its bytes are gone.
+    pub(crate) fn check_not_streamed(&self) -> Result<(), Error> {
+        for file in &self.files {
+            if let Data::Open(stream) = &file.data {
+                if stream.streamed.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(already_read(&file.path));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads whole every input still open (see [`InputOptions::stream`]),
+    /// for a run that cannot read them in chunks.
+    pub(crate) fn read_open_inputs(&self) -> Result<(), Error> {
+        for file in &self.files {
+            if let Data::Open(stream) = &file.data {
+                if !file.is_open() {
+                    continue;
+                }
+                let reader = stream.take(&file.path)?;
+                let bytes = read::read_all(reader, stream.expected)
+                    .map_err(|e| Error::read(&file.path, e))?;
+                let _ = stream.held.set(bytes);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads ahead the first records of every input still open, up to
+    /// about `most` bytes each, for a run that samples keys before it maps:
+    /// they become the input's [`InputFile::bytes`], mapped as a file's
+    /// are, and streaming goes on after them.
+    pub(crate) fn read_heads(&self, records: &Records, most: usize) -> Result<(), Error> {
+        for file in &self.files {
+            let Data::Open(stream) = &file.data else {
+                continue;
+            };
+            if !file.is_open() || stream.held.get().is_some() {
+                continue;
+            }
+            let mut slot = stream.reader.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(reader) = slot.as_mut() else {
+                continue;
+            };
+            let (mut head, ended) =
+                read::read_prefix(reader, most).map_err(|e| Error::read(&file.path, e))?;
+            let cut = match ended {
+                true => head.len(),
+                false => records.cut(&head, 0).unwrap_or(0),
+            };
+            let rest = head.split_off(cut);
+            if let Some(reader) = slot.take() {
+                *slot = Some(Box::new(std::io::Cursor::new(rest).chain(reader)));
+            }
+            let _ = stream.held.set(head);
+        }
+        Ok(())
     }
 
     /// Adds an input held in memory, named `name` in messages.
@@ -224,10 +395,18 @@ impl Inputs {
         &self.files
     }
 
-    /// Returns the sum of the inputs' lengths in bytes.
+    /// Returns the sum of the inputs' lengths in bytes: of an open input
+    /// (see [`InputOptions::stream`]), what is held of it.
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes().len() as u64).sum()
     }
+}
+
+fn already_read(path: &Path) -> Error {
+    Error::io(
+        path,
+        std::io::Error::other("already read by an earlier run (a stream is read once)"),
+    )
 }
 
 /// An input to open: stdin, or a file (never a directory: those are walked
@@ -278,9 +457,12 @@ fn walk(dir: &Path, sources: &mut Vec<Source>) -> Result<(), Error> {
             if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                 sources.push(Source::File(path));
             }
-        } else {
+        } else if kind.is_file() {
             sources.push(Source::File(path));
         }
+        // FIFOs, sockets and devices are skipped, as `grep -r` does: a
+        // FIFO would block the job until some writer came, a socket cannot
+        // be opened. Named on the command line, they are still read.
     }
     Ok(())
 }
@@ -291,10 +473,18 @@ fn walk(dir: &Path, sources: &mut Vec<Source>) -> Result<(), Error> {
 fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>, Error> {
     let open = |source: &Source| match source {
         Source::Stdin => {
-            let bytes = read::read_stdin().map_err(|e| Error::io("<stdin>", e))?;
+            let path = PathBuf::from("<stdin>");
+            let data = if options.stream {
+                Data::Open(Stream::new(Box::new(std::io::stdin()), None))
+            } else {
+                Data::Owned(
+                    read::read_all(std::io::stdin().lock(), None)
+                        .map_err(|e| Error::read(&path, e))?,
+                )
+            };
             Ok(InputFile {
-                path: PathBuf::from("<stdin>"),
-                data: Data::Owned(bytes),
+                path,
+                data,
                 id: None,
             })
         }
@@ -335,9 +525,24 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
     } else {
         None
     };
+    let regular = meta.is_file();
+    let small = regular && meta.len() < MMAP_MIN_LEN;
     let data = match mapped {
         Some(map) => Data::Mapped(map),
-        None => Data::Owned(read::read_file(&file, meta.len()).map_err(|e| Error::io(path, e))?),
+        // A regular file is opened again when a run reads it, so that
+        // thousands of inputs do not hold thousands of descriptors.
+        None if options.stream && regular && !small => {
+            let reopen = Reopen {
+                path: path.to_path_buf(),
+                id: FileId::of(path, &meta),
+                file: None,
+            };
+            Data::Open(Stream::new(Box::new(reopen), Some(meta.len())))
+        }
+        None if options.stream && !small => Data::Open(Stream::new(Box::new(file), None)),
+        None => Data::Owned(
+            read::read_file(&file, meta.len(), regular).map_err(|e| Error::read(path, e))?,
+        ),
     };
     Ok(InputFile {
         id: FileId::of(path, &meta),
@@ -346,17 +551,73 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
     })
 }
 
+/// A regular file left open by name, opened again on its first read; the
+/// file found must be the one opened first.
+struct Reopen {
+    path: PathBuf,
+    id: Option<FileId>,
+    file: Option<File>,
+}
+
+impl Read for Reopen {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.file.is_none() {
+            let file = File::open(&self.path)?;
+            let meta = file.metadata()?;
+            if FileId::of(&self.path, &meta) != self.id {
+                return Err(read::changed_while_read());
+            }
+            self.file = Some(file);
+        }
+        self.file.as_mut().map_or(Ok(0), |file| file.read(buf))
+    }
+}
+
 impl InputFile {
     /// Returns the name of this input: its path, or `<stdin>`.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Returns the input's bytes.
+    /// Returns the input's bytes: none for an input still open (see
+    /// [`InputOptions::stream`]).
     pub fn bytes(&self) -> &[u8] {
         match &self.data {
             Data::Mapped(map) => map.deref(),
             Data::Owned(bytes) => bytes,
+            Data::Open(stream) => stream.held.get().map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// Returns true if the input is open, to be read as it is mapped (see
+    /// [`InputOptions::stream`]): not read whole, nor streamed yet.
+    pub fn is_open(&self) -> bool {
+        match &self.data {
+            Data::Open(stream) => stream
+                .reader
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some(),
+            _ => false,
+        }
+    }
+
+    /// Takes the reader of an open input, with the length it had when
+    /// opened if it is a regular file; it reads on after the input's
+    /// [`InputFile::bytes`].
+    pub(crate) fn take_reader(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), Error> {
+        match &self.data {
+            Data::Open(stream) => {
+                let reader = stream.take(&self.path)?;
+                stream
+                    .streamed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok((reader, stream.expected))
+            }
+            _ => Err(Error::io(
+                &self.path,
+                std::io::Error::other("not an open input"),
+            )),
         }
     }
 

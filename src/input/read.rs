@@ -1,44 +1,196 @@
 //! Reading inputs that are not mapped: stdin, pipes, small files, and any
-//! file whose mapping failed.
+//! file whose mapping failed; whole, or in chunks of whole records.
 
 use std::fs::File;
 use std::io::{self, Read};
 
-/// Reads all of `reader`, sized by `hint` where the length is known.
-pub(crate) fn read_all(mut reader: impl Read, hint: u64) -> io::Result<Vec<u8>> {
-    // The hint is only a capacity: a file that grows or shrinks while we
-    // read it is read to its real end all the same.
-    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
-    reader.read_to_end(&mut bytes)?;
+use crate::input::Records;
+
+/// Reads all of `reader`, which had `expected` bytes when opened where
+/// that is known (a regular file's length).
+///
+/// The buffer grows by doubling with `try_reserve`, so that an input too
+/// large for memory is an error ([`io::ErrorKind::OutOfMemory`]) rather
+/// than an abort.
+///
+/// # Errors
+///
+/// The reader's errors; out of memory; and a regular file that ends before
+/// `expected` bytes ([`changed_while_read`]).
+pub(crate) fn read_all(mut reader: impl Read, expected: Option<u64>) -> io::Result<Vec<u8>> {
+    read_sized(&mut reader, expected.unwrap_or(64 * 1024), expected)
+}
+
+/// Reads all of `reader` into a buffer of `hint + 1` bytes to start with,
+/// so that an input of that size takes two `read` calls (the second finds
+/// the end).
+fn read_sized(reader: &mut impl Read, hint: u64, expected: Option<u64>) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let first = usize::try_from(hint).unwrap_or(usize::MAX);
+    reserve(&mut bytes, first.saturating_add(1))?;
+    while !fill(reader, &mut bytes)? {
+        let more = bytes.capacity();
+        reserve(&mut bytes, more)?;
+    }
+    check_length(bytes.len() as u64, expected)?;
     Ok(bytes)
 }
 
-/// Reads all of standard input.
-pub(crate) fn read_stdin() -> io::Result<Vec<u8>> {
-    read_all(io::stdin().lock(), 0)
+/// Reads the first `most` bytes of `reader`, or all of it if it is
+/// shorter; true with them if it ended.
+pub(crate) fn read_prefix(
+    reader: &mut (impl Read + ?Sized),
+    most: usize,
+) -> io::Result<(Vec<u8>, bool)> {
+    let mut bytes = Vec::new();
+    reserve(&mut bytes, most)?;
+    let ended = fill(reader, &mut bytes)?;
+    Ok((bytes, ended))
+}
+
+/// Reserves room for `more` bytes, or fails with an out-of-memory error.
+fn reserve(bytes: &mut Vec<u8>, more: usize) -> io::Result<()> {
+    bytes
+        .try_reserve_exact(more)
+        .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))
+}
+
+/// Reads into the spare capacity of `bytes` until it is full or the
+/// input ends; returns true at the end of the input.
+fn fill(reader: &mut (impl Read + ?Sized), bytes: &mut Vec<u8>) -> io::Result<bool> {
+    let want = bytes.capacity() - bytes.len();
+    // `read_to_end` on a `Take` of exactly the spare room neither zeroes
+    // the room on every call nor grows the buffer past it.
+    let got = Read::take(&mut *reader, want as u64).read_to_end(bytes)?;
+    Ok(got < want)
+}
+
+/// A regular file that gave fewer bytes than it had when opened was
+/// truncated under us.
+fn check_length(read: u64, expected: Option<u64>) -> io::Result<()> {
+    match expected {
+        Some(len) if read < len => Err(changed_while_read()),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a stream in chunks of whole records, each about `chunk_size`
+/// bytes: a chunk ends just after a record's end (or at the end of the
+/// input); a record longer than `chunk_size` makes a longer chunk, never
+/// two.
+pub(crate) struct Chunks {
+    reader: Box<dyn Read + Send>,
+    records: Records,
+    chunk_size: usize,
+    /// Bytes read past the last chunk's end: the start of its next record.
+    carry: Vec<u8>,
+    /// Where the next chunk starts in the stream.
+    offset: u64,
+    /// The length of a regular file when it was opened.
+    expected: Option<u64>,
+    done: bool,
+}
+
+impl Chunks {
+    /// Chunks of `reader`, which starts at `offset` in its input, cut
+    /// where `records` may end (the format must [stream](Records::cut)).
+    pub(crate) fn new(
+        (reader, offset): (Box<dyn Read + Send>, u64),
+        records: &Records,
+        chunk_size: usize,
+        expected: Option<u64>,
+    ) -> Chunks {
+        Chunks {
+            reader,
+            records: records.clone(),
+            chunk_size: chunk_size.max(1),
+            carry: Vec::new(),
+            offset,
+            expected,
+            done: false,
+        }
+    }
+
+    /// Returns the next chunk and its offset in the stream, or `None` at
+    /// the end.
+    ///
+    /// # Errors
+    ///
+    /// As for [`read_all`].
+    pub(crate) fn next_chunk(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut chunk = Vec::new();
+        reserve(&mut chunk, self.chunk_size.max(self.carry.len()))?;
+        chunk.append(&mut self.carry);
+        // Bytes of `chunk` known to hold no record's end.
+        let mut scanned = 0;
+        loop {
+            if fill(&mut *self.reader, &mut chunk)? {
+                self.done = true;
+                break;
+            }
+            if let Some(end) = self.records.cut(&chunk, scanned) {
+                reserve(&mut self.carry, chunk.len() - end)?;
+                self.carry.extend_from_slice(&chunk[end..]);
+                chunk.truncate(end);
+                break;
+            }
+            // One record fills the chunk: grow it until the record ends.
+            scanned = chunk.len();
+            let more = chunk.len();
+            reserve(&mut chunk, more)?;
+        }
+        let at = self.offset;
+        self.offset += chunk.len() as u64;
+        if self.done {
+            check_length(self.offset, self.expected)?;
+        }
+        Ok((!chunk.is_empty()).then_some((at, chunk)))
+    }
 }
 
 /// Reads all of an open file whose metadata says `len` bytes.
 ///
-/// Reads into a buffer of `len + 1` bytes, so a file of the size its
-/// metadata gave takes two `read` calls (the second finds the end), and the
-/// standard library's own sizing (another `fstat` and an `lseek` per file)
-/// is skipped: it shows when inputs are thousands of small files. A file
-/// that has grown meanwhile is read to its real end all the same.
-pub(crate) fn read_file(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = vec![0; usize::try_from(len).unwrap_or(0).saturating_add(1)];
-    let mut filled = 0;
-    loop {
-        if filled == bytes.len() {
-            bytes.resize(bytes.len() * 2, 0);
-        }
-        match file.read(&mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+/// Sized by `len`, the standard library's own sizing (another `fstat` and
+/// an `lseek` per file) is skipped: it shows when inputs are thousands of
+/// small files. A file that has grown meanwhile is read to its real end.
+///
+/// # Errors
+///
+/// As for [`read_all`]; where `regular` (the length is a regular file's,
+/// not a pipe's or a device's), a file that ends before `len` bytes was
+/// truncated while being read: counting what is left would be a wrong
+/// result given as a right one.
+pub(crate) fn read_file(mut file: &File, len: u64, regular: bool) -> io::Result<Vec<u8>> {
+    read_sized(&mut file, len, regular.then_some(len))
+}
+
+/// The error of a regular file that ended before the length it had when it
+/// was opened.
+pub(crate) fn changed_while_read() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "changed while being read")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn a_file_shorter_than_its_length_at_open_is_an_error() {
+        let dir = TempDir::new("read-short");
+        let path = dir.write("a.txt", "twelve bytes");
+        let file = File::open(&path).unwrap();
+        // As if it had been 4096 bytes long when opened, and truncated since.
+        let err = read_file(&file, 4096, true).unwrap_err();
+        assert_eq!(err.to_string(), "changed while being read");
+        // A pipe's or device's length means nothing; a grown file is read
+        // to its end; the exact length is the common case.
+        for (len, regular) in [(4096, false), (5, true), (12, true), (0, true)] {
+            let file = File::open(&path).unwrap();
+            assert_eq!(read_file(&file, len, regular).unwrap(), b"twelve bytes");
         }
     }
-    bytes.truncate(filled);
-    Ok(bytes)
 }

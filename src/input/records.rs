@@ -118,6 +118,29 @@ impl Records {
         }
     }
 
+    /// Returns true if a stream of records of this format can be cut into
+    /// chunks as it is read, without knowing where it ends: lines, a
+    /// delimiter, fixed-size records.
+    pub(crate) fn streams(&self) -> bool {
+        matches!(
+            self.0,
+            Format::Lines | Format::Delimited(_) | Format::Fixed(_)
+        )
+    }
+
+    /// Where the last whole record of `bytes`, a stream's beginning, ends;
+    /// `None` if no record ends in it past `scanned` (a count of bytes
+    /// already known to hold none).
+    pub(crate) fn cut(&self, bytes: &[u8], scanned: usize) -> Option<usize> {
+        match &self.0 {
+            Format::Fixed(size) => Some(bytes.len() / size.get() * size.get()).filter(|&n| n > 0),
+            _ => {
+                let delimiter = self.delimiter()?;
+                memchr::memrchr(delimiter, &bytes[scanned..]).map(|at| scanned + at + 1)
+            }
+        }
+    }
+
     /// Where a split of `file` that starts at `start` ends: at the first
     /// record boundary at least `split_size` bytes on, or at the file's end.
     /// Always after `start`, so that planning makes progress.

@@ -119,6 +119,7 @@ pub fn invert<'d>(
     let output = job
         .map_with(inputs, invert)
         .spill()
+        .streamed()
         .partition_by_sampled_ranges()
         .sorted()
         .fold(merge_ids)?;
@@ -141,6 +142,7 @@ pub fn invert_into<'d, T: Send>(
 ) -> Result<(Vec<T>, Counters), Error> {
     job.map_with(inputs, invert)
         .spill()
+        .streamed()
         .partition_by_sampled_ranges()
         .sorted()
         .fold_into(merge_ids, each)

@@ -80,6 +80,7 @@ pub fn sort_lines<'d>(job: &Job, inputs: &'d Inputs) -> Result<(SortedLines<'d>,
     let output = job
         .map_with(inputs, &SortLines)
         .spill()
+        .streamed()
         .partition_by_sampled_ranges()
         .sorted()
         .fold(crate::jobs::add_count)?;
@@ -103,6 +104,7 @@ pub fn sort_lines_into<'d, T: Send>(
 ) -> Result<(Vec<T>, Counters), Error> {
     job.map_with(inputs, &SortLines)
         .spill()
+        .streamed()
         .partition_by_sampled_ranges()
         .sorted()
         .fold_into(crate::jobs::add_count, each)

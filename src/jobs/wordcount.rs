@@ -338,6 +338,7 @@ pub fn count_words<'d>(
     let mut counts = job
         .map_with(inputs, words)
         .spill()
+        .streamed()
         .fold(crate::jobs::add_count)?
         .into_vec();
     job.par_sort_by(&mut counts, |a, b| {

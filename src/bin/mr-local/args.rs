@@ -80,8 +80,10 @@ pieces are lowercased. Output is sorted by count descending, then by word
 
 Regular files are memory-mapped by default. If another process truncates a
 file while it is mapped, the process is killed by SIGBUS: use --no-mmap for
-inputs that may change while mr-local runs. Stdin, pipes, empty files and
-files that report a size of 0 (as /proc does) are always read, never mapped.
+inputs that may change while mr-local runs (one that shrinks while it is read
+fails the job). Stdin, pipes, empty files and files that report a size of 0
+(as /proc does) are always read, never mapped; what is not mapped is read in
+chunks as it is counted, so memory does not grow with it.
 
 Exit status: 0 success, 1 the job failed, 2 usage error.";
 
@@ -475,7 +477,11 @@ impl EngineArgs {
 
     #[allow(unsafe_code)]
     pub fn input_options(&self) -> InputOptions {
-        let options = InputOptions::default().recursive(self.recursive);
+        // Stdin, pipes and files not mapped are read as they are mapped, in
+        // chunks, so that memory does not grow with them.
+        let options = InputOptions::default()
+            .recursive(self.recursive)
+            .stream(true);
         if self.no_mmap {
             return options;
         }

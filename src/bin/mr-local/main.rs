@@ -127,6 +127,7 @@ fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
         let output = job
             .map_with(inputs, &args.word_count())
             .spill()
+            .streamed()
             .fold(mr_local::jobs::add_count)?;
         let counters = output.counters().clone();
         bar.writing();
