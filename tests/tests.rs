@@ -18,6 +18,7 @@ mod errors;
 mod examples;
 mod formats;
 mod generate;
+mod hardening_output;
 mod help;
 mod inputs;
 mod interrupt;

@@ -12,7 +12,9 @@ const AFTER_HELP: &str = "\
 Exit status:
   0  success (also when the reader of stdout goes away, as with `| head`)
   1  the job failed: an input or output could not be read or written
-  2  usage error: an unknown flag or an invalid value
+     (stdout included, when closed or full)
+  2  usage error: an unknown flag or an invalid value, or an output that
+     would replace an input or another output of the run
   130  interrupted (Ctrl-C); temporary output files are removed first";
 
 /// A high-throughput, single-machine MapReduce engine.

@@ -26,6 +26,7 @@ use mr_local::output::{self, AtomicFile};
 use mr_local::{Job, Output};
 
 use crate::args::{FormatArg, OutputArgs, SortArg};
+use crate::destinations::Destinations;
 use crate::{io_failure, Failure};
 
 /// Column names of word count's CSV header and JSON members.
@@ -35,6 +36,16 @@ const COLUMNS: [&str; 2] = ["word", "count"];
 const SUCCESS: &str = "_SUCCESS";
 
 type Pair<'d> = (Word<'d>, u64);
+
+impl OutputArgs {
+    /// Where these arguments send the results.
+    pub(crate) fn destinations(&self) -> Destinations<'_> {
+        match &self.output_dir {
+            Some(dir) => Destinations::default().dir(dir, self.force),
+            None => Destinations::default().output(self.output.as_deref()),
+        }
+    }
+}
 
 /// Writes word counts as `args` asks.
 pub(crate) fn write_counts(
@@ -165,44 +176,6 @@ fn write_parts(
     Ok(())
 }
 
-/// Checks, before the job runs, that its results will have somewhere to
-/// go, so that a long job does not fail at its very end over a mistake in
-/// the arguments. Nothing is created or removed here.
-pub(crate) fn check_destination(args: &OutputArgs) -> Result<(), Failure> {
-    if let Some(dir) = &args.output_dir {
-        match fs::symlink_metadata(dir) {
-            Ok(_) => {
-                replaceable_outputs(dir, args.force)?;
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => parent_exists(dir)?,
-            Err(e) => return Err(io_failure(dir, e)),
-        }
-    }
-    if let Some(file) = &args.output {
-        if fs::symlink_metadata(file).is_err() {
-            parent_exists(file)?;
-        }
-    }
-    Ok(())
-}
-
-/// An error naming `path` if the directory it would be created in is
-/// missing.
-fn parent_exists(path: &Path) -> Result<(), Failure> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    match fs::metadata(parent) {
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(io_failure(
-            path,
-            io::Error::from(io::ErrorKind::NotADirectory),
-        )),
-        Err(e) => Err(io_failure(path, e)),
-    }
-}
-
 /// Makes `dir` ready for part files; returns true if it created it.
 ///
 /// A missing `dir` is created (its parent must exist). An existing one is
@@ -230,7 +203,10 @@ fn prepare_dir(dir: &Path, force: bool) -> Result<bool, Failure> {
 /// may hold only what an earlier run writes (`part-*`, `_SUCCESS`, and the
 /// hidden temporary files of a run that was killed); anything else makes it
 /// refuse, so that `--force` never deletes a file `mr-local` did not write.
-fn replaceable_outputs(dir: &Path, force: bool) -> Result<Vec<std::ffi::OsString>, Failure> {
+pub(crate) fn replaceable_outputs(
+    dir: &Path,
+    force: bool,
+) -> Result<Vec<std::ffi::OsString>, Failure> {
     let shown = dir.display();
     if !dir.is_dir() {
         return Err(Failure::Usage(format!(

@@ -1,0 +1,239 @@
+//! Issue 12, output safety: no output is written over an input or over
+//! another output of the same run, `--output-dir` runs never leave a mix
+//! or lose the previous results, and a stdout that cannot be written is an
+//! error.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::util::{assert_one_line_error, Dir, TestCommand, BIN};
+
+/// Asserts a usage error (exit 2) of one line naming `path` with `cause`.
+fn assert_refused(cmd: &mut TestCommand, path: &str, cause: &str) {
+    let out = cmd.assert_exit_code(2);
+    assert_one_line_error(&out, Path::new(path), cause);
+}
+
+// Case 1: --stats-json, like -o, never replaces an input, however named.
+mrtest!(
+    stats_json_over_an_input_is_refused,
+    |dir: Dir, _: TestCommand| {
+        let text = "a b c a\n";
+        dir.create("v.txt", text);
+        dir.create("corpus/w.txt", text);
+        let cases: &[&[&str]] = &[
+            &["wordcount", "v.txt", "--stats-json", "v.txt"],
+            &["wordcount", "v.txt", "--stats-json", "./v.txt"],
+            &["wordcount", "-r", "corpus", "--stats-json", "corpus/w.txt"],
+            &["sort", "v.txt", "--stats-json", "v.txt"],
+            &["grep", "a", "v.txt", "--stats-json", "v.txt"],
+            &["invert", "v.txt", "--stats-json", "v.txt"],
+        ];
+        for args in cases {
+            let path = args[args.len() - 1];
+            assert_refused(
+                dir.command().args(*args),
+                path,
+                "refusing to overwrite an input file",
+            );
+            assert_eq!(dir.read("v.txt"), text.as_bytes(), "{args:?}");
+            assert_eq!(dir.read("corpus/w.txt"), text.as_bytes(), "{args:?}");
+        }
+        assert_eq!(dir.list("."), ["corpus", "v.txt"]);
+    }
+);
+
+// Case 1: two outputs of one run never name the same file: -o and
+// --stats-json, an output through a link, a stats file inside
+// --output-dir, or a file that stdout already writes into.
+mrtest!(
+    two_outputs_of_one_run_are_refused,
+    |dir: Dir, _: TestCommand| {
+        dir.create("a.txt", "a b c a\n");
+        dir.create("o.tsv", "old\t1\n");
+        std::os::unix::fs::symlink("o.tsv", dir.join("link.tsv")).expect("symlink");
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["wordcount", "a.txt", "-o", "o.tsv", "--stats-json", "o.tsv"],
+                "o.tsv",
+            ),
+            (
+                &[
+                    "wordcount",
+                    "a.txt",
+                    "-o",
+                    "new.tsv",
+                    "--stats-json",
+                    "./new.tsv",
+                ],
+                "new.tsv",
+            ),
+            (
+                &[
+                    "wordcount",
+                    "a.txt",
+                    "-o",
+                    "o.tsv",
+                    "--stats-json",
+                    "link.tsv",
+                ],
+                "link.tsv",
+            ),
+            (
+                &["sort", "a.txt", "-o", "o.tsv", "--stats-json", "o.tsv"],
+                "o.tsv",
+            ),
+            (
+                &["grep", "a", "a.txt", "-o", "o.tsv", "--stats-json", "o.tsv"],
+                "o.tsv",
+            ),
+            (
+                &["invert", "a.txt", "-o", "o.tsv", "--stats-json", "o.tsv"],
+                "o.tsv",
+            ),
+            (
+                &[
+                    "wordcount",
+                    "a.txt",
+                    "--output-dir",
+                    "out",
+                    "--stats-json",
+                    "out/stats.json",
+                ],
+                "out/stats.json",
+            ),
+        ];
+        for (args, path) in cases {
+            let out = dir.command().args(*args).assert_exit_code(2);
+            assert_one_line_error(&out, Path::new(path), "same run");
+            assert_eq!(dir.read("o.tsv"), b"old\t1\n", "{args:?}");
+            assert_eq!(dir.list("."), ["a.txt", "link.tsv", "o.tsv"], "{args:?}");
+        }
+
+        // stdout redirected into the file --stats-json would replace.
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(r#"exec "$0" wordcount a.txt --stats-json o.tsv > o.tsv"#)
+            .arg(BIN)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run sh");
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert_one_line_error(&out, Path::new("o.tsv"), "same run");
+        assert_eq!(dir.read("o.tsv"), b"", "the shell truncated it, no more");
+    }
+);
+
+// Case 1: the checks come before the job, and a run that passes them
+// still writes every output.
+mrtest!(
+    distinct_outputs_are_all_written,
+    |dir: Dir, mut cmd: TestCommand| {
+        dir.create("a.txt", "a b c a\n");
+        cmd.args([
+            "wordcount",
+            "a.txt",
+            "-o",
+            "o.tsv",
+            "--stats-json",
+            "s.json",
+        ])
+        .assert_exit_code(0);
+        assert_eq!(dir.read("o.tsv"), b"a\t2\nb\t1\nc\t1\n");
+        assert!(dir.read("s.json").starts_with(b"{"));
+        // Writing twice into /dev/null replaces nothing.
+        dir.command()
+            .args([
+                "wordcount",
+                "a.txt",
+                "-o",
+                "/dev/null",
+                "--stats-json",
+                "/dev/null",
+            ])
+            .assert_exit_code(0);
+    }
+);
+
+// Case 2: --force does not replace the part files it reads.
+mrtest!(
+    force_over_its_own_input_is_refused,
+    |dir: Dir, _: TestCommand| {
+        dir.create("in.txt", "a b a\n");
+        dir.command()
+            .args([
+                "wordcount",
+                "in.txt",
+                "--output-dir",
+                "out",
+                "--partitions",
+                "2",
+            ])
+            .assert_exit_code(0);
+        let before: Vec<_> = ["part-00000", "part-00001"]
+            .iter()
+            .map(|p| dir.read(Path::new("out").join(p)))
+            .collect();
+        let cases: &[(&[&str], &str)] = &[
+            (&["out/part-00001"], "out/part-00001"),
+            (&["in.txt", "out/part-00000"], "out/part-00000"),
+            (&["-r", "out"], "out/_SUCCESS"),
+        ];
+        for (inputs, path) in cases {
+            assert_refused(
+                dir.command().arg("wordcount").args(*inputs).args([
+                    "--output-dir",
+                    "out",
+                    "--force",
+                    "--partitions",
+                    "2",
+                ]),
+                path,
+                "refusing to overwrite an input file",
+            );
+            assert_eq!(dir.list("out"), ["_SUCCESS", "part-00000", "part-00001"]);
+            for (p, old) in ["part-00000", "part-00001"].iter().zip(&before) {
+                assert_eq!(&dir.read(Path::new("out").join(p)), old, "{inputs:?}");
+            }
+        }
+    }
+);
+
+/// Runs `mr-local ARGS` in `dir` with its stdout closed (`>&-`).
+fn run_with_closed_stdout(dir: &Dir, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec "$0" "$@" >&-"#)
+        .arg(BIN)
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sh")
+}
+
+// Case 4: a closed stdout is a write error (exit 1, one line), not a
+// quiet success, for every command that writes to stdout.
+mrtest!(closed_stdout_is_an_error, |dir: Dir, _: TestCommand| {
+    dir.create("a.txt", "a b c a\n");
+    let cases: &[&[&str]] = &[
+        &["wordcount", "a.txt"],
+        &["wordcount", "a.txt", "--sort", "none"],
+        &["sort", "a.txt"],
+        &["grep", "a", "a.txt"],
+        &["invert", "a.txt"],
+        &["generate", "--size", "1K"],
+        &["completions", "bash"],
+        &["streaming", "reduce", "wordcount"],
+    ];
+    for args in cases {
+        let out = run_with_closed_stdout(&dir, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert_one_line_error(&out, Path::new("<stdout>"), "bad file descriptor");
+    }
+    // Where stdout is not written, its state does not matter.
+    let out = run_with_closed_stdout(&dir, &["wordcount", "a.txt", "-o", "o.tsv"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(dir.read("o.tsv"), b"a\t2\nb\t1\nc\t1\n");
+});
