@@ -237,3 +237,184 @@ mrtest!(closed_stdout_is_an_error, |dir: Dir, _: TestCommand| {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(dir.read("o.tsv"), b"a\t2\nb\t1\nc\t1\n");
 });
+
+/// `_SUCCESS` and `part-00000` to `part-{n-1}`, as `Dir::list` sorts them.
+fn part_names(n: usize) -> Vec<String> {
+    let mut names = vec!["_SUCCESS".to_string()];
+    names.extend((0..n).map(|i| format!("part-{i:05}")));
+    names
+}
+
+/// Every part file of `dir/name`, in part order, concatenated.
+fn parts_of(dir: &Dir, name: &str) -> Vec<u8> {
+    let mut all = Vec::new();
+    for part in dir.list(name).iter().filter(|n| n.starts_with("part-")) {
+        all.extend(dir.read(Path::new(name).join(part)));
+    }
+    all
+}
+
+/// Asserts that `dir` holds nothing but `keep` and, if it exists, an
+/// output directory `out` that is complete: `_SUCCESS` and `n` parts.
+fn assert_whole_or_absent(dir: &Dir, keep: &[&str], n: usize) {
+    let mut names = dir.list(".");
+    names.retain(|name| !keep.contains(&name.as_str()));
+    assert!(
+        names.is_empty() || names == ["out"],
+        "left beside the output: {names:?}"
+    );
+    if !names.is_empty() {
+        let got = dir.list("out");
+        assert!(
+            got == part_names(n),
+            "a partial output directory: {} entries of {}, _SUCCESS: {}",
+            got.len(),
+            n + 1,
+            got.contains(&"_SUCCESS".to_string())
+        );
+    }
+}
+
+/// Text with `n` distinct words, `tag0 tag1 ...`, a few bytes each.
+fn distinct_words(tag: &str, n: usize) -> String {
+    (0..n).map(|i| format!("{tag}{i}\n")).collect()
+}
+
+// Case 3: a --force run that fails while writing (here: a file size limit,
+// as a full disk would) leaves the earlier results as they were.
+mrtest!(
+    failed_force_run_keeps_the_earlier_results,
+    |dir: Dir, _: TestCommand| {
+        dir.create("old.txt", "old words\n");
+        dir.create("new.txt", distinct_words("new", 20_000));
+        dir.command()
+            .args([
+                "wordcount",
+                "old.txt",
+                "--output-dir",
+                "out",
+                "--partitions",
+                "2",
+            ])
+            .assert_exit_code(0);
+        let before = parts_of(&dir, "out");
+        // SIGXFSZ ignored, so that a write past the limit fails with EFBIG.
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(r#"trap '' XFSZ; ulimit -f 16; exec "$0" "$@""#)
+            .arg(BIN)
+            .args([
+                "wordcount",
+                "new.txt",
+                "--output-dir",
+                "out",
+                "--force",
+                "--partitions",
+                "2",
+            ])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run sh");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert_one_line_error(&out, Path::new("out/part-0000"), "file too large");
+        assert_eq!(dir.list("out"), part_names(2));
+        assert_eq!(parts_of(&dir, "out"), before);
+        assert_eq!(dir.list("."), ["new.txt", "old.txt", "out"]);
+    }
+);
+
+// Case 3: Ctrl-C while the parts are written leaves either no output or a
+// whole one, never parts without _SUCCESS, and no temporary directory.
+mrtest!(
+    interrupted_output_dir_is_whole_or_absent,
+    |dir: Dir, _: TestCommand| {
+        use std::time::{Duration, Instant};
+
+        let partitions = 2000;
+        dir.create("in.txt", distinct_words("w", 50_000));
+        let child = Command::new(BIN)
+            .args(["wordcount", "in.txt", "--output-dir", "out"])
+            .args(["--partitions", &partitions.to_string()])
+            .current_dir(dir.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // Until the first part file is being written, whichever directory it
+        // is written into.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let writing = || {
+            dir.list(".")
+                .iter()
+                .any(|name| name == "out" || name.starts_with(".out."))
+        };
+        while !writing() {
+            assert!(Instant::now() < deadline, "no output appeared");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(killed.success());
+        let status =
+            crate::util::wait_within(child, Duration::from_secs(60), "mr-local after SIGINT");
+        assert!(matches!(status.code(), Some(0 | 130)), "{status}");
+        assert_whole_or_absent(&dir, &["in.txt"], partitions);
+    }
+);
+
+// Case 3: concurrent --force runs into one directory never mix: what is
+// left is one run's whole output, and nothing beside it.
+mrtest!(
+    concurrent_force_runs_do_not_mix,
+    |dir: Dir, _: TestCommand| {
+        let partitions = 300;
+        let texts = ["a.txt", "b.txt"];
+        for (tag, name) in ["a", "b"].iter().zip(texts) {
+            dir.create(name, distinct_words(tag, 3000));
+        }
+        let run = |input: &str| {
+            let mut cmd = Command::new(BIN);
+            cmd.args([
+                "wordcount",
+                input,
+                "--output-dir",
+                "out",
+                "--force",
+                "--sort",
+                "key",
+            ])
+            .args(["--partitions", &partitions.to_string()])
+            .current_dir(dir.path());
+            cmd
+        };
+        let expected: Vec<Vec<u8>> = texts
+            .iter()
+            .map(|input| {
+                let done = run(input).arg("--quiet").status().expect("run");
+                assert!(done.success());
+                parts_of(&dir, "out")
+            })
+            .collect();
+        for round in 0..3 {
+            let children: Vec<_> = texts
+                .iter()
+                .map(|input| {
+                    run(input)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .expect("spawn")
+                })
+                .collect();
+            for child in children {
+                let out = child.wait_with_output().expect("wait");
+                assert!(out.status.success(), "round {round}: {out:?}");
+            }
+            assert_whole_or_absent(&dir, &texts, partitions);
+            let got = parts_of(&dir, "out");
+            assert!(expected.contains(&got), "round {round}: a mix of both runs");
+        }
+    }
+);

@@ -250,7 +250,8 @@ pub struct OutputArgs {
 
     /// Write one file per partition, DIR/part-00000 ..., each sorted on its own,
     /// then an empty DIR/_SUCCESS. DIR is created if missing; an existing DIR
-    /// must be empty.
+    /// must be empty. The parts are written beside DIR and put in its place at
+    /// the end, so DIR holds one run's whole output or what it held before.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use mr_local::Inputs;
 
-use crate::{io_failure, write, Failure};
+use crate::{io_failure, outdir, Failure};
 
 /// One place a run writes to.
 #[derive(Clone, Copy)]
@@ -118,7 +118,7 @@ fn check_one(destination: &Destination<'_>, inputs: &Inputs) -> Result<(), Failu
             Ok(_) => {
                 // The files --force would replace, among them those that an
                 // input read, or an input below DIR given with -r.
-                let mut names = write::replaceable_outputs(path, force)?;
+                let mut names = outdir::replaceable_outputs(path, force)?;
                 names.sort();
                 for name in names {
                     refuse_to_overwrite_an_input(&path.join(name), inputs)?;

@@ -5,6 +5,7 @@
 mod args;
 mod commands;
 mod destinations;
+mod outdir;
 mod parts;
 mod progress;
 mod stats;

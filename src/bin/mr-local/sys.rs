@@ -1,8 +1,11 @@
 //! What the standard library does not offer: whether stdout was open when
-//! the process started. The command's only `unsafe` code.
+//! the process started, and swapping two directories in one step. The
+//! command's only `unsafe` code.
 
 #![allow(unsafe_code)]
 
+use std::io;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set before `main` if file descriptor 1 was closed (`mr-local ... >&-`).
@@ -44,3 +47,46 @@ static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 #[used]
 #[link_section = "__DATA,__mod_init_func"]
 static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// Swaps `a` and `b`, two existing paths on one file system, in one step:
+/// there is no moment when either is missing.
+///
+/// # Errors
+///
+/// `Unsupported` where the system or the file system cannot do it (the
+/// caller then falls back on two renames), or the system's error.
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+
+        let a = CString::new(a.as_os_str().as_bytes())?;
+        let b = CString::new(b.as_os_str().as_bytes())?;
+        // SAFETY: both pointers are to NUL-terminated strings that outlive
+        // the call, which reads them and writes no memory.
+        let done = unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if done == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::ENOSYS | libc::EINVAL) => Err(io::ErrorKind::Unsupported.into()),
+            _ => Err(err),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}

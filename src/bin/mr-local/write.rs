@@ -11,29 +11,24 @@
 //!   them. An empty `_SUCCESS` is written last, so its presence says every
 //!   part is complete.
 //!
-//! Every file is an [`AtomicFile`]: a failure leaves no partial file. With
-//! `--output-dir`, a failure also removes the parts this run had already
-//! written (and DIR, if this run created it), so DIR never holds a mix.
+//! `-o FILE` is an `AtomicFile`: a failure leaves no partial file. An
+//! output directory appears whole or not at all ([`OutputDir`]).
 
 use std::cmp::Ordering;
-use std::ffi::OsStr;
-use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mr_local::jobs::wordcount::Word;
-use mr_local::output::{self, AtomicFile};
+use mr_local::output;
 use mr_local::{Job, Output};
 
 use crate::args::{FormatArg, OutputArgs, SortArg};
 use crate::destinations::Destinations;
-use crate::{io_failure, Failure};
+use crate::outdir::OutputDir;
+use crate::Failure;
 
 /// Column names of word count's CSV header and JSON members.
 const COLUMNS: [&str; 2] = ["word", "count"];
-
-/// The name of the file written last into an output directory.
-const SUCCESS: &str = "_SUCCESS";
 
 type Pair<'d> = (Word<'d>, u64);
 
@@ -123,7 +118,8 @@ fn write_pairs<'a, 'd: 'a>(
     }
 }
 
-/// Writes one part file per partition into `dir`, then `_SUCCESS`.
+/// Writes one part file per partition into `dir`, then `_SUCCESS` (see
+/// [`OutputDir`]).
 fn write_dir(
     args: &OutputArgs,
     job: &Job,
@@ -137,153 +133,20 @@ fn write_dir(
             "--top cannot be used with --output-dir".to_string(),
         ));
     }
-    let created = prepare_dir(dir, args.force)?;
-    let mut written = Vec::with_capacity(partitions.len() + 1);
-    let result = write_parts(args, job, dir, partitions, &mut written);
-    if result.is_err() {
-        // Best effort: the error being reported matters more than these.
-        for path in written.iter().rev() {
-            let _ = fs::remove_file(path);
-        }
-        if created {
-            let _ = fs::remove_dir(dir);
-        }
-    }
-    result
-}
-
-fn write_parts(
-    args: &OutputArgs,
-    job: &Job,
-    dir: &Path,
-    partitions: Vec<Vec<Pair<'_>>>,
-    written: &mut Vec<PathBuf>,
-) -> Result<(), Failure> {
+    let out = OutputDir::create(dir, args.force)?;
     let compare = order(args.sort);
     for (i, mut pairs) in partitions.into_iter().enumerate() {
         if let Some(compare) = compare {
             job.par_sort_by(&mut pairs, compare);
         }
-        let path = dir.join(format!("part-{i:05}"));
-        let mut file = AtomicFile::create(&path)?;
-        write_pairs(&mut file, args.format, &pairs).map_err(|e| io_failure(&path, e))?;
-        file.commit()?;
-        written.push(path);
+        out.write_part(i, |file| write_pairs(file, args.format, &pairs))?;
     }
-    let path = dir.join(SUCCESS);
-    AtomicFile::create(&path)?.commit()?;
-    written.push(path);
-    Ok(())
-}
-
-/// Makes `dir` ready for part files; returns true if it created it.
-///
-/// A missing `dir` is created (its parent must exist). An existing one is
-/// checked by [`replaceable_outputs`], and what it lists is removed,
-/// `_SUCCESS` first, so that no reader takes the remaining parts for a
-/// complete output.
-fn prepare_dir(dir: &Path, force: bool) -> Result<bool, Failure> {
-    match fs::create_dir(dir) {
-        Ok(()) => return Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io_failure(dir, e)),
-    }
-    let mut ours = replaceable_outputs(dir, force)?;
-    ours.sort_by_key(|name| name != SUCCESS);
-    for name in ours {
-        let path = dir.join(name);
-        fs::remove_file(&path).map_err(|e| io_failure(&path, e))?;
-    }
-    Ok(false)
-}
-
-/// Returns the entries of the existing `dir` that `force` may replace.
-///
-/// `dir` must be a directory, and empty unless `force`. With `force`, it
-/// may hold only what an earlier run writes (`part-*`, `_SUCCESS`, and the
-/// hidden temporary files of a run that was killed); anything else makes it
-/// refuse, so that `--force` never deletes a file `mr-local` did not write.
-pub(crate) fn replaceable_outputs(
-    dir: &Path,
-    force: bool,
-) -> Result<Vec<std::ffi::OsString>, Failure> {
-    let shown = dir.display();
-    if !dir.is_dir() {
-        return Err(Failure::Usage(format!(
-            "{shown}: exists and is not a directory (--output-dir needs a directory)"
-        )));
-    }
-    let mut ours = Vec::new();
-    let mut others = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| io_failure(dir, e))? {
-        let name = entry.map_err(|e| io_failure(dir, e))?.file_name();
-        if is_ours(&name) {
-            ours.push(name);
-        } else {
-            others.push(name);
-        }
-    }
-    if ours.is_empty() && others.is_empty() {
-        return Ok(ours);
-    }
-    if !force {
-        return Err(Failure::Usage(format!(
-            "{shown}: directory is not empty (--force replaces the part files of an earlier run)"
-        )));
-    }
-    if let Some(other) = others.iter().min() {
-        return Err(Failure::Usage(format!(
-            "{}: not an output file of mr-local: --force only replaces part-* and {SUCCESS}",
-            dir.join(other).display()
-        )));
-    }
-    Ok(ours)
-}
-
-/// True for the names an earlier run leaves in an output directory:
-/// `part-*`, `_SUCCESS`, and `AtomicFile`'s temporary files for them
-/// (`.part-00000.mr-local-PID-N.tmp`), which a killed run may leave.
-fn is_ours(name: &OsStr) -> bool {
-    let name = name.as_encoded_bytes();
-    if name == SUCCESS.as_bytes() || name.starts_with(b"part-") {
-        return true;
-    }
-    let temp_of = |prefix: &[u8]| {
-        name.starts_with(prefix)
-            && name.ends_with(b".tmp")
-            && name.windows(10).any(|w| w == b".mr-local-")
-    };
-    temp_of(b".part-") || temp_of(b"._SUCCESS.mr-local-")
+    out.commit()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_of_earlier_runs_are_ours() {
-        for name in [
-            "_SUCCESS",
-            "part-00000",
-            "part-12345",
-            "part-r-00000",
-            ".part-00003.mr-local-123-4.tmp",
-            "._SUCCESS.mr-local-9-0.tmp",
-        ] {
-            assert!(is_ours(OsStr::new(name)), "{name}");
-        }
-        for name in [
-            "notes.txt",
-            "_SUCCESS.bak",
-            ".part-00000",
-            ".part-00003.tmp",
-            "._SUCCESS",
-            "success",
-            "Part-00000",
-        ] {
-            assert!(!is_ours(OsStr::new(name)), "{name}");
-        }
-    }
 
     #[test]
     fn top_n_selection_equals_a_full_sort() {
