@@ -418,3 +418,62 @@ mrtest!(
         }
     }
 );
+
+/// Runs `mr-local ARGS` in `dir` and returns its peak resident set size in
+/// KiB, as `wait4` reports it for that one child.
+fn peak_rss_kib(dir: &Dir, args: &[&str]) -> i64 {
+    // Waited for by wait4 below, which std's wait cannot report for.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn mr-local");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data, for which all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live locals; the child is ours and not
+    // waited for elsewhere (`child` is never waited on).
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{args:?} failed: {status}"
+    );
+    usage.ru_maxrss
+}
+
+// Case 10: with --sort key, --sort none or --output-dir, word count writes
+// its result partition by partition instead of holding it whole, as the
+// count order (which must see every count first) still does.
+mrtest!(
+    word_count_streams_key_order_and_part_files,
+    |dir: Dir, _: TestCommand| {
+        let text: String = (1..=400_000).map(|i| format!("{i}\n")).collect();
+        dir.create("u.txt", text);
+        let engine = ["--threads", "1", "--memory", "2M"];
+        let run = |extra: &[&str]| {
+            let mut args = vec!["wordcount", "u.txt"];
+            args.extend(engine);
+            args.extend(extra);
+            peak_rss_kib(&dir, &args)
+        };
+        let whole = run(&["-o", "count.tsv"]);
+        let key = run(&["--sort", "key", "-o", "key.tsv"]);
+        let parts = run(&["--output-dir", "out"]);
+        // Every count is 1, so the count order is the key order.
+        assert!(
+            dir.read("key.tsv") == dir.read("count.tsv"),
+            "--sort key differs"
+        );
+        assert_eq!(dir.list("out").len(), 1 + 4);
+        for (what, peak) in [("--sort key", key), ("--output-dir", parts)] {
+            assert!(
+                peak * 10 < whole * 8,
+                "{what} peaked at {peak} KiB, the count order at {whole} KiB"
+            );
+        }
+    }
+);

@@ -265,7 +265,9 @@ pub struct OutputArgs {
     pub format: FormatArg,
 
     /// Output order: count descending (ties by key), key ascending, or none
-    /// (partition after partition, unsorted: the fastest).
+    /// (partition after partition, unsorted: the fastest). count holds the
+    /// whole result in memory, beyond --memory (every count must be seen
+    /// first); key, none and --output-dir write it partition by partition.
     #[arg(long, value_enum, default_value_t = SortArg::Count)]
     pub sort: SortArg,
 }

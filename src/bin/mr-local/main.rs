@@ -110,15 +110,10 @@ fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
         report: &args.report,
         destinations: args.output.destinations(),
     };
+    let words = args.word_count();
     command.run(|job, inputs, bar| {
-        let output = job
-            .map_with(inputs, &args.word_count())
-            .spill()
-            .fold(|total, n| *total += n)?;
-        let counters = output.counters().clone();
-        bar.writing();
-        write::write_counts(&args.output, job, output)?;
-        Ok(counters)
+        let run = job.map_with(inputs, &words).spill();
+        write::count_words(&args.output, job, run, bar)
     })
 }
 

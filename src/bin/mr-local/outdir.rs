@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mr_local::output::{forget_temporary, register_temporary};
+use mr_local::Error;
 
 use crate::{io_failure, sys, Failure};
 
@@ -90,7 +91,7 @@ impl OutputDir {
         &self,
         partition: usize,
         write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Error> {
         let name = format!("part-{partition:05}");
         let written = (|| {
             let file = File::create_new(self.fresh.join(&name))?;
@@ -100,7 +101,7 @@ impl OutputDir {
                 .map_err(io::IntoInnerError::into_error)?
                 .sync_all()
         })();
-        written.map_err(|e| io_failure(self.shown.join(&name), e))
+        written.map_err(|e| Error::io(self.shown.join(&name), e))
     }
 
     /// Writes `_SUCCESS` and puts the parts in DIR's place.

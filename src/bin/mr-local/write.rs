@@ -1,5 +1,6 @@
-//! Writing a job's results: order (`--sort`, `--top`), format (`--format`)
-//! and destination (stdout, `-o FILE`, `--output-dir DIR`).
+//! Running word count and writing its results: order (`--sort`, `--top`),
+//! format (`--format`) and destination (stdout, `-o FILE`,
+//! `--output-dir DIR`).
 //!
 //! - stdout and `-o FILE` get one stream: every partition's pairs, sorted
 //!   together (`--sort count` or `key`) or written partition after
@@ -11,6 +12,15 @@
 //!   them. An empty `_SUCCESS` is written last, so its presence says every
 //!   part is complete.
 //!
+//! Only `--sort count` to one stream holds the whole result in memory (it
+//! must all be seen before the first line is known). Otherwise the result
+//! is written partition by partition as reduce makes it, merged from disk
+//! where it spilled: `--sort key` partitions keys by sampled key ranges, so
+//! that the partitions one after the other are in key order; a partition's
+//! text waits in memory up to its share of half the memory budget, in a
+//! temporary file past it, for the partitions before it; part files are
+//! written as their partition is reduced.
+//!
 //! `-o FILE` is an `AtomicFile`: a failure leaves no partial file. An
 //! output directory appears whole or not at all ([`OutputDir`]).
 
@@ -20,15 +30,21 @@ use std::path::Path;
 
 use mr_local::jobs::wordcount::Word;
 use mr_local::output;
-use mr_local::{Job, Output};
+use mr_local::{Counters, Error, Job, MapReduce, Mapper};
 
 use crate::args::{FormatArg, OutputArgs, SortArg};
+use crate::commands::new_part;
 use crate::destinations::Destinations;
 use crate::outdir::OutputDir;
+use crate::parts::Part;
+use crate::progress::Bar;
 use crate::Failure;
 
 /// Column names of word count's CSV header and JSON members.
 const COLUMNS: [&str; 2] = ["word", "count"];
+
+/// Pairs formatted at a time into a partition's text.
+const BATCH: usize = 4096;
 
 type Pair<'d> = (Word<'d>, u64);
 
@@ -42,46 +58,98 @@ impl OutputArgs {
     }
 }
 
-/// Writes word counts as `args` asks.
-pub(crate) fn write_counts(
+/// Runs word count's `run` (mapped, spilling past the budget), writes its
+/// results as `args` asks, and returns the job's counters; `bar` shows
+/// when the writing starts.
+pub(crate) fn count_words<'d, M>(
     args: &OutputArgs,
     job: &Job,
-    output: Output<Word<'_>, u64>,
-) -> Result<(), Failure> {
-    match &args.output_dir {
-        Some(dir) => write_dir(args, job, dir, output.into_partitions()),
-        None => write_stream(args, job, output),
+    run: MapReduce<'_, 'd, M>,
+    bar: &Bar,
+) -> Result<Counters, Failure>
+where
+    M: Mapper<'d, Key = Word<'d>, Value = u64>,
+{
+    let sum = |total: &mut u64, n| *total += n;
+    if let Some(dir) = &args.output_dir {
+        return write_dir(args, dir, run, bar);
     }
+    let path = args.output.as_deref();
+    let run = match args.sort {
+        SortArg::Count => {
+            let output = run.fold(sum)?;
+            let counters = output.counters().clone();
+            bar.writing();
+            let mut pairs = output.into_vec();
+            sort_first(job, &mut pairs, args.top.unwrap_or(usize::MAX), by_count);
+            let pairs = pairs.iter().map(|(word, n)| (word, *n));
+            crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
+            return Ok(counters);
+        }
+        SortArg::Key => run.partition_by_sampled_ranges().sorted(),
+        SortArg::None => run,
+    };
+    if let Some(top) = args.top {
+        // The first `top` of each partition, then the first `top` of those.
+        let (firsts, counters) = run.fold_into(sum, |_, pairs| {
+            let first: Vec<_> = (&mut *pairs).take(top).collect();
+            // The rest still counts in the counters.
+            pairs.for_each(drop);
+            Ok(first)
+        })?;
+        bar.writing();
+        let pairs = firsts.into_iter().flatten().take(top);
+        crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
+        return Ok(counters);
+    }
+    let (parts, counters) = run.fold_into(sum, |partition, pairs| {
+        let mut part = new_part(job, partition);
+        write_batches(&mut part, args.format, pairs)?;
+        part.finish()
+    })?;
+    bar.writing();
+    crate::write_output(path, |out| {
+        // A header, for CSV, and the parts without theirs.
+        write_pairs(out, args.format, std::iter::empty::<Pair<'_>>(), true)?;
+        parts.iter().try_for_each(|part| part.copy_to(out))
+    })?;
+    Ok(counters)
 }
 
-/// Writes every pair to stdout or `-o FILE`.
-fn write_stream(
-    args: &OutputArgs,
-    job: &Job,
-    output: Output<Word<'_>, u64>,
-) -> Result<(), Failure> {
-    let top = args.top.unwrap_or(usize::MAX);
-    let path = args.output.as_deref();
-    match order(args.sort) {
-        None => {
-            let pairs = output.partitions().iter().flatten().take(top);
-            crate::write_output(path, |out| write_pairs(out, args.format, pairs))
+/// Writes `pairs` into `part` in `format`, with no CSV header, a batch at a
+/// time.
+fn write_batches(
+    part: &mut Part,
+    format: FormatArg,
+    pairs: &mut dyn Iterator<Item = Pair<'_>>,
+) -> Result<(), Error> {
+    let mut text = Vec::new();
+    loop {
+        let mut n = 0;
+        text.clear();
+        let batch = (&mut *pairs).take(BATCH).inspect(|_| n += 1);
+        // Writing into a Vec cannot fail.
+        let _ = write_pairs(&mut text, format, batch, false);
+        if n == 0 {
+            return Ok(());
         }
-        Some(compare) => {
-            let mut pairs = output.into_vec();
-            sort_first(job, &mut pairs, top, compare);
-            crate::write_output(path, |out| write_pairs(out, args.format, &pairs))
-        }
+        part.write(&text)?;
     }
 }
 
 /// The comparison `--sort` asks for; `None` for no sorting.
+#[cfg(test)]
 fn order<'d>(sort: SortArg) -> Option<fn(&Pair<'d>, &Pair<'d>) -> Ordering> {
     match sort {
-        SortArg::Count => Some(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))),
+        SortArg::Count => Some(by_count),
         SortArg::Key => Some(|a, b| a.0.cmp(&b.0)),
         SortArg::None => None,
     }
+}
+
+/// `--sort count`: count descending, then key ascending.
+fn by_count(a: &Pair<'_>, b: &Pair<'_>) -> Ordering {
+    b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
 }
 
 /// Sorts `pairs` and keeps the first `n`.
@@ -104,28 +172,38 @@ fn sort_first<'d>(
     pairs.truncate(n);
 }
 
-/// Writes `pairs` in `format`.
-fn write_pairs<'a, 'd: 'a>(
+/// Writes `pairs` in `format`; for CSV, with a header line if `header`.
+fn write_pairs<K: AsRef<[u8]>>(
     out: &mut dyn Write,
     format: FormatArg,
-    pairs: impl IntoIterator<Item = &'a Pair<'d>>,
+    pairs: impl IntoIterator<Item = (K, u64)>,
+    header: bool,
 ) -> io::Result<()> {
-    let pairs = pairs.into_iter().map(|(word, n)| (word.as_bytes(), *n));
     match format {
         FormatArg::Tsv => output::write_tsv(out, pairs),
-        FormatArg::Csv => output::write_csv(out, COLUMNS, pairs),
+        FormatArg::Csv if header => output::write_csv(out, COLUMNS, pairs),
+        FormatArg::Csv => {
+            for (key, n) in pairs {
+                output::write_csv_field(&mut *out, key.as_ref())?;
+                writeln!(out, ",{n}")?;
+            }
+            Ok(())
+        }
         FormatArg::Json => output::write_json_lines(out, COLUMNS, pairs),
     }
 }
 
-/// Writes one part file per partition into `dir`, then `_SUCCESS` (see
-/// [`OutputDir`]).
-fn write_dir(
+/// Writes one part file per partition into `dir`, each as its partition is
+/// reduced, then `_SUCCESS` (see [`OutputDir`]).
+fn write_dir<'d, M>(
     args: &OutputArgs,
-    job: &Job,
     dir: &Path,
-    partitions: Vec<Vec<Pair<'_>>>,
-) -> Result<(), Failure> {
+    run: MapReduce<'_, 'd, M>,
+    bar: &Bar,
+) -> Result<Counters, Failure>
+where
+    M: Mapper<'d, Key = Word<'d>, Value = u64>,
+{
     // args.rs makes clap refuse this before the job runs; kept here so the
     // rule holds whoever calls this.
     if args.top.is_some() {
@@ -134,14 +212,29 @@ fn write_dir(
         ));
     }
     let out = OutputDir::create(dir, args.force)?;
-    let compare = order(args.sort);
-    for (i, mut pairs) in partitions.into_iter().enumerate() {
-        if let Some(compare) = compare {
-            job.par_sort_by(&mut pairs, compare);
-        }
-        out.write_part(i, |file| write_pairs(file, args.format, &pairs))?;
-    }
-    out.commit()
+    let run = match args.sort {
+        SortArg::Key => run.sorted(),
+        SortArg::Count | SortArg::None => run,
+    };
+    let (_, counters) = run.fold_into(
+        |total, n| *total += n,
+        |partition, pairs| {
+            if args.sort != SortArg::Count {
+                return out.write_part(partition, |file| {
+                    write_pairs(file, args.format, pairs, true)
+                });
+            }
+            // The count order needs the partition whole.
+            let mut pairs: Vec<Pair<'d>> = pairs.collect();
+            pairs.sort_unstable_by(by_count);
+            out.write_part(partition, |file| {
+                write_pairs(file, args.format, pairs, true)
+            })
+        },
+    )?;
+    bar.writing();
+    out.commit()?;
+    Ok(counters)
 }
 
 #[cfg(test)]
