@@ -447,7 +447,8 @@ fn peak_rss_kib(dir: &Dir, args: &[&str]) -> i64 {
 
 // Case 10: with --sort key, --sort none or --output-dir, word count writes
 // its result partition by partition instead of holding it whole, as the
-// count order (which must see every count first) still does.
+// count order (which must see every count first) still does; with --top N,
+// each partition keeps only its first N.
 mrtest!(
     word_count_streams_key_order_and_part_files,
     |dir: Dir, _: TestCommand| {
@@ -463,13 +464,19 @@ mrtest!(
         let whole = run(&["-o", "count.tsv"]);
         let key = run(&["--sort", "key", "-o", "key.tsv"]);
         let parts = run(&["--output-dir", "out"]);
+        let top = run(&["--top", "10", "-o", "top.tsv"]);
         // Every count is 1, so the count order is the key order.
-        assert!(
-            dir.read("key.tsv") == dir.read("count.tsv"),
-            "--sort key differs"
-        );
+        let counts = dir.read("count.tsv");
+        assert!(dir.read("key.tsv") == counts, "--sort key differs");
+        let ten = counts.split_inclusive(|&b| b == b'\n').take(10);
+        assert_eq!(dir.read("top.tsv"), ten.collect::<Vec<_>>().concat());
         assert_eq!(dir.list("out").len(), 1 + 4);
-        for (what, peak) in [("--sort key", key), ("--output-dir", parts)] {
+        let streamed = [
+            ("--sort key", key),
+            ("--output-dir", parts),
+            ("--top 10", top),
+        ];
+        for (what, peak) in streamed {
             assert!(
                 peak * 10 < whole * 8,
                 "{what} peaked at {peak} KiB, the count order at {whole} KiB"

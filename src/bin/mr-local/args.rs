@@ -267,7 +267,8 @@ pub struct OutputArgs {
     /// Output order: count descending (ties by key), key ascending, or none
     /// (partition after partition, unsorted: the fastest). count holds the
     /// whole result in memory, beyond --memory (every count must be seen
-    /// first); key, none and --output-dir write it partition by partition.
+    /// first; with --top N, a partition per thread and N per partition); key,
+    /// none and --output-dir write it partition by partition.
     #[arg(long, value_enum, default_value_t = SortArg::Count)]
     pub sort: SortArg,
 }

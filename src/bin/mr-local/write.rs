@@ -74,6 +74,9 @@ where
     if let Some(dir) = &args.output_dir {
         return write_dir(args, dir, run, bar);
     }
+    if let (SortArg::Count, Some(top)) = (args.sort, args.top) {
+        return write_top_by_count(args, job, run, top, bar);
+    }
     let path = args.output.as_deref();
     let run = match args.sort {
         SortArg::Count => {
@@ -81,7 +84,7 @@ where
             let counters = output.counters().clone();
             bar.writing();
             let mut pairs = output.into_vec();
-            sort_first(job, &mut pairs, args.top.unwrap_or(usize::MAX), by_count);
+            job.par_sort_by(&mut pairs, by_count);
             let pairs = pairs.iter().map(|(word, n)| (word, *n));
             crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
             return Ok(counters);
@@ -114,6 +117,50 @@ where
         parts.iter().try_for_each(|part| part.copy_to(out))
     })?;
     Ok(counters)
+}
+
+/// `--top N` in count order: each partition, when reduced, keeps only its
+/// first `top`, so that no more than a partition per thread is held whole;
+/// the first `top` of all those are written.
+fn write_top_by_count<'d, M>(
+    args: &OutputArgs,
+    job: &Job,
+    run: MapReduce<'_, 'd, M>,
+    top: usize,
+    bar: &Bar,
+) -> Result<Counters, Failure>
+where
+    M: Mapper<'d, Key = Word<'d>, Value = u64>,
+{
+    let (firsts, counters) = run.fold_into(
+        |total, n| *total += n,
+        |_, pairs| {
+            let mut pairs: Vec<Pair<'d>> = pairs.collect();
+            select_first(&mut pairs, top, by_count);
+            pairs.shrink_to_fit();
+            Ok(pairs)
+        },
+    )?;
+    bar.writing();
+    let mut pairs: Vec<Pair<'d>> = firsts.into_iter().flatten().collect();
+    sort_first(job, &mut pairs, top, by_count);
+    let pairs = pairs.iter().map(|(word, n)| (word, *n));
+    crate::write_output(args.output.as_deref(), |out| {
+        write_pairs(out, args.format, pairs, true)
+    })?;
+    Ok(counters)
+}
+
+/// Keeps the first `n` of `pairs` in `compare`'s order, in no order.
+fn select_first<'d>(
+    pairs: &mut Vec<Pair<'d>>,
+    n: usize,
+    compare: fn(&Pair<'d>, &Pair<'d>) -> Ordering,
+) {
+    if n < pairs.len() {
+        pairs.select_nth_unstable_by(n, compare);
+        pairs.truncate(n);
+    }
 }
 
 /// Writes `pairs` into `part` in `format`, with no CSV header, a batch at a
