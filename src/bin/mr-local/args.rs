@@ -265,10 +265,11 @@ pub struct OutputArgs {
     pub format: FormatArg,
 
     /// Output order: count descending (ties by key), key ascending, or none
-    /// (partition after partition, unsorted: the fastest). count holds the
-    /// whole result in memory, beyond --memory (every count must be seen
-    /// first; with --top N, a partition per thread and N per partition); key,
-    /// none and --output-dir write it partition by partition.
+    /// (partition after partition, unsorted: the fastest). count must see
+    /// every count first: it keeps up to half of --memory of the result, sorts
+    /// the rest in runs under --tmp-dir and merges them (with --top N, it
+    /// keeps N per partition); key, none and --output-dir write the result
+    /// partition by partition.
     #[arg(long, value_enum, default_value_t = SortArg::Count)]
     pub sort: SortArg,
 }

@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod args;
+mod bycount;
 mod commands;
 mod destinations;
 mod outdir;

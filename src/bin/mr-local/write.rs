@@ -33,6 +33,7 @@ use mr_local::output;
 use mr_local::{Counters, Error, Job, MapReduce, Mapper};
 
 use crate::args::{FormatArg, OutputArgs, SortArg};
+use crate::bycount::{Budget, SortedRuns};
 use crate::commands::new_part;
 use crate::destinations::Destinations;
 use crate::outdir::OutputDir;
@@ -80,13 +81,18 @@ where
     let path = args.output.as_deref();
     let run = match args.sort {
         SortArg::Count => {
-            let output = run.fold(sum)?;
-            let counters = output.counters().clone();
+            let budget = Budget::of(job);
+            let (runs, counters) =
+                run.fold_into(sum, |_, pairs| SortedRuns::sort(&budget, pairs, by_count))?;
             bar.writing();
-            let mut pairs = output.into_vec();
-            job.par_sort_by(&mut pairs, by_count);
-            let pairs = pairs.iter().map(|(word, n)| (word, *n));
-            crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
+            match SortedRuns::in_memory(runs) {
+                Ok(mut pairs) => {
+                    job.par_sort_by(&mut pairs, by_count);
+                    let pairs = pairs.iter().map(|(word, n)| (word, *n));
+                    crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
+                }
+                Err(runs) => write_merged(path, args.format, runs, job.tmp_dir())?,
+            }
             return Ok(counters);
         }
         SortArg::Key => run.partition_by_sampled_ranges().sorted(),
@@ -160,6 +166,42 @@ fn select_first<'d>(
     if n < pairs.len() {
         pairs.select_nth_unstable_by(n, compare);
         pairs.truncate(n);
+    }
+}
+
+/// Writes the merge of `runs` to `path` or stdout.
+fn write_merged(
+    path: Option<&Path>,
+    format: FormatArg,
+    runs: Vec<SortedRuns<'_>>,
+    tmp_dir: &Path,
+) -> Result<(), Failure> {
+    let name = path.map_or(Path::new("<stdout>"), |p| p);
+    // The merge's own error, which `write_output` would report as the
+    // output's.
+    let mut failed = None;
+    let written = crate::write_output(path, |out| {
+        write_pairs(&mut *out, format, std::iter::empty::<Pair<'_>>(), true)?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut flush = |batch: &mut Vec<Pair<'_>>| {
+            write_pairs(&mut *out, format, batch.drain(..), false).map_err(|e| Error::io(name, e))
+        };
+        let merged = SortedRuns::merge(runs, tmp_dir, by_count, &mut |pair| {
+            batch.push(pair);
+            match batch.len() < BATCH {
+                true => Ok(()),
+                false => flush(&mut batch),
+            }
+        })
+        .and_then(|()| flush(&mut batch));
+        merged.map_err(|err| {
+            failed = Some(err);
+            io::Error::other("merge failed")
+        })
+    });
+    match failed {
+        Some(err) => Err(Failure::from(err)),
+        None => written,
     }
 }
 
