@@ -346,7 +346,8 @@ mrtest!(
         let writing = || {
             dir.list(".")
                 .iter()
-                .any(|name| name == "out" || name.starts_with(".out."))
+                .filter(|name| *name == "out" || name.starts_with(".out."))
+                .any(|name| std::fs::read_dir(dir.join(name)).is_ok_and(|mut d| d.next().is_some()))
         };
         while !writing() {
             assert!(Instant::now() < deadline, "no output appeared");
