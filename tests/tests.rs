@@ -21,6 +21,7 @@ mod generate;
 mod hardening_cli;
 mod hardening_signals;
 mod hardening_inputs;
+mod hardening_output;
 mod help;
 mod inputs;
 mod interrupt;

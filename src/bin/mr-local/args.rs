@@ -12,7 +12,9 @@ const AFTER_HELP: &str = "\
 Exit status:
   0  success (also when the reader of stdout goes away, as with `| head`)
   1  the job failed: an input or output could not be read or written
-  2  usage error: an unknown flag or an invalid value
+     (stdout included, when closed or full)
+  2  usage error: an unknown flag or an invalid value, or an output that
+     would replace an input or another output of the run
   129  hung up (SIGHUP)
   130  interrupted (Ctrl-C, SIGINT)
   143  terminated (SIGTERM)
@@ -260,7 +262,8 @@ pub struct OutputArgs {
 
     /// Write one file per partition, DIR/part-00000 ..., each sorted on its own,
     /// then an empty DIR/_SUCCESS. DIR is created if missing; an existing DIR
-    /// must be empty.
+    /// must be empty. The parts are written beside DIR and put in its place at
+    /// the end, so DIR holds one run's whole output or what it held before.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 
@@ -274,7 +277,11 @@ pub struct OutputArgs {
     pub format: FormatArg,
 
     /// Output order: count descending (ties by key), key ascending, or none
-    /// (partition after partition, unsorted: the fastest).
+    /// (partition after partition, unsorted: the fastest). count must see
+    /// every count first: it keeps up to half of --memory of the result, sorts
+    /// the rest in runs under --tmp-dir and merges them (with --top N, it
+    /// keeps N per partition); key, none and --output-dir write the result
+    /// partition by partition.
     #[arg(long, value_enum, default_value_t = SortArg::Count)]
     pub sort: SortArg,
 }

@@ -164,7 +164,7 @@ fn paths(inputs: &mr_local::Inputs) -> Vec<&[u8]> {
 
 /// A partition's output, kept in memory up to its share of half the job's
 /// memory budget.
-fn new_part(job: &mr_local::Job, partition: usize) -> Part {
+pub(crate) fn new_part(job: &mr_local::Job, partition: usize) -> Part {
     let limit = job.memory() / 2 / job.partitions().max(1);
     Part::new(job.tmp_dir(), partition, limit)
 }

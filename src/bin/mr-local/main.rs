@@ -3,12 +3,16 @@
 #![deny(unsafe_code)]
 
 mod args;
+mod bycount;
 mod commands;
+mod destinations;
 mod limits;
+mod outdir;
 mod parts;
 mod progress;
 mod stats;
 mod streaming;
+mod sys;
 mod write;
 
 use std::io::{self, IsTerminal, Write};
@@ -24,6 +28,7 @@ use mr_local::output::AtomicFile;
 use mr_local::{Counters, Inputs, Job};
 
 use args::{Args, Command, EngineArgs, GenerateArgs, KindArg, ReportArgs, WordcountArgs};
+use destinations::Destinations;
 
 /// Exit status of a job that failed.
 const EXIT_FAILURE: u8 = 1;
@@ -120,29 +125,22 @@ fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
         files: &args.files,
         engine: &args.engine,
         report: &args.report,
-        output: args.output.output.as_deref(),
+        destinations: args.output.destinations(),
     };
+    let words = args.word_count();
     command.run(|job, inputs, bar| {
-        write::check_destination(&args.output)?;
-        let output = job
-            .map_with(inputs, &args.word_count())
-            .spill()
-            .streamed()
-            .fold(mr_local::jobs::add_count)?;
-        let counters = output.counters().clone();
-        bar.writing();
-        write::write_counts(&args.output, job, output)?;
-        Ok(counters)
+        let run = job.map_with(inputs, &words).spill().streamed();
+        write::count_words(&args.output, job, run, bar)
     })
 }
 
 /// What every job command shares: its inputs, engine settings, reports
-/// and output file.
+/// and outputs (besides `--stats-json`, which `report` holds).
 pub(crate) struct JobCommand<'a> {
     pub files: &'a [PathBuf],
     pub engine: &'a EngineArgs,
     pub report: &'a ReportArgs,
-    pub output: Option<&'a Path>,
+    pub destinations: Destinations<'a>,
 }
 
 impl args::JobArgs {
@@ -152,15 +150,16 @@ impl args::JobArgs {
             files: &self.files,
             engine: &self.engine,
             report: &self.report,
-            output: self.output.as_deref(),
+            destinations: Destinations::default().output(self.output.as_deref()),
         }
     }
 }
 
 impl JobCommand<'_> {
-    /// Opens the inputs and builds the job, with a progress bar, then runs
-    /// `job` (which runs the job and writes its output, calling
-    /// `Bar::writing` between the two) and reports the counters it returns.
+    /// Opens the inputs, checks the destinations against them and builds
+    /// the job, with a progress bar, then runs `job` (which runs the job
+    /// and writes its output, calling `Bar::writing` between the two) and
+    /// reports the counters it returns.
     pub fn run(
         &self,
         job: impl FnOnce(&Job, &Inputs, &progress::Bar) -> Result<Counters, Failure>,
@@ -173,9 +172,10 @@ impl JobCommand<'_> {
         let built = builder.build()?;
         let result = (|| -> Result<_, Failure> {
             let inputs = Inputs::open(&files, &self.engine.input_options())?;
-            if let Some(output) = self.output {
-                refuse_to_overwrite_an_input(output, &inputs)?;
-            }
+            self.destinations
+                .clone()
+                .file(self.report.stats_json.as_deref(), "--stats-json")
+                .check(&inputs)?;
             let counters = job(&built, &inputs, &bar)?;
             Ok((counters, bar.write_time()))
         })();
@@ -202,6 +202,9 @@ fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     }
     let only_for =
         |flag: &str, kind: &str| Err(Failure::Usage(format!("{flag} is only for --kind {kind}")));
+    Destinations::default()
+        .output(args.output.as_deref())
+        .check(&Inputs::new())?;
     match args.kind {
         KindArg::Text => {
             if args.sites.is_some() {
@@ -258,16 +261,19 @@ fn input_paths(files: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(vec![PathBuf::from("-")])
 }
 
-fn refuse_to_overwrite_an_input(output: &Path, inputs: &Inputs) -> Result<(), Failure> {
-    // Every opened file counts, including those found below a directory
-    // given with -r.
-    if inputs.holds(output) {
-        return Err(Failure::Usage(format!(
-            "{}: refusing to overwrite an input file",
-            output.display()
-        )));
+/// Standard output, locked: what every command writes its stdout through.
+///
+/// # Errors
+///
+/// An I/O error if the process started with stdout closed (`>&-`), which
+/// would otherwise swallow the output without a word (see
+/// `sys::stdout_was_closed`).
+pub(crate) fn stdout() -> Result<io::StdoutLock<'static>, Failure> {
+    if sys::stdout_was_closed() {
+        let closed = io::Error::from_raw_os_error(libc::EBADF);
+        return Err(io_failure("<stdout>", closed));
     }
-    Ok(())
+    Ok(io::stdout().lock())
 }
 
 /// Runs `write` on a buffered stdout, or on an atomic file at `path`.
@@ -277,7 +283,7 @@ pub(crate) fn write_output(
 ) -> Result<(), Failure> {
     match path {
         None => {
-            let stdout = io::stdout().lock();
+            let stdout = stdout()?;
             let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
             write(&mut out)
                 .and_then(|()| out.flush())

@@ -308,7 +308,7 @@ fn map(args: &MapArgs) -> Result<(), Failure> {
     let mut config = Config::default();
     config.map_output = args.map_output_field_separator.clone();
     config.chunk_size = args.chunk_size;
-    let (stdin, stdout, stderr) = (io::stdin().lock(), io::stdout().lock(), io::stderr());
+    let (stdin, stdout, stderr) = (io::stdin().lock(), crate::stdout()?, io::stderr());
     let words = args
         .split
         .unwrap_or(SplitArg::Alphanumeric)
@@ -493,7 +493,7 @@ fn reduce(args: &ReduceArgs) -> Result<(), Failure> {
     let mut config = Config::default();
     config.reduce_input = args.reduce_input_field_separator.clone();
     config.reduce_output = args.reduce_output_field_separator.clone();
-    let (stdin, stdout, stderr) = (io::stdin().lock(), io::stdout().lock(), io::stderr());
+    let (stdin, stdout, stderr) = (io::stdin().lock(), crate::stdout()?, io::stderr());
     match args.job {
         JobArg::Wordcount => {
             // The counts come from elsewhere: a sum past u64::MAX fails

@@ -1,5 +1,6 @@
-//! Writing a job's results: order (`--sort`, `--top`), format (`--format`)
-//! and destination (stdout, `-o FILE`, `--output-dir DIR`).
+//! Running word count and writing its results: order (`--sort`, `--top`),
+//! format (`--format`) and destination (stdout, `-o FILE`,
+//! `--output-dir DIR`).
 //!
 //! - stdout and `-o FILE` get one stream: every partition's pairs, sorted
 //!   together (`--sort count` or `key`) or written partition after
@@ -11,71 +12,233 @@
 //!   them. An empty `_SUCCESS` is written last, so its presence says every
 //!   part is complete.
 //!
-//! Every file is an [`AtomicFile`]: a failure leaves no partial file. With
-//! `--output-dir`, a failure also removes the parts this run had already
-//! written (and DIR, if this run created it), so DIR never holds a mix.
+//! Only `--sort count` to one stream holds the whole result in memory (it
+//! must all be seen before the first line is known). Otherwise the result
+//! is written partition by partition as reduce makes it, merged from disk
+//! where it spilled: `--sort key` partitions keys by sampled key ranges, so
+//! that the partitions one after the other are in key order; a partition's
+//! text waits in memory up to its share of half the memory budget, in a
+//! temporary file past it, for the partitions before it; part files are
+//! written as their partition is reduced.
+//!
+//! `-o FILE` is an `AtomicFile`: a failure leaves no partial file. An
+//! output directory appears whole or not at all ([`OutputDir`]).
 
 use std::cmp::Ordering;
-use std::ffi::OsStr;
-use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mr_local::jobs::wordcount::Word;
-use mr_local::output::{self, AtomicFile};
-use mr_local::{Job, Output};
+use mr_local::output;
+use mr_local::{Counters, Error, Job, MapReduce, Mapper};
 
 use crate::args::{FormatArg, OutputArgs, SortArg};
-use crate::{io_failure, Failure};
+use crate::bycount::{Budget, SortedRuns};
+use crate::commands::new_part;
+use crate::destinations::Destinations;
+use crate::outdir::OutputDir;
+use crate::parts::Part;
+use crate::progress::Bar;
+use crate::Failure;
 
 /// Column names of word count's CSV header and JSON members.
 const COLUMNS: [&str; 2] = ["word", "count"];
 
-/// The name of the file written last into an output directory.
-const SUCCESS: &str = "_SUCCESS";
+/// Pairs formatted at a time into a partition's text.
+const BATCH: usize = 4096;
 
 type Pair<'d> = (Word<'d>, u64);
 
-/// Writes word counts as `args` asks.
-pub(crate) fn write_counts(
-    args: &OutputArgs,
-    job: &Job,
-    output: Output<Word<'_>, u64>,
-) -> Result<(), Failure> {
-    match &args.output_dir {
-        Some(dir) => write_dir(args, job, dir, output.into_partitions()),
-        None => write_stream(args, job, output),
+impl OutputArgs {
+    /// Where these arguments send the results.
+    pub(crate) fn destinations(&self) -> Destinations<'_> {
+        match &self.output_dir {
+            Some(dir) => Destinations::default().dir(dir, self.force),
+            None => Destinations::default().output(self.output.as_deref()),
+        }
     }
 }
 
-/// Writes every pair to stdout or `-o FILE`.
-fn write_stream(
+/// Runs word count's `run` (mapped, spilling past the budget), writes its
+/// results as `args` asks, and returns the job's counters; `bar` shows
+/// when the writing starts.
+pub(crate) fn count_words<'d, M>(
     args: &OutputArgs,
     job: &Job,
-    output: Output<Word<'_>, u64>,
-) -> Result<(), Failure> {
-    let top = args.top.unwrap_or(usize::MAX);
+    run: MapReduce<'_, 'd, M>,
+    bar: &Bar,
+) -> Result<Counters, Failure>
+where
+    M: Mapper<'d, Key = Word<'d>, Value = u64>,
+{
+    let sum = mr_local::jobs::add_count;
+    if let Some(dir) = &args.output_dir {
+        return write_dir(args, dir, run, bar);
+    }
+    if let (SortArg::Count, Some(top)) = (args.sort, args.top) {
+        return write_top_by_count(args, job, run, top, bar);
+    }
     let path = args.output.as_deref();
-    match order(args.sort) {
-        None => {
-            let pairs = output.partitions().iter().flatten().take(top);
-            crate::write_output(path, |out| write_pairs(out, args.format, pairs))
+    let run = match args.sort {
+        SortArg::Count => {
+            let budget = Budget::of(job);
+            let (runs, counters) =
+                run.fold_into(sum, |_, pairs| SortedRuns::sort(&budget, pairs, by_count))?;
+            bar.writing();
+            match SortedRuns::in_memory(runs) {
+                Ok(mut pairs) => {
+                    job.par_sort_by(&mut pairs, by_count);
+                    let pairs = pairs.iter().map(|(word, n)| (word, *n));
+                    crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
+                }
+                Err(runs) => write_merged(path, args.format, runs, job.tmp_dir())?,
+            }
+            return Ok(counters);
         }
-        Some(compare) => {
-            let mut pairs = output.into_vec();
-            sort_first(job, &mut pairs, top, compare);
-            crate::write_output(path, |out| write_pairs(out, args.format, &pairs))
+        SortArg::Key => run.partition_by_sampled_ranges().sorted(),
+        SortArg::None => run,
+    };
+    if let Some(top) = args.top {
+        // The first `top` of each partition, then the first `top` of those.
+        let (firsts, counters) = run.fold_into(sum, |_, pairs| {
+            let first: Vec<_> = (&mut *pairs).take(top).collect();
+            // The rest still counts in the counters.
+            pairs.for_each(drop);
+            Ok(first)
+        })?;
+        bar.writing();
+        let pairs = firsts.into_iter().flatten().take(top);
+        crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
+        return Ok(counters);
+    }
+    let (parts, counters) = run.fold_into(sum, |partition, pairs| {
+        let mut part = new_part(job, partition);
+        write_batches(&mut part, args.format, pairs)?;
+        part.finish()
+    })?;
+    bar.writing();
+    crate::write_output(path, |out| {
+        // A header, for CSV, and the parts without theirs.
+        write_pairs(out, args.format, std::iter::empty::<Pair<'_>>(), true)?;
+        parts.iter().try_for_each(|part| part.copy_to(out))
+    })?;
+    Ok(counters)
+}
+
+/// `--top N` in count order: each partition, when reduced, keeps only its
+/// first `top`, so that no more than a partition per thread is held whole;
+/// the first `top` of all those are written.
+fn write_top_by_count<'d, M>(
+    args: &OutputArgs,
+    job: &Job,
+    run: MapReduce<'_, 'd, M>,
+    top: usize,
+    bar: &Bar,
+) -> Result<Counters, Failure>
+where
+    M: Mapper<'d, Key = Word<'d>, Value = u64>,
+{
+    let (firsts, counters) = run.fold_into(
+        mr_local::jobs::add_count,
+        |_, pairs| {
+            let mut pairs: Vec<Pair<'d>> = pairs.collect();
+            select_first(&mut pairs, top, by_count);
+            pairs.shrink_to_fit();
+            Ok(pairs)
+        },
+    )?;
+    bar.writing();
+    let mut pairs: Vec<Pair<'d>> = firsts.into_iter().flatten().collect();
+    sort_first(job, &mut pairs, top, by_count);
+    let pairs = pairs.iter().map(|(word, n)| (word, *n));
+    crate::write_output(args.output.as_deref(), |out| {
+        write_pairs(out, args.format, pairs, true)
+    })?;
+    Ok(counters)
+}
+
+/// Keeps the first `n` of `pairs` in `compare`'s order, in no order.
+fn select_first<'d>(
+    pairs: &mut Vec<Pair<'d>>,
+    n: usize,
+    compare: fn(&Pair<'d>, &Pair<'d>) -> Ordering,
+) {
+    if n < pairs.len() {
+        pairs.select_nth_unstable_by(n, compare);
+        pairs.truncate(n);
+    }
+}
+
+/// Writes the merge of `runs` to `path` or stdout.
+fn write_merged(
+    path: Option<&Path>,
+    format: FormatArg,
+    runs: Vec<SortedRuns<'_>>,
+    tmp_dir: &Path,
+) -> Result<(), Failure> {
+    let name = path.map_or(Path::new("<stdout>"), |p| p);
+    // The merge's own error, which `write_output` would report as the
+    // output's.
+    let mut failed = None;
+    let written = crate::write_output(path, |out| {
+        write_pairs(&mut *out, format, std::iter::empty::<Pair<'_>>(), true)?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut flush = |batch: &mut Vec<Pair<'_>>| {
+            write_pairs(&mut *out, format, batch.drain(..), false).map_err(|e| Error::io(name, e))
+        };
+        let merged = SortedRuns::merge(runs, tmp_dir, by_count, &mut |pair| {
+            batch.push(pair);
+            match batch.len() < BATCH {
+                true => Ok(()),
+                false => flush(&mut batch),
+            }
+        })
+        .and_then(|()| flush(&mut batch));
+        merged.map_err(|err| {
+            failed = Some(err);
+            io::Error::other("merge failed")
+        })
+    });
+    match failed {
+        Some(err) => Err(Failure::from(err)),
+        None => written,
+    }
+}
+
+/// Writes `pairs` into `part` in `format`, with no CSV header, a batch at a
+/// time.
+fn write_batches(
+    part: &mut Part,
+    format: FormatArg,
+    pairs: &mut dyn Iterator<Item = Pair<'_>>,
+) -> Result<(), Error> {
+    let mut text = Vec::new();
+    loop {
+        let mut n = 0;
+        text.clear();
+        let batch = (&mut *pairs).take(BATCH).inspect(|_| n += 1);
+        // Writing into a Vec cannot fail.
+        let _ = write_pairs(&mut text, format, batch, false);
+        if n == 0 {
+            return Ok(());
         }
+        part.write(&text)?;
     }
 }
 
 /// The comparison `--sort` asks for; `None` for no sorting.
+#[cfg(test)]
 fn order<'d>(sort: SortArg) -> Option<fn(&Pair<'d>, &Pair<'d>) -> Ordering> {
     match sort {
-        SortArg::Count => Some(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))),
+        SortArg::Count => Some(by_count),
         SortArg::Key => Some(|a, b| a.0.cmp(&b.0)),
         SortArg::None => None,
     }
+}
+
+/// `--sort count`: count descending, then key ascending.
+fn by_count(a: &Pair<'_>, b: &Pair<'_>) -> Ordering {
+    b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))
 }
 
 /// Sorts `pairs` and keeps the first `n`.
@@ -98,27 +261,38 @@ fn sort_first<'d>(
     pairs.truncate(n);
 }
 
-/// Writes `pairs` in `format`.
-fn write_pairs<'a, 'd: 'a>(
+/// Writes `pairs` in `format`; for CSV, with a header line if `header`.
+fn write_pairs<K: AsRef<[u8]>>(
     out: &mut dyn Write,
     format: FormatArg,
-    pairs: impl IntoIterator<Item = &'a Pair<'d>>,
+    pairs: impl IntoIterator<Item = (K, u64)>,
+    header: bool,
 ) -> io::Result<()> {
-    let pairs = pairs.into_iter().map(|(word, n)| (word.as_bytes(), *n));
     match format {
         FormatArg::Tsv => output::write_tsv(out, pairs),
-        FormatArg::Csv => output::write_csv(out, COLUMNS, pairs),
+        FormatArg::Csv if header => output::write_csv(out, COLUMNS, pairs),
+        FormatArg::Csv => {
+            for (key, n) in pairs {
+                output::write_csv_field(&mut *out, key.as_ref())?;
+                writeln!(out, ",{n}")?;
+            }
+            Ok(())
+        }
         FormatArg::Json => output::write_json_lines(out, COLUMNS, pairs),
     }
 }
 
-/// Writes one part file per partition into `dir`, then `_SUCCESS`.
-fn write_dir(
+/// Writes one part file per partition into `dir`, each as its partition is
+/// reduced, then `_SUCCESS` (see [`OutputDir`]).
+fn write_dir<'d, M>(
     args: &OutputArgs,
-    job: &Job,
     dir: &Path,
-    partitions: Vec<Vec<Pair<'_>>>,
-) -> Result<(), Failure> {
+    run: MapReduce<'_, 'd, M>,
+    bar: &Bar,
+) -> Result<Counters, Failure>
+where
+    M: Mapper<'d, Key = Word<'d>, Value = u64>,
+{
     // args.rs makes clap refuse this before the job runs; kept here so the
     // rule holds whoever calls this.
     if args.top.is_some() {
@@ -126,188 +300,35 @@ fn write_dir(
             "--top cannot be used with --output-dir".to_string(),
         ));
     }
-    let created = prepare_dir(dir, args.force)?;
-    let mut written = Vec::with_capacity(partitions.len() + 1);
-    let result = write_parts(args, job, dir, partitions, &mut written);
-    if result.is_err() {
-        // Best effort: the error being reported matters more than these.
-        for path in written.iter().rev() {
-            let _ = fs::remove_file(path);
-        }
-        if created {
-            let _ = fs::remove_dir(dir);
-        }
-    }
-    result
-}
-
-fn write_parts(
-    args: &OutputArgs,
-    job: &Job,
-    dir: &Path,
-    partitions: Vec<Vec<Pair<'_>>>,
-    written: &mut Vec<PathBuf>,
-) -> Result<(), Failure> {
-    let compare = order(args.sort);
-    for (i, mut pairs) in partitions.into_iter().enumerate() {
-        if let Some(compare) = compare {
-            job.par_sort_by(&mut pairs, compare);
-        }
-        let path = dir.join(format!("part-{i:05}"));
-        let mut file = AtomicFile::create(&path)?;
-        write_pairs(&mut file, args.format, &pairs).map_err(|e| io_failure(&path, e))?;
-        file.commit()?;
-        written.push(path);
-    }
-    let path = dir.join(SUCCESS);
-    AtomicFile::create(&path)?.commit()?;
-    written.push(path);
-    Ok(())
-}
-
-/// Checks, before the job runs, that its results will have somewhere to
-/// go, so that a long job does not fail at its very end over a mistake in
-/// the arguments. Nothing is created or removed here.
-pub(crate) fn check_destination(args: &OutputArgs) -> Result<(), Failure> {
-    if let Some(dir) = &args.output_dir {
-        match fs::symlink_metadata(dir) {
-            Ok(_) => {
-                replaceable_outputs(dir, args.force)?;
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => parent_exists(dir)?,
-            Err(e) => return Err(io_failure(dir, e)),
-        }
-    }
-    if let Some(file) = &args.output {
-        if fs::symlink_metadata(file).is_err() {
-            parent_exists(file)?;
-        }
-    }
-    Ok(())
-}
-
-/// An error naming `path` if the directory it would be created in is
-/// missing.
-fn parent_exists(path: &Path) -> Result<(), Failure> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    match fs::metadata(parent) {
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(io_failure(
-            path,
-            io::Error::from(io::ErrorKind::NotADirectory),
-        )),
-        Err(e) => Err(io_failure(path, e)),
-    }
-}
-
-/// Makes `dir` ready for part files; returns true if it created it.
-///
-/// A missing `dir` is created (its parent must exist). An existing one is
-/// checked by [`replaceable_outputs`], and what it lists is removed,
-/// `_SUCCESS` first, so that no reader takes the remaining parts for a
-/// complete output.
-fn prepare_dir(dir: &Path, force: bool) -> Result<bool, Failure> {
-    match fs::create_dir(dir) {
-        Ok(()) => return Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io_failure(dir, e)),
-    }
-    let mut ours = replaceable_outputs(dir, force)?;
-    ours.sort_by_key(|name| name != SUCCESS);
-    for name in ours {
-        let path = dir.join(name);
-        fs::remove_file(&path).map_err(|e| io_failure(&path, e))?;
-    }
-    Ok(false)
-}
-
-/// Returns the entries of the existing `dir` that `force` may replace.
-///
-/// `dir` must be a directory, and empty unless `force`. With `force`, it
-/// may hold only what an earlier run writes (`part-*`, `_SUCCESS`, and the
-/// hidden temporary files of a run that was killed); anything else makes it
-/// refuse, so that `--force` never deletes a file `mr-local` did not write.
-fn replaceable_outputs(dir: &Path, force: bool) -> Result<Vec<std::ffi::OsString>, Failure> {
-    let shown = dir.display();
-    if !dir.is_dir() {
-        return Err(Failure::Usage(format!(
-            "{shown}: exists and is not a directory (--output-dir needs a directory)"
-        )));
-    }
-    let mut ours = Vec::new();
-    let mut others = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| io_failure(dir, e))? {
-        let name = entry.map_err(|e| io_failure(dir, e))?.file_name();
-        if is_ours(&name) {
-            ours.push(name);
-        } else {
-            others.push(name);
-        }
-    }
-    if ours.is_empty() && others.is_empty() {
-        return Ok(ours);
-    }
-    if !force {
-        return Err(Failure::Usage(format!(
-            "{shown}: directory is not empty (--force replaces the part files of an earlier run)"
-        )));
-    }
-    if let Some(other) = others.iter().min() {
-        return Err(Failure::Usage(format!(
-            "{}: not an output file of mr-local: --force only replaces part-* and {SUCCESS}",
-            dir.join(other).display()
-        )));
-    }
-    Ok(ours)
-}
-
-/// True for the names an earlier run leaves in an output directory:
-/// `part-*`, `_SUCCESS`, and `AtomicFile`'s temporary files for them
-/// (`.part-00000.mr-local-PID-N.tmp`), which a killed run may leave.
-fn is_ours(name: &OsStr) -> bool {
-    let name = name.as_encoded_bytes();
-    if name == SUCCESS.as_bytes() || name.starts_with(b"part-") {
-        return true;
-    }
-    let temp_of = |prefix: &[u8]| {
-        name.starts_with(prefix)
-            && name.ends_with(b".tmp")
-            && name.windows(10).any(|w| w == b".mr-local-")
+    let out = OutputDir::create(dir, args.force)?;
+    let run = match args.sort {
+        SortArg::Key => run.sorted(),
+        SortArg::Count | SortArg::None => run,
     };
-    temp_of(b".part-") || temp_of(b"._SUCCESS.mr-local-")
+    let (_, counters) = run.fold_into(
+        mr_local::jobs::add_count,
+        |partition, pairs| {
+            if args.sort != SortArg::Count {
+                return out.write_part(partition, |file| {
+                    write_pairs(file, args.format, pairs, true)
+                });
+            }
+            // The count order needs the partition whole.
+            let mut pairs: Vec<Pair<'d>> = pairs.collect();
+            pairs.sort_unstable_by(by_count);
+            out.write_part(partition, |file| {
+                write_pairs(file, args.format, pairs, true)
+            })
+        },
+    )?;
+    bar.writing();
+    out.commit()?;
+    Ok(counters)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_of_earlier_runs_are_ours() {
-        for name in [
-            "_SUCCESS",
-            "part-00000",
-            "part-12345",
-            "part-r-00000",
-            ".part-00003.mr-local-123-4.tmp",
-            "._SUCCESS.mr-local-9-0.tmp",
-        ] {
-            assert!(is_ours(OsStr::new(name)), "{name}");
-        }
-        for name in [
-            "notes.txt",
-            "_SUCCESS.bak",
-            ".part-00000",
-            ".part-00003.tmp",
-            "._SUCCESS",
-            "success",
-            "Part-00000",
-        ] {
-            assert!(!is_ours(OsStr::new(name)), "{name}");
-        }
-    }
 
     #[test]
     fn top_n_selection_equals_a_full_sort() {

@@ -1,0 +1,297 @@
+//! `--output-dir DIR`: part files that appear all at once or not at all.
+//!
+//! The parts and `_SUCCESS` are written into a fresh directory beside DIR,
+//! `.DIR.mr-local-PID-N.tmp`, which is then put in DIR's place in one
+//! step: a rename where DIR is missing or empty, else (with `--force`) an
+//! exchange of the two directories (Linux's `renameat2(RENAME_EXCHANGE)`),
+//! after which the earlier results, now under the fresh name, are removed.
+//! So DIR always holds one run's complete output or what it held before:
+//!
+//! - a failed run (a full disk, a write error) leaves the earlier results
+//!   as they were, and removes its own directory;
+//! - Ctrl-C removes the fresh directory (it is registered with
+//!   `mr_local::output::register_temporary`), never leaving parts without
+//!   `_SUCCESS`;
+//! - concurrent runs never mix: each swaps in a whole directory of its own,
+//!   and the last one wins, as if they had run one after the other; without
+//!   `--force`, a run that finds DIR filled by another fails.
+//!
+//! Where the exchange is not supported, DIR is renamed aside and the fresh
+//! directory renamed in: never a mix either, but DIR is missing for a
+//! moment.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mr_local::output::{forget_temporary, register_temporary};
+use mr_local::Error;
+
+use crate::{io_failure, sys, Failure};
+
+/// The name of the file written last into an output directory.
+pub(crate) const SUCCESS: &str = "_SUCCESS";
+
+/// Buffer of a part file being written.
+const FILE_BUFFER: usize = 1 << 20;
+
+/// An output directory being written: its parts go into a fresh
+/// directory, put in DIR's place by [`commit`](OutputDir::commit); dropped
+/// uncommitted, the fresh directory is removed.
+pub(crate) struct OutputDir {
+    /// DIR as given, for messages.
+    shown: PathBuf,
+    /// DIR where it is a link: its target, which is what gets replaced.
+    target: PathBuf,
+    /// The fresh directory beside `target`.
+    fresh: PathBuf,
+    force: bool,
+    committed: bool,
+}
+
+impl OutputDir {
+    /// Creates the fresh directory beside `dir`.
+    ///
+    /// # Errors
+    ///
+    /// An error naming `dir` if its parent directory is missing or not
+    /// writable.
+    pub fn create(dir: &Path, force: bool) -> Result<OutputDir, Failure> {
+        let existing = fs::metadata(dir).ok();
+        let target = match &existing {
+            Some(_) => fs::canonicalize(dir).map_err(|e| io_failure(dir, e))?,
+            None => dir.to_path_buf(),
+        };
+        let fresh = fresh_path(&target).map_err(|e| io_failure(dir, e))?;
+        // Registered before it exists, so that Ctrl-C can never leave it.
+        register_temporary(&fresh);
+        let out = OutputDir {
+            shown: dir.to_path_buf(),
+            target,
+            fresh,
+            force,
+            committed: false,
+        };
+        fs::create_dir(&out.fresh).map_err(|e| io_failure(dir, e))?;
+        if let Some(meta) = existing {
+            // The results keep DIR's permissions. Best effort.
+            let _ = fs::set_permissions(&out.fresh, meta.permissions());
+        }
+        Ok(out)
+    }
+
+    /// Writes part `partition` with `write`, and syncs it.
+    ///
+    /// # Errors
+    ///
+    /// An error naming the part's final path, `DIR/part-NNNNN`.
+    pub fn write_part(
+        &self,
+        partition: usize,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), Error> {
+        let name = format!("part-{partition:05}");
+        let written = (|| {
+            let file = File::create_new(self.fresh.join(&name))?;
+            let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
+            write(&mut out)?;
+            out.into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .sync_all()
+        })();
+        written.map_err(|e| Error::io(self.shown.join(&name), e))
+    }
+
+    /// Writes `_SUCCESS` and puts the parts in DIR's place.
+    ///
+    /// # Errors
+    ///
+    /// A usage error if DIR was filled meanwhile and `--force` was not
+    /// given, or now holds files `mr-local` did not write; an I/O error
+    /// naming DIR if a rename fails. DIR is as it was, either way.
+    pub fn commit(mut self) -> Result<(), Failure> {
+        File::create_new(self.fresh.join(SUCCESS))
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_failure(self.shown.join(SUCCESS), e))?;
+        match fs::rename(&self.fresh, &self.target) {
+            // DIR was missing, or empty.
+            Ok(()) => {
+                self.committed = true;
+                forget_temporary(&self.fresh);
+                return Ok(());
+            }
+            Err(e) if is_not_empty(&e) => {}
+            Err(e) => return Err(io_failure(&self.shown, e)),
+        }
+        // Checked again now, not only before the job: --force never
+        // removes a file that mr-local did not write.
+        replaceable_outputs(&self.target, self.force)?;
+        let old = self.swap()?;
+        self.committed = true;
+        // The earlier results, now at `old`: all ours, just checked.
+        // Registered until they are gone, so Ctrl-C removes them too.
+        remove_outputs(&old);
+        forget_temporary(&old);
+        Ok(())
+    }
+
+    /// Puts the fresh directory in place of the existing DIR; returns where
+    /// DIR's earlier contents now are.
+    fn swap(&self) -> Result<PathBuf, Failure> {
+        match sys::exchange(&self.fresh, &self.target) {
+            Ok(()) => return Ok(self.fresh.clone()),
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => {}
+            Err(e) => return Err(io_failure(&self.shown, e)),
+        }
+        let aside = fresh_path(&self.target).map_err(|e| io_failure(&self.shown, e))?;
+        register_temporary(&aside);
+        if let Err(e) = fs::rename(&self.target, &aside) {
+            forget_temporary(&aside);
+            return Err(io_failure(&self.shown, e));
+        }
+        if let Err(e) = fs::rename(&self.fresh, &self.target) {
+            // Put the earlier results back (unless another run has filled
+            // DIR meanwhile: then they go, and the error says so).
+            if fs::rename(&aside, &self.target).is_ok() {
+                forget_temporary(&aside);
+            } else {
+                remove_outputs(&aside);
+                forget_temporary(&aside);
+            }
+            return Err(io_failure(&self.shown, e));
+        }
+        forget_temporary(&self.fresh);
+        Ok(aside)
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Nothing but this run's own files is in it.
+            let _ = fs::remove_dir_all(&self.fresh);
+            forget_temporary(&self.fresh);
+        }
+    }
+}
+
+/// True for the errors of a rename onto a directory that is not empty.
+fn is_not_empty(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::DirectoryNotEmpty || err.raw_os_error() == Some(libc::EEXIST)
+}
+
+/// Removes a directory of earlier results: the files an earlier run
+/// writes, then the directory if nothing else is left. Best effort: the
+/// run has succeeded.
+fn remove_outputs(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if is_ours(&entry.file_name()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    let _ = fs::remove_dir(dir);
+}
+
+/// Returns a fresh name beside `dir`: `.NAME.mr-local-PID-N.tmp`.
+fn fresh_path(dir: &Path) -> io::Result<PathBuf> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = dir
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a directory name"))?;
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut fresh = OsString::from(".");
+    fresh.push(name);
+    fresh.push(format!(".mr-local-{}-{n}.tmp", std::process::id()));
+    Ok(dir.with_file_name(fresh))
+}
+
+/// Returns the entries of the existing `dir` that `force` may replace.
+///
+/// `dir` must be a directory, and empty unless `force`. With `force`, it
+/// may hold only what an earlier run writes (`part-*`, `_SUCCESS`, and the
+/// hidden temporary files of a run that was killed); anything else makes it
+/// refuse, so that `--force` never deletes a file `mr-local` did not write.
+pub(crate) fn replaceable_outputs(dir: &Path, force: bool) -> Result<Vec<OsString>, Failure> {
+    let shown = dir.display();
+    if !dir.is_dir() {
+        return Err(Failure::Usage(format!(
+            "{shown}: exists and is not a directory (--output-dir needs a directory)"
+        )));
+    }
+    let mut ours = Vec::new();
+    let mut others = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| io_failure(dir, e))? {
+        let name = entry.map_err(|e| io_failure(dir, e))?.file_name();
+        if is_ours(&name) {
+            ours.push(name);
+        } else {
+            others.push(name);
+        }
+    }
+    if ours.is_empty() && others.is_empty() {
+        return Ok(ours);
+    }
+    if !force {
+        return Err(Failure::Usage(format!(
+            "{shown}: directory is not empty (--force replaces the part files of an earlier run)"
+        )));
+    }
+    if let Some(other) = others.iter().min() {
+        return Err(Failure::Usage(format!(
+            "{}: not an output file of mr-local: --force only replaces part-* and {SUCCESS}",
+            dir.join(other).display()
+        )));
+    }
+    Ok(ours)
+}
+
+/// True for the names an earlier run leaves in an output directory:
+/// `part-*`, `_SUCCESS`, and the temporary files that earlier versions
+/// wrote parts under (`.part-00000.mr-local-PID-N.tmp`), which a killed
+/// run may have left.
+fn is_ours(name: &OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    if name == SUCCESS.as_bytes() || name.starts_with(b"part-") {
+        return true;
+    }
+    let temp_of = |prefix: &[u8]| {
+        name.starts_with(prefix)
+            && name.ends_with(b".tmp")
+            && name.windows(10).any(|w| w == b".mr-local-")
+    };
+    temp_of(b".part-") || temp_of(b"._SUCCESS.mr-local-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_of_earlier_runs_are_ours() {
+        for name in [
+            "_SUCCESS",
+            "part-00000",
+            "part-12345",
+            "part-r-00000",
+            ".part-00003.mr-local-123-4.tmp",
+            "._SUCCESS.mr-local-9-0.tmp",
+        ] {
+            assert!(is_ours(OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "notes.txt",
+            "_SUCCESS.bak",
+            ".part-00000",
+            ".part-00003.tmp",
+            "._SUCCESS",
+            "success",
+            "Part-00000",
+        ] {
+            assert!(!is_ours(OsStr::new(name)), "{name}");
+        }
+    }
+}

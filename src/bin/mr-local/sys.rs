@@ -1,0 +1,92 @@
+//! What the standard library does not offer: whether stdout was open when
+//! the process started, and swapping two directories in one step. The
+//! command's only `unsafe` code.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set before `main` if file descriptor 1 was closed (`mr-local ... >&-`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Returns true if the process started with its stdout closed.
+///
+/// The standard library's runtime opens `/dev/null` on a closed stdout
+/// before `main` runs (so that no file opened later takes its number), and
+/// everything written there then vanishes without an error. The state at
+/// start is therefore noted earlier, by a constructor that runs before the
+/// runtime's setup.
+pub(crate) fn stdout_was_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the descriptor's flags; it takes no
+    // pointers and fails with EBADF where the descriptor is not open.
+    let closed = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+}
+
+/// Runs `note_closed_stdout` among the program's constructors, which the
+/// dynamic loader runs before the C `main` that starts Rust's runtime.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+))]
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+#[cfg(target_os = "macos")]
+#[used]
+#[link_section = "__DATA,__mod_init_func"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// Swaps `a` and `b`, two existing paths on one file system, in one step:
+/// there is no moment when either is missing.
+///
+/// # Errors
+///
+/// `Unsupported` where the system or the file system cannot do it (the
+/// caller then falls back on two renames), or the system's error.
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+
+        let a = CString::new(a.as_os_str().as_bytes())?;
+        let b = CString::new(b.as_os_str().as_bytes())?;
+        // SAFETY: both pointers are to NUL-terminated strings that outlive
+        // the call, which reads them and writes no memory.
+        let done = unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if done == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::ENOSYS | libc::EINVAL) => Err(io::ErrorKind::Unsupported.into()),
+            _ => Err(err),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
