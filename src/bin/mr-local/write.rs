@@ -138,15 +138,12 @@ fn write_top_by_count<'d, M>(
 where
     M: Mapper<'d, Key = Word<'d>, Value = u64>,
 {
-    let (firsts, counters) = run.fold_into(
-        mr_local::jobs::add_count,
-        |_, pairs| {
-            let mut pairs: Vec<Pair<'d>> = pairs.collect();
-            select_first(&mut pairs, top, by_count);
-            pairs.shrink_to_fit();
-            Ok(pairs)
-        },
-    )?;
+    let (firsts, counters) = run.fold_into(mr_local::jobs::add_count, |_, pairs| {
+        let mut pairs: Vec<Pair<'d>> = pairs.collect();
+        select_first(&mut pairs, top, by_count);
+        pairs.shrink_to_fit();
+        Ok(pairs)
+    })?;
     bar.writing();
     let mut pairs: Vec<Pair<'d>> = firsts.into_iter().flatten().collect();
     sort_first(job, &mut pairs, top, by_count);
@@ -305,22 +302,19 @@ where
         SortArg::Key => run.sorted(),
         SortArg::Count | SortArg::None => run,
     };
-    let (_, counters) = run.fold_into(
-        mr_local::jobs::add_count,
-        |partition, pairs| {
-            if args.sort != SortArg::Count {
-                return out.write_part(partition, |file| {
-                    write_pairs(file, args.format, pairs, true)
-                });
-            }
-            // The count order needs the partition whole.
-            let mut pairs: Vec<Pair<'d>> = pairs.collect();
-            pairs.sort_unstable_by(by_count);
-            out.write_part(partition, |file| {
+    let (_, counters) = run.fold_into(mr_local::jobs::add_count, |partition, pairs| {
+        if args.sort != SortArg::Count {
+            return out.write_part(partition, |file| {
                 write_pairs(file, args.format, pairs, true)
-            })
-        },
-    )?;
+            });
+        }
+        // The count order needs the partition whole.
+        let mut pairs: Vec<Pair<'d>> = pairs.collect();
+        pairs.sort_unstable_by(by_count);
+        out.write_part(partition, |file| {
+            write_pairs(file, args.format, pairs, true)
+        })
+    })?;
     bar.writing();
     out.commit()?;
     Ok(counters)
