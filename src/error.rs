@@ -93,6 +93,8 @@ pub enum ConfigError {
     ZeroSplitSize,
     /// `threads(n)` with `n` above [`MAX_THREADS`](crate::MAX_THREADS).
     TooManyThreads(usize),
+    /// `partitions(n)` with `n` above [`MAX_PARTITIONS`](crate::MAX_PARTITIONS).
+    TooManyPartitions(usize),
     /// The thread pool could not be started.
     ThreadPool(String),
 }
@@ -261,6 +263,11 @@ impl fmt::Display for ConfigError {
                 f,
                 "{n} threads: the most a job runs is {}",
                 crate::MAX_THREADS
+            ),
+            ConfigError::TooManyPartitions(n) => write!(
+                f,
+                "{n} partitions: the most a job has is {}",
+                crate::MAX_PARTITIONS
             ),
             ConfigError::ThreadPool(why) => write!(f, "cannot start the thread pool: {why}"),
         }

@@ -341,8 +341,9 @@ pub struct EngineArgs {
     #[arg(long, value_name = "N", value_parser = crate::args::threads_parser())]
     pub threads: Option<u32>,
 
-    /// Partitions, which is also the number of reduce tasks [default: 4 per thread].
-    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Partitions, which is also the number of reduce tasks, at most 65536
+    /// [default: 4 per thread].
+    #[arg(long, value_name = "R", value_parser = crate::args::partitions_parser())]
     pub partitions: Option<u32>,
 
     /// Target size of a map task's split, e.g. 4M [default: from the input size].
@@ -430,6 +431,15 @@ pub enum KindArg {
 }
 
 /// `--threads`: 1 to [`mr_local::MAX_THREADS`], which the help states.
+/// `--partitions`: 1 to [`mr_local::MAX_PARTITIONS`].
+pub(crate) fn partitions_parser() -> clap::builder::RangedI64ValueParser<u32> {
+    const _: () = assert!(
+        mr_local::MAX_PARTITIONS == 65536,
+        "update --partitions' help"
+    );
+    clap::value_parser!(u32).range(1..=mr_local::MAX_PARTITIONS as i64)
+}
+
 pub(crate) fn threads_parser() -> clap::builder::RangedI64ValueParser<u32> {
     const _: () = assert!(mr_local::MAX_THREADS == 512, "update --threads' help");
     clap::value_parser!(u32).range(1..=mr_local::MAX_THREADS as i64)
