@@ -16,7 +16,9 @@ use std::io::{self, Write};
 
 use rayon::prelude::*;
 
-use super::{alias_sample, block_seed, build_alias, build_vocabulary, invalid, mix64, Xoshiro256};
+use super::invalid;
+use super::random::{alias_sample, block_seed, build_alias, mix64, Xoshiro256};
+use super::vocabulary::build_vocabulary;
 
 /// A block ends with the first line that takes it to this many bytes.
 const BLOCK: usize = 1 << 20;
