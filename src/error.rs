@@ -99,6 +99,35 @@ pub enum ConfigError {
     ThreadPool(String),
 }
 
+thread_local! {
+    /// How many fallible reservations this thread is inside.
+    static FALLIBLE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Returns true while the calling thread is inside one of the library's
+/// fallible reservations (`try_reserve` of a buffer that grows with an
+/// input), whose failure becomes [`ErrorKind::OutOfMemory`].
+///
+/// For a `#[global_allocator]` that ends the process when memory runs out
+/// (as the `mr-local` command's does, to exit with one line instead of an
+/// abort): it should return null while this is true, so that the library
+/// reports the failure with the file it was reading.
+///
+/// ```
+/// assert!(!mr_local::allocation_is_fallible());
+/// ```
+pub fn allocation_is_fallible() -> bool {
+    FALLIBLE.try_with(|depth| depth.get() > 0).unwrap_or(false)
+}
+
+/// Runs `reserve`, during which [`allocation_is_fallible`] is true.
+pub(crate) fn fallibly<T>(reserve: impl FnOnce() -> T) -> T {
+    FALLIBLE.with(|depth| depth.set(depth.get() + 1));
+    let result = reserve();
+    FALLIBLE.with(|depth| depth.set(depth.get() - 1));
+    result
+}
+
 impl Error {
     /// Returns what went wrong.
     pub fn kind(&self) -> &ErrorKind {

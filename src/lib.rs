@@ -91,7 +91,7 @@ pub mod streaming;
 mod testutil;
 
 pub use counters::{add_to_counter, Counters, Phase, Progress, Skipped, SKIPPED_LISTED};
-pub use error::{BoxError, ConfigError, Error, ErrorKind};
+pub use error::{allocation_is_fallible, BoxError, ConfigError, Error, ErrorKind};
 pub use input::{BadRecord, InputFile, InputOptions, Inputs, MmapChoice, RecordReader, Records};
 pub use job::{Job, JobBuilder, MAX_PARTITIONS, MAX_THREADS};
 pub use map::{Emit, FnMapper, Mapper, RunId};

@@ -245,3 +245,68 @@ mrtest!(
         assert_eq!(lines, [&b""[..], b"caf\xe9\t1", b"fa\xe7ade\t1"]);
     }
 );
+
+// Case 11, beyond the buffers that grow with an input: any allocation can
+// fail under a small address-space limit (a partition's pairs, a sort's
+// scratch, a thread's stack), and the standard library then prints a
+// backtrace and aborts (exit 134). The command's allocator makes each such
+// failure one line and exit 1. Where exactly memory runs out depends on
+// the binary and the machine, so the limit is swept: every run either
+// succeeds or fails with one line, and at least one runs out of memory.
+mrtest!(
+    issue12_running_out_of_memory_is_one_line,
+    |dir: Dir, _: TestCommand| {
+        let corpus = dir
+            .command()
+            .args(["generate", "--size", "4M", "--seed", "11"])
+            .stdout();
+        dir.create("big.txt", corpus);
+        let mut out_of_memory = 0;
+        let limited = |limit_kib: u32, args: &[&str]| {
+            std::process::Command::new("sh")
+                .current_dir(dir.path())
+                .env_remove("RUST_BACKTRACE")
+                .arg("-c")
+                .arg(format!("ulimit -v {limit_kib} && exec \"$0\" \"$@\""))
+                .arg(crate::util::BIN)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run sh")
+        };
+        dir.create("tiny.txt", "a few words\n");
+        let sort = |input: &'static str| ["sort", "--threads", "2", input, "-o", "out.txt"];
+        // Below some limit the binary cannot be loaded, or its threads
+        // cannot get their stacks (the standard library panics there):
+        // the sweep starts where sorting a tiny file works.
+        let start = (4_000..=120_000)
+            .step_by(4_000)
+            .find(|&kib| limited(kib, &sort("tiny.txt")).status.success())
+            .expect("sorting a tiny file works under some limit");
+        for limit_kib in (start..=start + 120_000).step_by(8_000) {
+            let out = limited(limit_kib, &sort("big.txt"));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match out.status.code() {
+                Some(0) => continue,
+                Some(1) => {}
+                _ => panic!("{limit_kib} KiB: {out:?}"),
+            }
+            assert_eq!(stderr.lines().count(), 1, "{limit_kib} KiB: {stderr}");
+            assert!(
+                stderr.starts_with("mr-local: "),
+                "{limit_kib} KiB: {stderr}"
+            );
+            if stderr.contains("out of memory") {
+                out_of_memory += 1;
+            }
+        }
+        assert!(out_of_memory > 0, "no limit made the run run out of memory");
+        // Failed runs leave no temporary output behind.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains("mr-local"))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+    }
+);

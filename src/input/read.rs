@@ -42,16 +42,25 @@ pub(crate) fn read_prefix(
     reader: &mut (impl Read + ?Sized),
     most: usize,
 ) -> io::Result<(Vec<u8>, bool)> {
+    // Grown by doubling, not reserved whole: `most` is a share of the
+    // memory budget, often far more than the input holds.
     let mut bytes = Vec::new();
-    reserve(&mut bytes, most)?;
-    let ended = fill(reader, &mut bytes)?;
-    Ok((bytes, ended))
+    reserve(&mut bytes, most.min(64 * 1024))?;
+    loop {
+        if fill(reader, &mut bytes)? {
+            return Ok((bytes, true));
+        }
+        if bytes.len() >= most {
+            return Ok((bytes, false));
+        }
+        let more = bytes.capacity().min(most - bytes.len());
+        reserve(&mut bytes, more)?;
+    }
 }
 
 /// Reserves room for `more` bytes, or fails with an out-of-memory error.
 fn reserve(bytes: &mut Vec<u8>, more: usize) -> io::Result<()> {
-    bytes
-        .try_reserve_exact(more)
+    crate::error::fallibly(|| bytes.try_reserve_exact(more))
         .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))
 }
 
@@ -177,6 +186,17 @@ pub(crate) fn changed_while_read() -> io::Error {
 mod tests {
     use super::*;
     use crate::testutil::TempDir;
+
+    #[test]
+    fn a_prefix_stops_at_its_length_and_grows_only_as_needed() {
+        let text: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let (prefix, ended) = read_prefix(&mut &text[..], 100_000).unwrap();
+        assert_eq!((&prefix[..], ended), (&text[..100_000], false));
+        // A budget far larger than the input reserves about the input.
+        let (all, ended) = read_prefix(&mut &text[..], 1 << 40).unwrap();
+        assert_eq!((&all[..], ended), (&text[..], true));
+        assert!(all.capacity() < 2 * text.len(), "{}", all.capacity());
+    }
 
     #[test]
     fn a_file_shorter_than_its_length_at_open_is_an_error() {

@@ -2,6 +2,7 @@
 
 #![deny(unsafe_code)]
 
+mod alloc;
 mod args;
 mod bycount;
 mod commands;
@@ -29,6 +30,10 @@ use mr_local::{Counters, Inputs, Job};
 
 use args::{Args, Command, EngineArgs, GenerateArgs, KindArg, ReportArgs, WordcountArgs};
 use destinations::Destinations;
+
+/// Running out of memory is one line and exit 1, not an abort.
+#[global_allocator]
+static ALLOCATOR: alloc::ExitOnOom = alloc::ExitOnOom;
 
 /// Exit status of a job that failed.
 const EXIT_FAILURE: u8 = 1;
