@@ -70,10 +70,10 @@ fn out_of_memory(size: usize) -> ! {
         // number goes through a stack buffer.
         let mut line = [0u8; 128];
         let mut cursor = std::io::Cursor::new(&mut line[..]);
-        let _ = write!(
+        let _ = writeln!(
             cursor,
             "mr-local: out of memory: {size} bytes could not be allocated \
-             (try a smaller --memory or fewer --threads)\n"
+             (try a smaller --memory or fewer --threads)"
         );
         let len = cursor.position() as usize;
         let _ = std::io::stderr().write_all(&line[..len]);
