@@ -85,9 +85,10 @@ fn open_fifo_writer(path: &Path, limit: Duration) -> std::fs::File {
 
 // Case 6: a file that shrinks between being opened and being read is an
 // error naming it, with no output, not a count of what was left. The FIFO
-// makes the order certain: inputs are opened in order before any is read,
-// so once the run has the FIFO open (the writer's open succeeds), it has
-// taken big.txt's size; then the test truncates big.txt.
+// makes the order certain: inputs are opened before any is read, and open
+// inputs are read in order, so once the run has read most of what the test
+// writes into the FIFO (a pipe holds 64 KiB), it has taken big.txt's size
+// and not yet read it; then the test truncates big.txt and ends the FIFO.
 #[cfg(target_os = "linux")]
 mrtest!(
     a_file_truncated_while_being_read_is_an_error,
@@ -100,14 +101,26 @@ mrtest!(
         let truncate = {
             let (fifo, big) = (dir.join("p.fifo"), dir.join("big.txt"));
             std::thread::spawn(move || {
-                let writer = open_fifo_writer(&fifo, Duration::from_secs(20));
+                use std::io::Write;
+                let first = open_fifo_writer(&fifo, Duration::from_secs(20));
+                // A blocking writer, opened at once now that the run reads:
+                // its write returns once the run has read all but the
+                // pipe's 64 KiB.
+                let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo);
+                drop(first);
+                let words = "fifo words\n".repeat(100_000);
+                writer
+                    .as_mut()
+                    .expect("open the FIFO again")
+                    .write_all(words.as_bytes())
+                    .expect("write into the FIFO");
                 let file = std::fs::OpenOptions::new().write(true).open(&big);
                 file.and_then(|f| f.set_len(300_000)).expect("truncate");
                 drop(writer);
             })
         };
         let out = cmd
-            .args(["wordcount", "--no-mmap", "big.txt", "p.fifo"])
+            .args(["wordcount", "--no-mmap", "p.fifo", "big.txt"])
             .output_within(Duration::from_secs(20));
         truncate.join().expect("truncating thread");
         assert_eq!(out.status.code(), Some(1), "{out:?}");
