@@ -2,6 +2,7 @@
 
 #![deny(unsafe_code)]
 
+#[macro_use]
 mod args;
 mod bycount;
 mod commands;
