@@ -363,8 +363,9 @@ impl Inputs {
     }
 
     /// Returns true if `path` names a regular file opened as one of the
-    /// inputs, under any name (a link, a relative path): the file a job
-    /// must not write its output over.
+    /// inputs, under any name (a link, a relative path), stdin included
+    /// when redirected from a file: the file a job must not write its
+    /// output over.
     ///
     /// # Example
     ///
