@@ -86,6 +86,7 @@ mod reduce;
 mod shuffle;
 mod spec;
 mod spill;
+mod stale;
 pub mod streaming;
 #[cfg(test)]
 mod testutil;

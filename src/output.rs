@@ -348,6 +348,12 @@ impl AtomicFile {
                 return Err(Error::io(&path, e));
             }
         };
+        // Locked while it lives, so that no other run takes it for a dead
+        // one's (see remove_stale_temporaries). Best effort.
+        if let Some(writer) = &file {
+            let _ = crate::stale::try_lock(writer.get_ref());
+        }
+        remove_stale_temporaries(&target);
         Ok(AtomicFile {
             path: target,
             temp: Some(temp),
@@ -504,6 +510,27 @@ pub fn remove_temporary_files() {
     for temp in pending.drain(..) {
         remove(&temp);
     }
+}
+
+/// Removes beside `path` what runs killed by SIGKILL left of their
+/// writing to `path`: the temporary files and directories named exactly
+/// `.NAME.mr-local-PID-N.tmp` whose process PID no longer exists, owned by
+/// this user, not this process's, and not locked by a live run (of another
+/// PID namespace). Nothing else is touched; a directory goes only if it
+/// holds nothing but `part-*`, `_SUCCESS` and their temporary files. Best
+/// effort: what cannot be read or removed stays.
+///
+/// [`AtomicFile::create`] calls it; so does whatever makes its own
+/// temporaries under that naming (an output directory's fresh one).
+///
+/// # Example
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("mr-local-doc-stale-{}", std::process::id()));
+/// mr_local::output::remove_stale_temporaries(&path); // nothing of a dead run there
+/// ```
+pub fn remove_stale_temporaries(path: &Path) {
+    crate::stale::remove_stale_temporaries(path);
 }
 
 /// Returns a fresh name beside `path`: `.NAME.mr-local-PID-N.tmp`.

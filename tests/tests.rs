@@ -19,6 +19,7 @@ mod examples;
 mod formats;
 mod generate;
 mod hardening_cli;
+mod hardening_dest;
 mod hardening_inputs;
 mod hardening_output;
 mod hardening_signals;

@@ -363,8 +363,9 @@ impl Inputs {
     }
 
     /// Returns true if `path` names a regular file opened as one of the
-    /// inputs, under any name (a link, a relative path): the file a job
-    /// must not write its output over.
+    /// inputs, under any name (a link, a relative path), stdin included
+    /// when redirected from a file: the file a job must not write its
+    /// output over.
     ///
     /// # Example
     ///
@@ -384,6 +385,33 @@ impl Inputs {
         let Some(id) = fs::metadata(path)
             .ok()
             .and_then(|meta| FileId::of(path, &meta))
+        else {
+            return false;
+        };
+        self.files.iter().any(|f| f.id.as_ref() == Some(&id))
+    }
+
+    /// Returns true if the open `file` is a regular file opened as one of
+    /// the inputs (stdin included, when redirected from a file): a file a
+    /// job must not write into, as when stdout is an input (`>> input`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{InputOptions, Inputs};
+    ///
+    /// let path = std::env::temp_dir().join(format!("mr-local-doc-holds-file-{}", std::process::id()));
+    /// std::fs::write(&path, "one two\n")?;
+    /// let inputs = Inputs::open([&path], &InputOptions::default())?;
+    /// assert!(inputs.holds_file(&std::fs::File::open(&path)?));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn holds_file(&self, file: &File) -> bool {
+        let Some(id) = file
+            .metadata()
+            .ok()
+            .and_then(|meta| FileId::of(Path::new(""), &meta))
         else {
             return false;
         };
@@ -485,7 +513,8 @@ fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>
             Ok(InputFile {
                 path,
                 data,
-                id: None,
+                // Stdin redirected from a file (`< FILE`) is that file.
+                id: stdin_id(),
             })
         }
         Source::File(path) => open_file(path, options),
@@ -509,6 +538,19 @@ fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>
             .collect()
     });
     opened.into_iter().flatten().collect()
+}
+
+/// The identity of the regular file stdin reads from, if it does.
+fn stdin_id() -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let stdin = File::from(std::io::stdin().as_fd().try_clone_to_owned().ok()?);
+        let meta = stdin.metadata().ok()?;
+        FileId::of(Path::new("-"), &meta)
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 /// Maps or reads one file.

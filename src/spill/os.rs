@@ -5,41 +5,7 @@
 
 #![allow(unsafe_code)]
 
-/// Whether process `pid` exists (or may: when it cannot be told, the
-/// answer is yes, so that nothing of a live process is ever removed).
-pub(crate) fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return true;
-    };
-    if pid <= 0 {
-        return true;
-    }
-    // SAFETY: signal 0 sends nothing; kill only checks that the process
-    // exists and that we may signal it. It reads no memory of ours.
-    if unsafe { libc::kill(pid, 0) } == 0 {
-        return true;
-    }
-    // EPERM: it exists, under another user.
-    std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
-}
-
-/// Takes an exclusive `flock` on `file` without waiting; `Ok(false)` if
-/// another open file holds one. The lock goes with the last descriptor of
-/// the file, so a killed process's locks are gone.
-pub(crate) fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-
-    // SAFETY: flock takes a descriptor, which `file` keeps open for the
-    // call, and touches no memory of ours.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-        return Ok(true);
-    }
-    let err = std::io::Error::last_os_error();
-    match err.raw_os_error() {
-        Some(libc::EWOULDBLOCK) => Ok(false),
-        _ => Err(err),
-    }
-}
+pub(crate) use crate::stale::{process_exists, try_lock};
 
 /// The soft limit on open file descriptors (`RLIMIT_NOFILE`), if there is
 /// one that can be read.
@@ -71,15 +37,6 @@ pub(crate) fn open_files() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn this_process_exists_and_a_reaped_child_does_not() {
-        assert!(process_exists(std::process::id()));
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        assert!(!process_exists(pid));
-    }
 
     #[test]
     fn a_lock_excludes_another_open_file_until_it_closes() {

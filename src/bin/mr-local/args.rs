@@ -20,6 +20,15 @@ Exit status:
   143  terminated (SIGTERM)
 On 129, 130 and 143, temporary output files and spill runs are removed first.";
 
+/// The exit statuses of the signals, which every subcommand's help lists
+/// after its own (a macro, for `concat!`).
+macro_rules! signal_statuses {
+    () => {
+        "129, 130, 143 ended by SIGHUP, SIGINT (Ctrl-C), SIGTERM (temporary output
+files and spill runs are removed first)."
+    };
+}
+
 /// A high-throughput, single-machine MapReduce engine.
 #[derive(Debug, Parser)]
 #[command(name = "mr-local", version, about, after_help = AFTER_HELP)]
@@ -65,7 +74,8 @@ pub enum ShellArg {
     Fish,
 }
 
-const WORDCOUNT_HELP: &str = "\
+const WORDCOUNT_HELP: &str = concat!(
+    "\
 Examples:
   mr-local wordcount datasets/sample.txt --top 10
   mr-local wordcount --split whitespace -o counts.tsv big.txt
@@ -87,9 +97,13 @@ fails the job). Stdin, pipes, empty files and files that report a size of 0
 (as /proc does) are always read, never mapped; what is not mapped is read in
 chunks as it is counted, so memory does not grow with it.
 
-Exit status: 0 success, 1 the job failed, 2 usage error.";
+Exit status: 0 success, 1 the job failed, 2 usage error;
+",
+    signal_statuses!()
+);
 
-const GREP_HELP: &str = "\
+const GREP_HELP: &str = concat!(
+    "\
 Examples:
   mr-local grep 'whale|Ahab' moby-dick.txt
   mr-local grep -i -r 'error [0-9]+' logs/ -o errors.txt
@@ -100,9 +114,13 @@ between two newlines; a carriage return before a newline belongs to the line,
 as with grep. Lines print in input order, files in the order given.
 
 Exit status: 0 success (with or without matches), 1 the job failed, 2 usage
-error (an invalid pattern included).";
+error (an invalid pattern included);
+",
+    signal_statuses!()
+);
 
-const INVERT_HELP: &str = "\
+const INVERT_HELP: &str = concat!(
+    "\
 Examples:
   mr-local invert ../shared/datasets/udhr/*.txt
   mr-local invert -r docs/ --format json -o index.jsonl
@@ -113,9 +131,13 @@ Words are found and folded as by `mr-local wordcount` (--split,
 --format json, `{\"word\": ..., \"files\": [...]}`. A file name holding a
 TAB or a line break is refused in TSV (exit 2); JSON quotes it.
 
-Exit status: 0 success, 1 the job failed, 2 usage error.";
+Exit status: 0 success, 1 the job failed, 2 usage error;
+",
+    signal_statuses!()
+);
 
-const SORT_HELP: &str = "\
+const SORT_HELP: &str = concat!(
+    "\
 Examples:
   mr-local sort big.txt -o sorted.txt
   cat a.txt b.txt | mr-local sort -u
@@ -123,19 +145,28 @@ Examples:
 Lines are compared byte by byte, as `LC_ALL=C sort` does; the output is the
 same. Lines are split among partitions by key ranges chosen from a sample of
 the input, each partition is sorted in parallel, and the partitions are
-written one after the other.
+written one after the other. Unlike sort(1), -o never names an input (nor
+the file stdin is redirected from): sorting in place is refused (exit 2).
 
-Exit status: 0 success, 1 the job failed, 2 usage error.";
+Exit status: 0 success, 1 the job failed, 2 usage error;
+",
+    signal_statuses!()
+);
 
-const COMPLETIONS_HELP: &str = "\
+const COMPLETIONS_HELP: &str = concat!(
+    "\
 Examples:
   mr-local completions bash > ~/.local/share/bash-completion/completions/mr-local
   mr-local completions zsh > ~/.zfunc/_mr-local
   mr-local completions fish > ~/.config/fish/completions/mr-local.fish
 
-Exit status: 0 success, 2 usage error.";
+Exit status: 0 success, 2 usage error;
+",
+    signal_statuses!()
+);
 
-const GENERATE_HELP: &str = "\
+const GENERATE_HELP: &str = concat!(
+    "\
 Examples:
   mr-local generate --size 1G -o datasets/generated/zipf-1g.txt
   mr-local generate --size 2M --seed 7 | mr-local wordcount --top 5
@@ -143,7 +174,10 @@ Examples:
 
 The same options always give the same bytes.
 
-Exit status: 0 success, 1 the output could not be written, 2 usage error.";
+Exit status: 0 success, 1 the output could not be written, 2 usage error;
+",
+    signal_statuses!()
+);
 
 /// Options of `mr-local wordcount`.
 #[derive(Debug, clap::Args)]
@@ -321,7 +355,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub stats: bool,
 
-    /// Write the job's counters as JSON to FILE.
+    /// Write the job's counters as JSON to FILE; `-` is stdout, if the output
+    /// goes to -o or --output-dir.
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
 }

@@ -9,8 +9,11 @@
 //! missing directory, a closed stdout). The files themselves are then
 //! written atomically ([`mr_local::output::AtomicFile`]).
 //!
-//! Special files (`/dev/null`, a FIFO, a terminal) are written into, not
-//! replaced, so two outputs may share one.
+//! Special files (a FIFO, `/dev/null`, a terminal) are written into, not
+//! replaced. Two outputs may share `/dev/null` or a terminal, never one
+//! file, FIFO or socket (the data and the JSON would mix): those are told
+//! apart by device and inode, stdout too. `--stats-json -` is stdout, so
+//! it needs the data written elsewhere (`-o`, `--output-dir`).
 
 use std::ffi::OsString;
 use std::fs;
@@ -24,8 +27,9 @@ use crate::{io_failure, outdir, Failure};
 /// One place a run writes to.
 #[derive(Clone, Copy)]
 enum Destination<'a> {
-    /// Standard output.
-    Stdout,
+    /// Standard output: the main output, or what `flag` writes there
+    /// (`--stats-json -`).
+    Stdout { flag: Option<&'static str> },
     /// A file, replaced atomically; `flag` names it in messages.
     File { path: &'a Path, flag: &'static str },
     /// A directory of part files.
@@ -43,7 +47,7 @@ impl<'a> Destinations<'a> {
     pub fn output(mut self, path: Option<&'a Path>) -> Self {
         self.list.push(match path {
             Some(path) => Destination::File { path, flag: "-o" },
-            None => Destination::Stdout,
+            None => Destination::Stdout { flag: None },
         });
         self
     }
@@ -54,10 +58,15 @@ impl<'a> Destinations<'a> {
         self
     }
 
-    /// Adds another file, written by `flag` (`--stats-json`), if given.
+    /// Adds another file, written by `flag` (`--stats-json`), if given;
+    /// `-` is stdout.
     pub fn file(mut self, path: Option<&'a Path>, flag: &'static str) -> Self {
-        if let Some(path) = path {
-            self.list.push(Destination::File { path, flag });
+        match path {
+            Some(path) if path == Path::new("-") => {
+                self.list.push(Destination::Stdout { flag: Some(flag) });
+            }
+            Some(path) => self.list.push(Destination::File { path, flag }),
+            None => {}
         }
         self
     }
@@ -82,18 +91,26 @@ impl<'a> Destinations<'a> {
     fn refuse_clashes(&self) -> Result<(), Failure> {
         let ids: Vec<Option<Id>> = self.list.iter().map(Destination::id).collect();
         for (i, later) in self.list.iter().enumerate() {
-            let Destination::File { path, .. } = later else {
-                continue;
+            let (shown, parent) = match later {
+                Destination::File { path, .. } => (path.display(), Id::of(parent_of(path))),
+                Destination::Stdout { flag: Some(_) } => (Path::new("-").display(), None),
+                _ => continue,
             };
-            let parent = Id::of(parent_of(path));
             for (earlier, id) in self.list[..i].iter().zip(&ids) {
+                if let (Destination::Stdout { .. }, Destination::Stdout { flag: Some(flag) }) =
+                    (earlier, later)
+                {
+                    return Err(Failure::Usage(format!(
+                        "-: refusing to write {flag} into stdout, which the output goes to \
+                         (write that with -o or --output-dir)"
+                    )));
+                }
                 let clash = id.is_some()
                     && (*id == ids[i]
                         || matches!(earlier, Destination::Dir { .. }) && *id == parent);
                 if clash {
                     return Err(Failure::Usage(format!(
-                        "{}: refusing to overwrite another output of the same run ({})",
-                        path.display(),
+                        "{shown}: refusing to overwrite another output of the same run ({})",
                         earlier.name()
                     )));
                 }
@@ -106,13 +123,28 @@ impl<'a> Destinations<'a> {
 /// The checks of one destination on its own.
 fn check_one(destination: &Destination<'_>, inputs: &Inputs) -> Result<(), Failure> {
     match *destination {
-        Destination::Stdout => crate::stdout().map(drop),
-        Destination::File { path, .. } => {
-            refuse_to_overwrite_an_input(path, inputs)?;
-            if fs::symlink_metadata(path).is_err() {
-                parent_exists(path)?;
+        Destination::Stdout { .. } => {
+            crate::stdout().map(drop)?;
+            // As after `>> INPUT` or `1<> INPUT`: stdout writes into it.
+            if stdout_file().is_some_and(|stdout| inputs.holds_file(&stdout)) {
+                return Err(Failure::Usage(
+                    "<stdout>: refusing to write into an input file".to_string(),
+                ));
             }
             Ok(())
+        }
+        Destination::File { path, .. } => {
+            refuse_to_overwrite_an_input(path, inputs)?;
+            match fs::metadata(path) {
+                // Found now, not when the job's result is renamed over it.
+                Ok(meta) if meta.is_dir() => Err(Failure::Usage(format!(
+                    "{}: is a directory",
+                    path.display()
+                ))),
+                Ok(_) => Ok(()),
+                Err(_) if fs::symlink_metadata(path).is_ok() => Ok(()),
+                Err(_) => parent_exists(path),
+            }
         }
         Destination::Dir { path, force } => match fs::symlink_metadata(path) {
             Ok(_) => {
@@ -168,7 +200,7 @@ impl Destination<'_> {
     /// `None` if it replaces nothing (a special file, a terminal).
     fn id(&self) -> Option<Id> {
         match *self {
-            Destination::Stdout => stdout_id(),
+            Destination::Stdout { .. } => stdout_id(),
             Destination::File { path, .. } | Destination::Dir { path, .. } => Id::of(path),
         }
     }
@@ -176,7 +208,8 @@ impl Destination<'_> {
     /// How messages name it.
     fn name(&self) -> String {
         match self {
-            Destination::Stdout => "stdout".to_string(),
+            Destination::Stdout { flag: None } => "stdout".to_string(),
+            Destination::Stdout { flag: Some(flag) } => format!("{flag} -"),
             Destination::File { flag, .. } => flag.to_string(),
             Destination::Dir { .. } => "--output-dir".to_string(),
         }
@@ -186,21 +219,20 @@ impl Destination<'_> {
 /// What makes two paths one file or directory, existing or to be created.
 #[derive(Debug, PartialEq, Eq)]
 enum Id {
-    /// An existing regular file or directory: its device and inode.
+    /// An existing regular file, directory, FIFO or socket: its device and
+    /// inode.
     Inode(u64, u64),
     /// A path yet to be created: its directory's identity and its name.
     Entry(Box<Id>, OsString),
 }
 
 impl Id {
-    /// The identity of `path`; `None` for a special file, or a path whose
-    /// directory is missing too far up to matter (it cannot be created).
+    /// The identity of `path`; `None` for a device (`/dev/null`, a
+    /// terminal, which outputs may share), or a path whose directory is
+    /// missing too far up to matter (it cannot be created).
     fn of(path: &Path) -> Option<Id> {
-        use std::os::unix::fs::MetadataExt;
-
         match fs::metadata(path) {
-            Ok(meta) if meta.is_file() || meta.is_dir() => Some(Id::Inode(meta.dev(), meta.ino())),
-            Ok(_) => None,
+            Ok(meta) => Id::of_meta(&meta),
             Err(_) => {
                 let name = path.file_name()?.to_os_string();
                 let parent = Id::of(parent_of(path))?;
@@ -210,17 +242,30 @@ impl Id {
     }
 }
 
-/// The identity of the regular file stdout writes into, if it does (as
-/// after `> FILE`).
+impl Id {
+    /// The identity of an existing file, unless it is a device.
+    fn of_meta(meta: &fs::Metadata) -> Option<Id> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+        let kind = meta.file_type();
+        let one = kind.is_file() || kind.is_dir() || kind.is_fifo() || kind.is_socket();
+        one.then(|| Id::Inode(meta.dev(), meta.ino()))
+    }
+}
+
+/// The identity of the file, pipe or socket stdout writes into, if it does
+/// (as after `> FILE` or in a pipeline).
 fn stdout_id() -> Option<Id> {
+    Id::of_meta(&stdout_file()?.metadata().ok()?)
+}
+
+/// Stdout, as a file of its own, unless it is a terminal or closed.
+fn stdout_file() -> Option<fs::File> {
     use std::os::fd::AsFd;
-    use std::os::unix::fs::MetadataExt;
 
     let stdout = io::stdout();
     if stdout.is_terminal() {
         return None;
     }
-    let file = fs::File::from(stdout.as_fd().try_clone_to_owned().ok()?);
-    let meta = file.metadata().ok()?;
-    meta.is_file().then(|| Id::Inode(meta.dev(), meta.ino()))
+    Some(fs::File::from(stdout.as_fd().try_clone_to_owned().ok()?))
 }

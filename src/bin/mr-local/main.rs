@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod alloc;
+#[macro_use]
 mod args;
 mod bycount;
 mod commands;

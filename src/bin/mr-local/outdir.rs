@@ -75,6 +75,7 @@ impl OutputDir {
             committed: false,
         };
         fs::create_dir(&out.fresh).map_err(|e| io_failure(dir, e))?;
+        mr_local::output::remove_stale_temporaries(&out.target);
         if let Some(meta) = existing {
             // The results keep DIR's permissions. Best effort.
             let _ = fs::set_permissions(&out.fresh, meta.permissions());

@@ -2,9 +2,9 @@
 //! programs.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::time::Duration;
 
-use mr_local::output::AtomicFile;
 use mr_local::Counters;
 
 use crate::args::ReportArgs;
@@ -33,10 +33,11 @@ pub(crate) fn report(
             .write_all(text(counters, timings).as_bytes());
     }
     if let Some(path) = &args.stats_json {
-        let mut file = AtomicFile::create(path)?;
-        file.write_all(json(counters, timings).as_bytes())
-            .map_err(|e| crate::io_failure(path, e))?;
-        file.commit()?;
+        // `-` is stdout, which the checks left free of the data.
+        let file = (path != Path::new("-")).then_some(path.as_path());
+        crate::write_output(file, |out| {
+            out.write_all(json(counters, timings).as_bytes())
+        })?;
     }
     Ok(())
 }

@@ -23,7 +23,8 @@ use crate::args::SplitArg;
 use crate::commands::one_line;
 use crate::{io_failure, Failure};
 
-const STREAMING_HELP: &str = "\
+const STREAMING_HELP: &str = concat!(
+    "\
 Hadoop Streaming's contract: the mapper reads raw input lines on stdin and
 writes key<TAB>value lines; the cluster sorts them by key (bytewise) and
 hands each reducer key<TAB>value lines with equal keys consecutive; the
@@ -51,9 +52,13 @@ Locally, a cluster is a pipe:
 prints what `mr-local wordcount --sort key input` prints, byte for byte.
 
 Exit status: 0 success (also when the reader of stdout goes away),
-1 reading or writing failed, 2 usage error.";
+1 reading or writing failed, 2 usage error;
+",
+    signal_statuses!()
+);
 
-const MAP_HELP: &str = "\
+const MAP_HELP: &str = concat!(
+    "\
 wordcount [--split ...] [--case-sensitive]: reads stdin in chunks of whole
 lines (--chunk-size) and runs the parallel engine on each, as
 `mr-local wordcount` would, with the same options: counts are combined
@@ -107,9 +112,13 @@ Examples:
   hadoop jar hadoop-streaming.jar -mapper 'mr-local streaming map wordcount' ...
 
 Exit status: 0 success, 1 reading or writing failed (or a word or file name
-holds the separator), 2 usage error.";
+holds the separator), 2 usage error;
+",
+    signal_statuses!()
+);
 
-const REDUCE_HELP: &str = "\
+const REDUCE_HELP: &str = concat!(
+    "\
 Reads key<SEP>value lines grouped by key (the input must be sorted or
 grouped by key, as the cluster's shuffle leaves it) and writes, in input
 order:
@@ -144,7 +153,10 @@ Examples:
   hadoop jar hadoop-streaming.jar -reducer 'mr-local streaming reduce wordcount' ...
 
 Exit status: 0 success, 1 reading or writing failed (or a sum
-overflowed), 2 usage error.";
+overflowed), 2 usage error;
+",
+    signal_statuses!()
+);
 
 /// Output buffers this large keep writes few.
 const WRITE_BUFFER: usize = 1 << 20;
