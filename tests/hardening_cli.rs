@@ -310,3 +310,28 @@ mrtest!(
         assert!(names.is_empty(), "{names:?}");
     }
 );
+
+// Case 1, for the streaming commands, which read stdin alone: a stdout
+// appended to the file stdin reads would read its own output back.
+mrtest!(
+    issue12_streaming_never_writes_into_its_stdin,
+    |dir: Dir, _: TestCommand| {
+        dir.create("f.txt", "a\tb\n".repeat(1000));
+        for command in ["map wordcount", "reduce wordcount", "combine wordcount"] {
+            let out = std::process::Command::new("sh")
+                .current_dir(dir.path())
+                .arg("-c")
+                .arg(format!("exec \"$0\" streaming {command} < f.txt >> f.txt"))
+                .arg(crate::util::BIN)
+                .output()
+                .expect("run sh");
+            assert_eq!(out.status.code(), Some(2), "{command}: {out:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                stderr,
+                "mr-local: <stdout>: refusing to write into the file stdin reads\n"
+            );
+            assert_eq!(dir.read("f.txt"), "a\tb\n".repeat(1000).into_bytes());
+        }
+    }
+);

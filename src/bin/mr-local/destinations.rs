@@ -253,6 +253,33 @@ impl Id {
     }
 }
 
+/// Refuses a stdout that writes into the regular file stdin reads (as
+/// `mr-local streaming map wordcount < f >> f` would, reading its own
+/// output back), for the commands that read only stdin.
+///
+/// # Errors
+///
+/// A usage error naming `<stdout>`.
+pub(crate) fn refuse_stdout_into_stdin() -> Result<(), Failure> {
+    use std::os::fd::AsFd;
+
+    let stdin = io::stdin();
+    let stdin_id = stdin
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(fs::File::from)
+        .and_then(|file| file.metadata().ok())
+        .filter(fs::Metadata::is_file)
+        .and_then(|meta| Id::of_meta(&meta));
+    if stdin_id.is_some() && stdin_id == stdout_id() {
+        return Err(Failure::Usage(
+            "<stdout>: refusing to write into the file stdin reads".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// The identity of the file, pipe or socket stdout writes into, if it does
 /// (as after `> FILE` or in a pipeline).
 fn stdout_id() -> Option<Id> {

@@ -267,6 +267,7 @@ fn parse_chunk_size(s: &str) -> Result<usize, String> {
 
 /// Runs `mr-local streaming ...`.
 pub(crate) fn run(command: &StreamingCommand) -> Result<(), Failure> {
+    crate::destinations::refuse_stdout_into_stdin()?;
     match command {
         StreamingCommand::Map(args) => map(args),
         StreamingCommand::Reduce(args) | StreamingCommand::Combine(args) => reduce(args),
