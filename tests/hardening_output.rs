@@ -497,3 +497,90 @@ mrtest!(
         assert_eq!(dir.list("out").len(), 1 + 4);
     }
 );
+
+/// What `dir/out` holds: the whole output of run `a` or of run `b` (given
+/// as the parts each wrote), or a description of the mix.
+fn whole_output_of(dir: &Dir, runs: &[(&str, &[u8])], n: usize) -> Result<String, String> {
+    let names = dir.list("out");
+    let ok = names == part_names(n);
+    let got = parts_of(dir, "out");
+    match runs.iter().find(|(_, parts)| ok && got == *parts) {
+        Some((name, _)) => Ok(name.to_string()),
+        None => Err(format!(
+            "a partial output directory: {} entries of {}, _SUCCESS: {}",
+            names.len(),
+            n + 1,
+            names.iter().any(|n| n == "_SUCCESS")
+        )),
+    }
+}
+
+// Case 3: SIGTERM near the end of a --force run, when the parts are all but
+// written and the commit is close: the run ends with 143, and DIR holds the
+// whole earlier result or the whole new one, with nothing left beside it.
+// The moment is a race, so the test tries it a few times.
+mrtest!(
+    signal_near_the_commit_keeps_one_whole_output,
+    |dir: Dir, _: TestCommand| {
+        use std::time::{Duration, Instant};
+
+        let n = 200;
+        dir.create("old.txt", distinct_words("old", 2000));
+        dir.create("new.txt", distinct_words("new", 60_000));
+        let run = |input: &str| {
+            let mut cmd = Command::new(BIN);
+            cmd.args(["wordcount", input, "--output-dir", "out", "--force"])
+                .args(["--sort", "key", "--partitions", &n.to_string()])
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stderr(Stdio::null());
+            cmd
+        };
+        let mut expected: Vec<Vec<u8>> = Vec::new();
+        for input in ["new.txt", "old.txt"] {
+            assert!(run(input).status().expect("run").success());
+            expected.push(parts_of(&dir, "out"));
+        }
+        let runs = [("new", &expected[0][..]), ("old", &expected[1][..])];
+        let fresh_parts = || {
+            dir.list(".")
+                .iter()
+                .filter(|name| name.starts_with(".out."))
+                .filter_map(|name| std::fs::read_dir(dir.join(name)).ok())
+                .map(|d| d.count())
+                .max()
+        };
+        let mut signalled = 0;
+        for round in 0..10 {
+            let mut child = run("new.txt").spawn().expect("spawn");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut sent = false;
+            while child.try_wait().expect("try_wait").is_none() {
+                assert!(Instant::now() < deadline, "round {round}: no parts appeared");
+                if fresh_parts().is_some_and(|count| count >= n - 10) {
+                    let pid = child.id().to_string();
+                    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+                    sent = killed.expect("run kill").success();
+                    break;
+                }
+            }
+            let status =
+                crate::util::wait_within(child, Duration::from_secs(60), "mr-local after SIGTERM");
+            let outcome = whole_output_of(&dir, &runs, n);
+            assert!(outcome.is_ok(), "round {round}: {outcome:?}, {status}");
+            let mut names = dir.list(".");
+            names.retain(|name| name.starts_with('.'));
+            assert!(names.is_empty(), "round {round}: left beside: {names:?}");
+            if sent {
+                assert_eq!(status.code(), Some(143), "round {round}: {outcome:?}");
+                signalled += 1;
+                if signalled == 3 {
+                    break;
+                }
+            }
+            // Back to the earlier result, for the next round.
+            assert!(run("old.txt").status().expect("run").success());
+        }
+        assert!(signalled > 0, "the signal never came in time");
+    }
+);

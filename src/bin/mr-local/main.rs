@@ -75,10 +75,11 @@ fn main() -> ExitCode {
         Command::Streaming(command) => streaming::run(command),
         Command::Completions { shell } => completions(*shell),
     };
-    if result.is_err() && INTERRUPTED.load(Ordering::SeqCst) {
-        // The handler is removing the job's files under it, which is why it
-        // failed: that is no error to report. Let the handler end the
-        // process, with the interrupted status.
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // The handler is removing the job's files, maybe under it (which is
+        // why it failed, if it did: no error to report), and a commit that
+        // came first was still interrupted. Let the handler end the
+        // process, with the interrupted status, never 0.
         loop {
             std::thread::park();
         }

@@ -9,9 +9,10 @@
 //!
 //! - a failed run (a full disk, a write error) leaves the earlier results
 //!   as they were, and removes its own directory;
-//! - Ctrl-C removes the fresh directory (it is registered with
-//!   `mr_local::output::register_temporary`), never leaving parts without
-//!   `_SUCCESS`;
+//! - Ctrl-C (or SIGTERM, SIGHUP) removes the fresh directory (it is
+//!   registered with `mr_local::output::register_temporary`), never
+//!   leaving parts without `_SUCCESS`; the rename or exchange goes through
+//!   `commit_temporary`, so that it and that removal never overlap;
 //! - concurrent runs never mix: each swaps in a whole directory of its own,
 //!   and the last one wins, as if they had run one after the other; without
 //!   `--force`, a run that finds DIR filled by another fails.
@@ -26,7 +27,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mr_local::output::{forget_temporary, register_temporary};
+use mr_local::output::{commit_temporary, forget_temporary, register_temporary};
 use mr_local::Error;
 
 use crate::{io_failure, sys, Failure};
@@ -115,11 +116,15 @@ impl OutputDir {
         File::create_new(self.fresh.join(SUCCESS))
             .and_then(|f| f.sync_all())
             .map_err(|e| io_failure(self.shown.join(SUCCESS), e))?;
-        match fs::rename(&self.fresh, &self.target) {
+        // Under the registry's lock, which the signal handler holds while it
+        // removes the temporary files: either the rename comes first and the
+        // handler leaves DIR alone, or the handler does and there is no
+        // rename. Never the fresh directory removed as it becomes DIR.
+        let renamed = commit_temporary(&self.fresh, || fs::rename(&self.fresh, &self.target));
+        match renamed {
             // DIR was missing, or empty.
             Ok(()) => {
                 self.committed = true;
-                forget_temporary(&self.fresh);
                 return Ok(());
             }
             Err(e) if is_not_empty(&e) => {}
@@ -139,30 +144,32 @@ impl OutputDir {
 
     /// Puts the fresh directory in place of the existing DIR; returns where
     /// DIR's earlier contents now are.
+    ///
+    /// Each step is a commit of the fresh directory (see `commit`). After an
+    /// exchange, the earlier results are at the fresh name, which stays
+    /// registered until they are removed.
     fn swap(&self) -> Result<PathBuf, Failure> {
-        match sys::exchange(&self.fresh, &self.target) {
+        let exchanged = commit_temporary(&self.fresh, || sys::exchange(&self.fresh, &self.target));
+        match exchanged {
             Ok(()) => return Ok(self.fresh.clone()),
             Err(e) if e.kind() == io::ErrorKind::Unsupported => {}
             Err(e) => return Err(io_failure(&self.shown, e)),
         }
         let aside = fresh_path(&self.target).map_err(|e| io_failure(&self.shown, e))?;
         register_temporary(&aside);
-        if let Err(e) = fs::rename(&self.target, &aside) {
+        let swapped = commit_temporary(&self.fresh, || {
+            fs::rename(&self.target, &aside)?;
+            fs::rename(&self.fresh, &self.target).inspect_err(|_| {
+                // Put the earlier results back (unless another run has
+                // filled DIR meanwhile: then they go, and the error says so).
+                let _ = fs::rename(&aside, &self.target);
+            })
+        });
+        if let Err(e) = swapped {
+            remove_outputs(&aside);
             forget_temporary(&aside);
             return Err(io_failure(&self.shown, e));
         }
-        if let Err(e) = fs::rename(&self.fresh, &self.target) {
-            // Put the earlier results back (unless another run has filled
-            // DIR meanwhile: then they go, and the error says so).
-            if fs::rename(&aside, &self.target).is_ok() {
-                forget_temporary(&aside);
-            } else {
-                remove_outputs(&aside);
-                forget_temporary(&aside);
-            }
-            return Err(io_failure(&self.shown, e));
-        }
-        forget_temporary(&self.fresh);
         Ok(aside)
     }
 }
