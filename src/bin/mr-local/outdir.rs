@@ -20,6 +20,13 @@
 //! Where the exchange is not supported, DIR is renamed aside and the fresh
 //! directory renamed in: never a mix either, but DIR is missing for a
 //! moment.
+//!
+//! Some directories cannot be swapped: a mount point (a rename fails with
+//! "device or resource busy"), one whose parent this process cannot write,
+//! and the current directory or one above it (the shell would be left in a
+//! directory no longer in the tree). Those are written in place, under an
+//! exclusive lock, with `_SUCCESS` last (see `in_place`). The choice is
+//! made before the job, from DIR as it is then.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
@@ -32,55 +39,41 @@ use mr_local::Error;
 
 use crate::{io_failure, sys, Failure};
 
+mod in_place;
+
+use in_place::InPlace;
+
 /// The name of the file written last into an output directory.
 pub(crate) const SUCCESS: &str = "_SUCCESS";
 
 /// Buffer of a part file being written.
 const FILE_BUFFER: usize = 1 << 20;
 
-/// An output directory being written: its parts go into a fresh
-/// directory, put in DIR's place by [`commit`](OutputDir::commit); dropped
-/// uncommitted, the fresh directory is removed.
-pub(crate) struct OutputDir {
-    /// DIR as given, for messages.
-    shown: PathBuf,
-    /// DIR where it is a link: its target, which is what gets replaced.
-    target: PathBuf,
-    /// The fresh directory beside `target`.
-    fresh: PathBuf,
-    force: bool,
-    committed: bool,
+/// An output directory being written, in one of two ways (see the
+/// module's documentation): by a swap or in place.
+pub(crate) enum OutputDir {
+    Swap(Swap),
+    InPlace(InPlace),
 }
 
 impl OutputDir {
-    /// Creates the fresh directory beside `dir`.
+    /// Prepares to write into `dir`: a fresh directory beside it, or, where
+    /// `dir` cannot be swapped, `dir` itself, locked.
     ///
     /// # Errors
     ///
     /// An error naming `dir` if its parent directory is missing or not
-    /// writable.
+    /// writable, or if another run writes into it in place.
     pub fn create(dir: &Path, force: bool) -> Result<OutputDir, Failure> {
-        let existing = fs::metadata(dir).ok();
-        let target = match &existing {
-            Some(_) => fs::canonicalize(dir).map_err(|e| io_failure(dir, e))?,
-            None => dir.to_path_buf(),
+        let Ok(meta) = fs::metadata(dir) else {
+            return Swap::create(dir, dir.to_path_buf(), None, force).map(OutputDir::Swap);
         };
-        let fresh = fresh_path(&target).map_err(|e| io_failure(dir, e))?;
-        // Registered before it exists, so that Ctrl-C can never leave it.
-        register_temporary(&fresh);
-        let out = OutputDir {
-            shown: dir.to_path_buf(),
-            target,
-            fresh,
-            force,
-            committed: false,
-        };
-        fs::create_dir(&out.fresh).map_err(|e| io_failure(dir, e))?;
-        if let Some(meta) = existing {
-            // The results keep DIR's permissions. Best effort.
-            let _ = fs::set_permissions(&out.fresh, meta.permissions());
+        let target = fs::canonicalize(dir).map_err(|e| io_failure(dir, e))?;
+        if swappable(&target, &meta) {
+            Swap::create(dir, target, Some(meta), force).map(OutputDir::Swap)
+        } else {
+            InPlace::open(dir, target, force).map(OutputDir::InPlace)
         }
-        Ok(out)
     }
 
     /// Writes part `partition` with `write`, and syncs it.
@@ -94,15 +87,115 @@ impl OutputDir {
         write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> Result<(), Error> {
         let name = format!("part-{partition:05}");
-        let written = (|| {
-            let file = File::create_new(self.fresh.join(&name))?;
-            let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
-            write(&mut out)?;
-            out.into_inner()
-                .map_err(io::IntoInnerError::into_error)?
-                .sync_all()
-        })();
-        written.map_err(|e| Error::io(self.shown.join(&name), e))
+        let (shown, written) = match self {
+            OutputDir::Swap(out) => (&out.shown, write_file(&out.fresh.join(&name), write)),
+            OutputDir::InPlace(out) => (&out.shown, out.write_part(&name, write)),
+        };
+        written.map_err(|e| Error::io(shown.join(&name), e))
+    }
+
+    /// Writes `_SUCCESS` and makes the parts DIR's contents.
+    ///
+    /// # Errors
+    ///
+    /// See [`Swap::commit`] and [`InPlace::commit`].
+    pub fn commit(self) -> Result<(), Failure> {
+        match self {
+            OutputDir::Swap(out) => out.commit(),
+            OutputDir::InPlace(out) => out.commit(),
+        }
+    }
+}
+
+/// True if the existing directory `target` can be replaced by a sibling:
+/// it is not a mount point (its device is its parent's), its parent is
+/// writable, and it is not the current directory or one above it (which
+/// the shell would keep, as a directory no longer in the tree).
+fn swappable(target: &Path, meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+
+    let Some(parent) = target.parent() else {
+        return false; // the root
+    };
+    let same_device = fs::metadata(parent).is_ok_and(|p| p.dev() == meta.dev());
+    let holds_cwd = std::env::current_dir()
+        .and_then(fs::canonicalize)
+        .is_ok_and(|cwd| cwd.starts_with(target));
+    same_device && sys::is_writable(parent) && !holds_cwd
+}
+
+/// Creates `path` (which must not exist), writes it with `write`, and
+/// syncs it.
+fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let file = File::create_new(path)?;
+    let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
+    write(&mut out)?;
+    out.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .sync_all()
+}
+
+/// The message for a directory that another run holds locked.
+fn locked(shown: &Path) -> Failure {
+    Failure::Job(format!(
+        "{}: another mr-local run is writing into this directory",
+        shown.display()
+    ))
+}
+
+/// An output directory written by a swap: its parts go into a fresh
+/// directory, put in DIR's place by [`commit`](Swap::commit); dropped
+/// uncommitted, the fresh directory is removed.
+pub(crate) struct Swap {
+    /// DIR as given, for messages.
+    shown: PathBuf,
+    /// DIR where it is a link: its target, which is what gets replaced.
+    target: PathBuf,
+    /// The fresh directory beside `target`.
+    fresh: PathBuf,
+    force: bool,
+    committed: bool,
+    /// A shared lock on the existing DIR, which keeps out a run that
+    /// writes into it in place (see [`InPlace`]).
+    _lock: Option<File>,
+}
+
+impl Swap {
+    /// Creates the fresh directory beside `target`, which is `dir` with its
+    /// links resolved, and `existing` its metadata where it exists.
+    fn create(
+        dir: &Path,
+        target: PathBuf,
+        existing: Option<fs::Metadata>,
+        force: bool,
+    ) -> Result<Swap, Failure> {
+        let lock = match existing {
+            Some(_) => match File::open(&target) {
+                Ok(file) => match sys::try_lock(&file, false) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(locked(dir)),
+                    _ => Some(file),
+                },
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let fresh = fresh_path(&target).map_err(|e| io_failure(dir, e))?;
+        // Registered before it exists, so that Ctrl-C can never leave it.
+        register_temporary(&fresh);
+        let out = Swap {
+            shown: dir.to_path_buf(),
+            target,
+            fresh,
+            force,
+            committed: false,
+            _lock: lock,
+        };
+        fs::create_dir(&out.fresh).map_err(|e| io_failure(dir, e))?;
+        if let Some(meta) = existing {
+            // The results keep DIR's permissions. Best effort.
+            let _ = fs::set_permissions(&out.fresh, meta.permissions());
+        }
+        Ok(out)
     }
 
     /// Writes `_SUCCESS` and puts the parts in DIR's place.
@@ -174,7 +267,7 @@ impl OutputDir {
     }
 }
 
-impl Drop for OutputDir {
+impl Drop for Swap {
     fn drop(&mut self) {
         if !self.committed {
             // Nothing but this run's own files is in it.
