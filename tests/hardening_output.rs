@@ -556,7 +556,10 @@ mrtest!(
             let deadline = Instant::now() + Duration::from_secs(60);
             let mut sent = false;
             while child.try_wait().expect("try_wait").is_none() {
-                assert!(Instant::now() < deadline, "round {round}: no parts appeared");
+                assert!(
+                    Instant::now() < deadline,
+                    "round {round}: no parts appeared"
+                );
                 if fresh_parts().is_some_and(|count| count >= n - 10) {
                     let pid = child.id().to_string();
                     let killed = Command::new("kill").args(["-TERM", &pid]).status();
@@ -594,35 +597,38 @@ fn inode(path: &Path) -> u64 {
 // Case 3: `--output-dir .` writes into the current directory in place: the
 // shell's directory stays the same inode, and a --force run with fewer
 // partitions leaves exactly its own parts.
-mrtest!(output_dir_dot_is_written_in_place, |dir: Dir, _: TestCommand| {
-    dir.create("a.txt", "a b c a\n");
-    dir.create("b.txt", distinct_words("b", 100));
-    let out = dir.create_dir("out");
-    let before = inode(&out);
-    let run = |input: &str, partitions: &str, force: bool| {
-        let mut cmd = dir.command();
-        cmd.cmd().current_dir(&out);
-        cmd.args(["wordcount", input, "--output-dir", ".", "--sort", "key"])
-            .args(["--partitions", partitions]);
-        if force {
-            cmd.arg("--force");
-        }
-        cmd.assert_exit_code(0);
-    };
-    run("../b.txt", "4", false);
-    assert_eq!(dir.list("out"), part_names(4));
-    assert_eq!(inode(&out), before, "the directory was replaced");
-    run("../a.txt", "2", true);
-    assert_eq!(dir.list("out"), part_names(2));
-    assert_eq!(inode(&out), before, "the directory was replaced");
-    let mut lines: Vec<Vec<u8>> = parts_of(&dir, "out")
-        .split_inclusive(|&b| b == b'\n')
-        .map(<[u8]>::to_vec)
-        .collect();
-    lines.sort();
-    assert_eq!(lines.concat(), b"a\t2\nb\t1\nc\t1\n");
-    assert_eq!(dir.list("."), ["a.txt", "b.txt", "out"]);
-});
+mrtest!(
+    output_dir_dot_is_written_in_place,
+    |dir: Dir, _: TestCommand| {
+        dir.create("a.txt", "a b c a\n");
+        dir.create("b.txt", distinct_words("b", 100));
+        let out = dir.create_dir("out");
+        let before = inode(&out);
+        let run = |input: &str, partitions: &str, force: bool| {
+            let mut cmd = dir.command();
+            cmd.cmd().current_dir(&out);
+            cmd.args(["wordcount", input, "--output-dir", ".", "--sort", "key"])
+                .args(["--partitions", partitions]);
+            if force {
+                cmd.arg("--force");
+            }
+            cmd.assert_exit_code(0);
+        };
+        run("../b.txt", "4", false);
+        assert_eq!(dir.list("out"), part_names(4));
+        assert_eq!(inode(&out), before, "the directory was replaced");
+        run("../a.txt", "2", true);
+        assert_eq!(dir.list("out"), part_names(2));
+        assert_eq!(inode(&out), before, "the directory was replaced");
+        let mut lines: Vec<Vec<u8>> = parts_of(&dir, "out")
+            .split_inclusive(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        lines.sort();
+        assert_eq!(lines.concat(), b"a\t2\nb\t1\nc\t1\n");
+        assert_eq!(dir.list("."), ["a.txt", "b.txt", "out"]);
+    }
+);
 
 // Case 3: an in-place run holds DIR locked; a second run into it fails at
 // once with one line (exit 1) and leaves DIR as it was.
@@ -677,7 +683,14 @@ mrtest!(output_dir_on_a_mount_point, |dir: Dir, _: TestCommand| {
     let result = std::panic::catch_unwind(|| {
         for force in [false, true] {
             let mut cmd = dir.command();
-            cmd.args(["wordcount", "a.txt", "--output-dir", "mnt", "--partitions", "2"]);
+            cmd.args([
+                "wordcount",
+                "a.txt",
+                "--output-dir",
+                "mnt",
+                "--partitions",
+                "2",
+            ]);
             if force {
                 cmd.arg("--force");
             }
