@@ -120,6 +120,10 @@ pub fn forget_temporary(path: &Path) {
 /// A cleanup that has begun is waited for, and then `commit` is not run:
 /// the files are being removed, because the process is about to end.
 ///
+/// Creating a registered path through it keeps a cleanup from missing it:
+/// it is created before the cleanup runs (and stays listed, as it exists),
+/// or not at all.
+///
 /// # Errors
 ///
 /// `ErrorKind::Interrupted` if [`remove_temporary_files`] has begun, else

@@ -190,7 +190,10 @@ impl Swap {
             committed: false,
             _lock: lock,
         };
-        fs::create_dir(&out.fresh).map_err(|e| io_failure(dir, e))?;
+        // Created under the registry's lock too, so that a signal's cleanup
+        // that came first cannot miss it: it is then not created at all.
+        commit_temporary(&out.fresh, || fs::create_dir(&out.fresh))
+            .map_err(|e| io_failure(dir, e))?;
         if let Some(meta) = existing {
             // The results keep DIR's permissions. Best effort.
             let _ = fs::set_permissions(&out.fresh, meta.permissions());
