@@ -5,6 +5,9 @@
 //!   writers under them, [`write_csv_field`] and [`write_json_string`], are
 //!   public for jobs with other record shapes.
 //! - [`AtomicFile`] makes a file appear whole or not at all.
+//! - [`register_temporary`], [`commit_temporary`] and
+//!   [`remove_temporary_files`] keep the list of temporary files that a
+//!   signal handler removes, and keep that removal and commits apart.
 //!
 //! Keys are bytes, not strings: TSV writes them as they are, while CSV and
 //! JSON, which are text formats, replace bytes that are not valid UTF-8 with
@@ -14,10 +17,15 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Error;
+
+mod temporary;
+
+pub use temporary::{
+    commit_temporary, forget_temporary, register_temporary, remove_temporary_files,
+};
 
 /// Writes `key<TAB>count` lines.
 ///
@@ -340,11 +348,11 @@ impl AtomicFile {
         let temp = temp_path(&target).map_err(|e| Error::io(&path, e))?;
         // Registered before it exists, so that an interrupt can never leave
         // it behind unlisted.
-        pending().push(temp.clone());
+        register_temporary(&temp);
         let file = match open(&temp, fs::OpenOptions::new().write(true).create_new(true)) {
             Ok(file) => file,
             Err(e) => {
-                forget(&temp);
+                forget_temporary(&temp);
                 return Err(Error::io(&path, e));
             }
         };
@@ -390,9 +398,9 @@ impl AtomicFile {
         match &self.temp {
             Some(temp) => {
                 file.sync_all()?;
-                fs::rename(temp, &self.path)?;
-                forget(temp);
-                Ok(())
+                // Never while a signal handler removes the temporary files:
+                // the file is either renamed whole or removed.
+                commit_temporary(temp, || fs::rename(temp, &self.path))
             }
             None => Ok(()),
         }
@@ -401,7 +409,7 @@ impl AtomicFile {
     fn remove_temp(&self) {
         if let Some(temp) = &self.temp {
             let _ = fs::remove_file(temp);
-            forget(temp);
+            forget_temporary(temp);
         }
     }
 
@@ -409,106 +417,6 @@ impl AtomicFile {
         self.file
             .as_mut()
             .ok_or_else(|| io::Error::other("the file was already committed"))
-    }
-}
-
-/// Temporary files of [`AtomicFile`]s not yet committed or removed, and
-/// spill directories of running jobs.
-static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    // The list stays valid whatever panicked while holding it.
-    PENDING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn forget(temp: &Path) {
-    pending().retain(|p| p != temp);
-}
-
-/// Adds a temporary file or directory of the caller's for
-/// [`remove_temporary_files`] to remove, so that Ctrl-C leaves it behind no
-/// more than it does an [`AtomicFile`]'s.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::output::{forget_temporary, register_temporary, remove_temporary_files};
-///
-/// let path = std::env::temp_dir().join(format!("mr-local-doc-register-{}", std::process::id()));
-/// std::fs::write(&path, "scratch")?;
-/// register_temporary(&path);
-/// remove_temporary_files();
-/// assert!(!path.exists());
-/// forget_temporary(&path); // nothing left to forget: harmless
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn register_temporary(path: &Path) {
-    let mut pending = pending();
-    if CLOSED.load(Ordering::SeqCst) {
-        // Too late to list: the process is on its way out.
-        drop(pending);
-        remove(path);
-        return;
-    }
-    pending.push(path.to_path_buf());
-}
-
-/// Set once [`remove_temporary_files`] has run: anything registered after
-/// is removed at once.
-static CLOSED: AtomicBool = AtomicBool::new(false);
-
-/// Removes a temporary file, or a directory and everything in it. Other
-/// threads may still be writing into a directory (a job's spill runs), so
-/// that removing it can find it not empty: it tries again until the
-/// directory is gone; files created after that fail, as the directory is.
-fn remove(path: &Path) {
-    if !path.is_dir() {
-        let _ = fs::remove_file(path);
-        return;
-    }
-    for _ in 0..1000 {
-        match fs::remove_dir_all(path) {
-            Ok(()) => return,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
-            Err(_) => {}
-        }
-    }
-}
-
-/// Takes `path` off the list of [`register_temporary`], once its owner
-/// has removed it (or kept it).
-pub fn forget_temporary(path: &Path) {
-    forget(path);
-}
-
-/// Removes the temporary file of every [`AtomicFile`] not yet committed,
-/// and the spill directory of every job still running.
-///
-/// For a signal handler that is about to end the process (on Ctrl-C, say),
-/// where destructors will not run: without it, an interrupted run would
-/// leave its temporary files behind. The `AtomicFile`s themselves must not
-/// be used afterwards, and whatever is registered afterwards
-/// ([`register_temporary`]) is removed at once.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::output::{remove_temporary_files, AtomicFile};
-///
-/// let path = std::env::temp_dir().join(format!("mr-local-doc-pending-{}", std::process::id()));
-/// let file = AtomicFile::create(&path)?;
-/// remove_temporary_files();
-/// assert!(file.commit().is_err(), "its temporary file is gone");
-/// assert!(!path.exists());
-/// # Ok::<(), mr_local::Error>(())
-/// ```
-pub fn remove_temporary_files() {
-    let mut pending = pending();
-    CLOSED.store(true, Ordering::SeqCst);
-    for temp in pending.drain(..) {
-        remove(&temp);
     }
 }
 

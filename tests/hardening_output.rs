@@ -497,3 +497,209 @@ mrtest!(
         assert_eq!(dir.list("out").len(), 1 + 4);
     }
 );
+
+/// What `dir/out` holds: the whole output of run `a` or of run `b` (given
+/// as the parts each wrote), or a description of the mix.
+fn whole_output_of(dir: &Dir, runs: &[(&str, &[u8])], n: usize) -> Result<String, String> {
+    let names = dir.list("out");
+    let ok = names == part_names(n);
+    let got = parts_of(dir, "out");
+    match runs.iter().find(|(_, parts)| ok && got == *parts) {
+        Some((name, _)) => Ok(name.to_string()),
+        None => Err(format!(
+            "a partial output directory: {} entries of {}, _SUCCESS: {}",
+            names.len(),
+            n + 1,
+            names.iter().any(|n| n == "_SUCCESS")
+        )),
+    }
+}
+
+// Case 3: SIGTERM near the end of a --force run, when the parts are all but
+// written and the commit is close: the run ends with 143, and DIR holds the
+// whole earlier result or the whole new one, with nothing left beside it.
+// The moment is a race, so the test tries it a few times.
+mrtest!(
+    signal_near_the_commit_keeps_one_whole_output,
+    |dir: Dir, _: TestCommand| {
+        use std::time::{Duration, Instant};
+
+        let n = 200;
+        dir.create("old.txt", distinct_words("old", 2000));
+        dir.create("new.txt", distinct_words("new", 60_000));
+        let run = |input: &str| {
+            let mut cmd = Command::new(BIN);
+            cmd.args(["wordcount", input, "--output-dir", "out", "--force"])
+                .args(["--sort", "key", "--partitions", &n.to_string()])
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stderr(Stdio::null());
+            cmd
+        };
+        let mut expected: Vec<Vec<u8>> = Vec::new();
+        for input in ["new.txt", "old.txt"] {
+            assert!(run(input).status().expect("run").success());
+            expected.push(parts_of(&dir, "out"));
+        }
+        let runs = [("new", &expected[0][..]), ("old", &expected[1][..])];
+        let fresh_parts = || {
+            dir.list(".")
+                .iter()
+                .filter(|name| name.starts_with(".out."))
+                .filter_map(|name| std::fs::read_dir(dir.join(name)).ok())
+                .map(|d| d.count())
+                .max()
+        };
+        let mut signalled = 0;
+        for round in 0..10 {
+            let mut child = run("new.txt").spawn().expect("spawn");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut sent = false;
+            while child.try_wait().expect("try_wait").is_none() {
+                assert!(
+                    Instant::now() < deadline,
+                    "round {round}: no parts appeared"
+                );
+                if fresh_parts().is_some_and(|count| count >= n - 10) {
+                    let pid = child.id().to_string();
+                    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+                    sent = killed.expect("run kill").success();
+                    break;
+                }
+            }
+            let status =
+                crate::util::wait_within(child, Duration::from_secs(60), "mr-local after SIGTERM");
+            let outcome = whole_output_of(&dir, &runs, n);
+            assert!(outcome.is_ok(), "round {round}: {outcome:?}, {status}");
+            let mut names = dir.list(".");
+            names.retain(|name| name.starts_with('.'));
+            assert!(names.is_empty(), "round {round}: left beside: {names:?}");
+            if sent {
+                assert_eq!(status.code(), Some(143), "round {round}: {outcome:?}");
+                signalled += 1;
+                if signalled == 3 {
+                    break;
+                }
+            }
+            // Back to the earlier result, for the next round.
+            assert!(run("old.txt").status().expect("run").success());
+        }
+        assert!(signalled > 0, "the signal never came in time");
+    }
+);
+
+/// The inode of `path`.
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).expect("stat").ino()
+}
+
+// Case 3: `--output-dir .` writes into the current directory in place: the
+// shell's directory stays the same inode, and a --force run with fewer
+// partitions leaves exactly its own parts.
+mrtest!(
+    output_dir_dot_is_written_in_place,
+    |dir: Dir, _: TestCommand| {
+        dir.create("a.txt", "a b c a\n");
+        dir.create("b.txt", distinct_words("b", 100));
+        let out = dir.create_dir("out");
+        let before = inode(&out);
+        let run = |input: &str, partitions: &str, force: bool| {
+            let mut cmd = dir.command();
+            cmd.cmd().current_dir(&out);
+            cmd.args(["wordcount", input, "--output-dir", ".", "--sort", "key"])
+                .args(["--partitions", partitions]);
+            if force {
+                cmd.arg("--force");
+            }
+            cmd.assert_exit_code(0);
+        };
+        run("../b.txt", "4", false);
+        assert_eq!(dir.list("out"), part_names(4));
+        assert_eq!(inode(&out), before, "the directory was replaced");
+        run("../a.txt", "2", true);
+        assert_eq!(dir.list("out"), part_names(2));
+        assert_eq!(inode(&out), before, "the directory was replaced");
+        let mut lines: Vec<Vec<u8>> = parts_of(&dir, "out")
+            .split_inclusive(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        lines.sort();
+        assert_eq!(lines.concat(), b"a\t2\nb\t1\nc\t1\n");
+        assert_eq!(dir.list("."), ["a.txt", "b.txt", "out"]);
+    }
+);
+
+// Case 3: an in-place run holds DIR locked; a second run into it fails at
+// once with one line (exit 1) and leaves DIR as it was.
+mrtest!(
+    concurrent_in_place_run_is_refused,
+    |dir: Dir, _: TestCommand| {
+        use std::os::fd::AsRawFd;
+
+        dir.create("a.txt", "a b c a\n");
+        let out = dir.create_dir("out");
+        let run = |force: bool| {
+            let mut cmd = dir.command();
+            cmd.cmd().current_dir(&out);
+            cmd.args(["wordcount", "../a.txt", "--output-dir", "."]);
+            if force {
+                cmd.arg("--force");
+            }
+            cmd
+        };
+        run(false).assert_exit_code(0);
+        let (names, before) = (dir.list("out"), parts_of(&dir, "out"));
+        assert!(names.contains(&"_SUCCESS".to_string()));
+        // The lock another run would hold: flock on DIR, as mr-local takes.
+        let held = std::fs::File::open(&out).expect("open out");
+        // SAFETY: the descriptor is `held`'s, open across the call.
+        let locked = unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        assert_eq!(locked, 0, "flock: {}", std::io::Error::last_os_error());
+        let failed = run(true).assert_exit_code(1);
+        assert_one_line_error(&failed, Path::new("."), "another mr-local run");
+        assert_eq!(dir.list("out"), names);
+        assert_eq!(parts_of(&dir, "out"), before);
+        drop(held);
+        run(true).assert_exit_code(0);
+    }
+);
+
+// Case 3: a mount point cannot be renamed; it is written in place. Needs
+// root and tmpfs: skipped where `mount` fails.
+mrtest!(output_dir_on_a_mount_point, |dir: Dir, _: TestCommand| {
+    dir.create("a.txt", "a b c a\n");
+    let mnt = dir.create_dir("mnt");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipping: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    let result = std::panic::catch_unwind(|| {
+        for force in [false, true] {
+            let mut cmd = dir.command();
+            cmd.args([
+                "wordcount",
+                "a.txt",
+                "--output-dir",
+                "mnt",
+                "--partitions",
+                "2",
+            ]);
+            if force {
+                cmd.arg("--force");
+            }
+            cmd.assert_exit_code(0);
+            assert_eq!(dir.list("mnt"), part_names(2));
+        }
+    });
+    let _ = Command::new("umount").arg(&mnt).status();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+});

@@ -298,6 +298,9 @@ pub struct OutputArgs {
     /// then an empty DIR/_SUCCESS. DIR is created if missing; an existing DIR
     /// must be empty. The parts are written beside DIR and put in its place at
     /// the end, so DIR holds one run's whole output or what it held before.
+    /// A DIR that cannot be replaced (a mount point, a parent not writable, the
+    /// current directory or one above it) is written in place instead, locked
+    /// (a second run into it fails, exit 1), with _SUCCESS written last.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 

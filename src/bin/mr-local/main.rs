@@ -65,8 +65,18 @@ impl From<mr_local::Error> for Failure {
     }
 }
 
-/// Set by the signal handler before it removes the temporary files.
+/// Set by the signal thread before it removes the temporary files.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Set in the signal handler itself, as the signal arrives, before the
+/// signal thread (which may not have run yet) takes it: a run that
+/// finishes just after must still end with the signal's status.
+static CAUGHT: std::sync::OnceLock<std::sync::Arc<AtomicBool>> = std::sync::OnceLock::new();
+
+/// True once a signal has arrived (see [`handle_signals`]).
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst) || CAUGHT.get().is_some_and(|c| c.load(Ordering::SeqCst))
+}
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -81,10 +91,11 @@ fn main() -> ExitCode {
         Command::Streaming(command) => streaming::run(command),
         Command::Completions { shell } => completions(*shell),
     };
-    if result.is_err() && INTERRUPTED.load(Ordering::SeqCst) {
-        // The handler is removing the job's files under it, which is why it
-        // failed: that is no error to report. Let the handler end the
-        // process, with the interrupted status.
+    if interrupted() {
+        // The handler is removing the job's files, maybe under it (which is
+        // why it failed, if it did: no error to report), and a commit that
+        // came first was still interrupted. Let the handler end the
+        // process, with the interrupted status, never 0.
         loop {
             std::thread::park();
         }
@@ -115,6 +126,10 @@ fn handle_signals() {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         return;
     };
+    let caught = CAUGHT.get_or_init(Default::default);
+    for signal in [SIGINT, SIGTERM, SIGHUP] {
+        let _ = signal_hook::flag::register(signal, std::sync::Arc::clone(caught));
+    }
     let _ = std::thread::Builder::new()
         .name("mr-local-signals".to_string())
         .spawn(move || {

@@ -9,9 +9,10 @@
 //!
 //! - a failed run (a full disk, a write error) leaves the earlier results
 //!   as they were, and removes its own directory;
-//! - Ctrl-C removes the fresh directory (it is registered with
-//!   `mr_local::output::register_temporary`), never leaving parts without
-//!   `_SUCCESS`;
+//! - Ctrl-C (or SIGTERM, SIGHUP) removes the fresh directory (it is
+//!   registered with `mr_local::output::register_temporary`), never
+//!   leaving parts without `_SUCCESS`; the rename or exchange goes through
+//!   `commit_temporary`, so that it and that removal never overlap;
 //! - concurrent runs never mix: each swaps in a whole directory of its own,
 //!   and the last one wins, as if they had run one after the other; without
 //!   `--force`, a run that finds DIR filled by another fails.
@@ -19,6 +20,13 @@
 //! Where the exchange is not supported, DIR is renamed aside and the fresh
 //! directory renamed in: never a mix either, but DIR is missing for a
 //! moment.
+//!
+//! Some directories cannot be swapped: a mount point (a rename fails with
+//! "device or resource busy"), one whose parent this process cannot write,
+//! and the current directory or one above it (the shell would be left in a
+//! directory no longer in the tree). Those are written in place, under an
+//! exclusive lock, with `_SUCCESS` last (see `in_place`). The choice is
+//! made before the job, from DIR as it is then.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
@@ -26,10 +34,14 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mr_local::output::{forget_temporary, register_temporary};
+use mr_local::output::{commit_temporary, forget_temporary, register_temporary};
 use mr_local::Error;
 
 use crate::{io_failure, sys, Failure};
+
+mod in_place;
+
+use in_place::InPlace;
 
 /// The name of the file written last into an output directory.
 pub(crate) const SUCCESS: &str = "_SUCCESS";
@@ -37,50 +49,31 @@ pub(crate) const SUCCESS: &str = "_SUCCESS";
 /// Buffer of a part file being written.
 const FILE_BUFFER: usize = 1 << 20;
 
-/// An output directory being written: its parts go into a fresh
-/// directory, put in DIR's place by [`commit`](OutputDir::commit); dropped
-/// uncommitted, the fresh directory is removed.
-pub(crate) struct OutputDir {
-    /// DIR as given, for messages.
-    shown: PathBuf,
-    /// DIR where it is a link: its target, which is what gets replaced.
-    target: PathBuf,
-    /// The fresh directory beside `target`.
-    fresh: PathBuf,
-    force: bool,
-    committed: bool,
+/// An output directory being written, in one of two ways (see the
+/// module's documentation): by a swap or in place.
+pub(crate) enum OutputDir {
+    Swap(Swap),
+    InPlace(InPlace),
 }
 
 impl OutputDir {
-    /// Creates the fresh directory beside `dir`.
+    /// Prepares to write into `dir`: a fresh directory beside it, or, where
+    /// `dir` cannot be swapped, `dir` itself, locked.
     ///
     /// # Errors
     ///
     /// An error naming `dir` if its parent directory is missing or not
-    /// writable.
+    /// writable, or if another run writes into it in place.
     pub fn create(dir: &Path, force: bool) -> Result<OutputDir, Failure> {
-        let existing = fs::metadata(dir).ok();
-        let target = match &existing {
-            Some(_) => fs::canonicalize(dir).map_err(|e| io_failure(dir, e))?,
-            None => dir.to_path_buf(),
+        let Ok(meta) = fs::metadata(dir) else {
+            return Swap::create(dir, dir.to_path_buf(), None, force).map(OutputDir::Swap);
         };
-        let fresh = fresh_path(&target).map_err(|e| io_failure(dir, e))?;
-        // Registered before it exists, so that Ctrl-C can never leave it.
-        register_temporary(&fresh);
-        let out = OutputDir {
-            shown: dir.to_path_buf(),
-            target,
-            fresh,
-            force,
-            committed: false,
-        };
-        fs::create_dir(&out.fresh).map_err(|e| io_failure(dir, e))?;
-        mr_local::output::remove_stale_temporaries(&out.target);
-        if let Some(meta) = existing {
-            // The results keep DIR's permissions. Best effort.
-            let _ = fs::set_permissions(&out.fresh, meta.permissions());
+        let target = fs::canonicalize(dir).map_err(|e| io_failure(dir, e))?;
+        if swappable(&target, &meta) {
+            Swap::create(dir, target, Some(meta), force).map(OutputDir::Swap)
+        } else {
+            InPlace::open(dir, target, force).map(OutputDir::InPlace)
         }
-        Ok(out)
     }
 
     /// Writes part `partition` with `write`, and syncs it.
@@ -94,15 +87,120 @@ impl OutputDir {
         write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> Result<(), Error> {
         let name = format!("part-{partition:05}");
-        let written = (|| {
-            let file = File::create_new(self.fresh.join(&name))?;
-            let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
-            write(&mut out)?;
-            out.into_inner()
-                .map_err(io::IntoInnerError::into_error)?
-                .sync_all()
-        })();
-        written.map_err(|e| Error::io(self.shown.join(&name), e))
+        let (shown, written) = match self {
+            OutputDir::Swap(out) => (&out.shown, write_file(&out.fresh.join(&name), write)),
+            OutputDir::InPlace(out) => (&out.shown, out.write_part(&name, write)),
+        };
+        written.map_err(|e| Error::io(shown.join(&name), e))
+    }
+
+    /// Writes `_SUCCESS` and makes the parts DIR's contents.
+    ///
+    /// # Errors
+    ///
+    /// See [`Swap::commit`] and [`InPlace::commit`].
+    pub fn commit(self) -> Result<(), Failure> {
+        match self {
+            OutputDir::Swap(out) => out.commit(),
+            OutputDir::InPlace(out) => out.commit(),
+        }
+    }
+}
+
+/// True if the existing directory `target` can be replaced by a sibling:
+/// it is not a mount point (its device is its parent's), its parent is
+/// writable, and it is not the current directory or one above it (which
+/// the shell would keep, as a directory no longer in the tree).
+fn swappable(target: &Path, meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+
+    let Some(parent) = target.parent() else {
+        return false; // the root
+    };
+    let same_device = fs::metadata(parent).is_ok_and(|p| p.dev() == meta.dev());
+    let holds_cwd = std::env::current_dir()
+        .and_then(fs::canonicalize)
+        .is_ok_and(|cwd| cwd.starts_with(target));
+    same_device && sys::is_writable(parent) && !holds_cwd
+}
+
+/// Creates `path` (which must not exist), writes it with `write`, and
+/// syncs it.
+fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let file = File::create_new(path)?;
+    let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
+    write(&mut out)?;
+    out.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .sync_all()
+}
+
+/// The message for a directory that another run holds locked.
+fn locked(shown: &Path) -> Failure {
+    Failure::Job(format!(
+        "{}: another mr-local run is writing into this directory",
+        shown.display()
+    ))
+}
+
+/// An output directory written by a swap: its parts go into a fresh
+/// directory, put in DIR's place by [`commit`](Swap::commit); dropped
+/// uncommitted, the fresh directory is removed.
+pub(crate) struct Swap {
+    /// DIR as given, for messages.
+    shown: PathBuf,
+    /// DIR where it is a link: its target, which is what gets replaced.
+    target: PathBuf,
+    /// The fresh directory beside `target`.
+    fresh: PathBuf,
+    force: bool,
+    committed: bool,
+    /// A shared lock on the existing DIR, which keeps out a run that
+    /// writes into it in place (see [`InPlace`]).
+    _lock: Option<File>,
+}
+
+impl Swap {
+    /// Creates the fresh directory beside `target`, which is `dir` with its
+    /// links resolved, and `existing` its metadata where it exists.
+    fn create(
+        dir: &Path,
+        target: PathBuf,
+        existing: Option<fs::Metadata>,
+        force: bool,
+    ) -> Result<Swap, Failure> {
+        let lock = match existing {
+            Some(_) => match File::open(&target) {
+                Ok(file) => match sys::try_lock(&file, false) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(locked(dir)),
+                    _ => Some(file),
+                },
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let fresh = fresh_path(&target).map_err(|e| io_failure(dir, e))?;
+        // Registered before it exists, so that Ctrl-C can never leave it.
+        register_temporary(&fresh);
+        let out = Swap {
+            shown: dir.to_path_buf(),
+            target,
+            fresh,
+            force,
+            committed: false,
+            _lock: lock,
+        };
+        // Created under the registry's lock too, so that a signal's cleanup
+        // that came first cannot miss it: it is then not created at all.
+        commit_temporary(&out.fresh, || fs::create_dir(&out.fresh))
+            .map_err(|e| io_failure(dir, e))?;
+        // What runs killed by SIGKILL left beside DIR.
+        mr_local::output::remove_stale_temporaries(&out.target);
+        if let Some(meta) = existing {
+            // The results keep DIR's permissions. Best effort.
+            let _ = fs::set_permissions(&out.fresh, meta.permissions());
+        }
+        Ok(out)
     }
 
     /// Writes `_SUCCESS` and puts the parts in DIR's place.
@@ -116,11 +214,15 @@ impl OutputDir {
         File::create_new(self.fresh.join(SUCCESS))
             .and_then(|f| f.sync_all())
             .map_err(|e| io_failure(self.shown.join(SUCCESS), e))?;
-        match fs::rename(&self.fresh, &self.target) {
+        // Under the registry's lock, which the signal handler holds while it
+        // removes the temporary files: either the rename comes first and the
+        // handler leaves DIR alone, or the handler does and there is no
+        // rename. Never the fresh directory removed as it becomes DIR.
+        let renamed = commit_temporary(&self.fresh, || fs::rename(&self.fresh, &self.target));
+        match renamed {
             // DIR was missing, or empty.
             Ok(()) => {
                 self.committed = true;
-                forget_temporary(&self.fresh);
                 return Ok(());
             }
             Err(e) if is_not_empty(&e) => {}
@@ -140,35 +242,37 @@ impl OutputDir {
 
     /// Puts the fresh directory in place of the existing DIR; returns where
     /// DIR's earlier contents now are.
+    ///
+    /// Each step is a commit of the fresh directory (see `commit`). After an
+    /// exchange, the earlier results are at the fresh name, which stays
+    /// registered until they are removed.
     fn swap(&self) -> Result<PathBuf, Failure> {
-        match sys::exchange(&self.fresh, &self.target) {
+        let exchanged = commit_temporary(&self.fresh, || sys::exchange(&self.fresh, &self.target));
+        match exchanged {
             Ok(()) => return Ok(self.fresh.clone()),
             Err(e) if e.kind() == io::ErrorKind::Unsupported => {}
             Err(e) => return Err(io_failure(&self.shown, e)),
         }
         let aside = fresh_path(&self.target).map_err(|e| io_failure(&self.shown, e))?;
         register_temporary(&aside);
-        if let Err(e) = fs::rename(&self.target, &aside) {
+        let swapped = commit_temporary(&self.fresh, || {
+            fs::rename(&self.target, &aside)?;
+            fs::rename(&self.fresh, &self.target).inspect_err(|_| {
+                // Put the earlier results back (unless another run has
+                // filled DIR meanwhile: then they go, and the error says so).
+                let _ = fs::rename(&aside, &self.target);
+            })
+        });
+        if let Err(e) = swapped {
+            remove_outputs(&aside);
             forget_temporary(&aside);
             return Err(io_failure(&self.shown, e));
         }
-        if let Err(e) = fs::rename(&self.fresh, &self.target) {
-            // Put the earlier results back (unless another run has filled
-            // DIR meanwhile: then they go, and the error says so).
-            if fs::rename(&aside, &self.target).is_ok() {
-                forget_temporary(&aside);
-            } else {
-                remove_outputs(&aside);
-                forget_temporary(&aside);
-            }
-            return Err(io_failure(&self.shown, e));
-        }
-        forget_temporary(&self.fresh);
         Ok(aside)
     }
 }
 
-impl Drop for OutputDir {
+impl Drop for Swap {
     fn drop(&mut self) {
         if !self.committed {
             // Nothing but this run's own files is in it.

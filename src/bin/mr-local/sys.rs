@@ -90,3 +90,42 @@ pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
         Err(io::ErrorKind::Unsupported.into())
     }
 }
+
+/// Takes an exclusive (`exclusive`) or shared lock on `file` with
+/// `flock`, without waiting.
+///
+/// # Errors
+///
+/// `WouldBlock` if another open file holds a conflicting lock, or the
+/// system's error.
+pub(crate) fn try_lock(file: &std::fs::File, exclusive: bool) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+
+    let kind = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
+    // SAFETY: the descriptor is `file`'s, open for the whole call; flock
+    // takes no pointers.
+    let done = unsafe { libc::flock(file.as_raw_fd(), kind | libc::LOCK_NB) };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Returns true if this process may create and remove entries in the
+/// directory `dir` (`access(W_OK)`: its permissions, a read-only mount).
+pub(crate) fn is_writable(dir: &Path) -> bool {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+
+    let Ok(dir) = CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: the pointer is to a NUL-terminated string that outlives the
+    // call, which only reads it.
+    unsafe { libc::access(dir.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+}
