@@ -650,4 +650,56 @@ mod tests {
             assert_eq!(counters.input_bytes, text.len() as u64 + 5);
         }
     }
+
+    /// Lines "bad" and then 0 to 99,999: a sampling run of `failing` fails
+    /// at the first line, before any streaming.
+    fn failing_text() -> String {
+        let mut text = String::from("bad\n");
+        for i in 0..100_000 {
+            text += &format!("{i}\n");
+        }
+        text
+    }
+
+    fn fail_on_bad(line: &[u8], out: &mut Emit<Vec<u8>, u64>) -> Result<(), BoxError> {
+        if line == b"bad" {
+            return Err("bad".into());
+        }
+        out.emit(line.to_vec(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_after_a_failed_sampled_run_reads_the_held_head_and_the_rest() {
+        let text = failing_text();
+        let dir = crate::testutil::TempDir::new("spec-head-then-whole");
+        let path = dir.write("big.txt", &text);
+        let options = crate::InputOptions::default().stream(true);
+        let mut piped = Inputs::new();
+        piped.push_reader("pipe", Cursor::new(text.clone().into_bytes()));
+        let file = Inputs::open([&path], &options).unwrap();
+        assert!(file.files()[0].is_open());
+        for inputs in [piped, file] {
+            let job = Job::builder().threads(2).memory(256 << 10).build().unwrap();
+            let failing = FnMapper::new(fail_on_bad);
+            let first = job
+                .map_with(&inputs, &failing)
+                .spill()
+                .streamed()
+                .partition_by_sampled_ranges()
+                .sorted()
+                .fold(|a, b| *a += b);
+            assert!(first.unwrap_err().to_string().contains("map failed: bad"));
+            // Only the head was read: the next run, not streamed, maps it
+            // and the rest after it.
+            let count = FnMapper::new(|_: &[u8], out: &mut Emit<u8, u64>| {
+                out.emit(0, 1);
+                Ok(())
+            });
+            let second = job.map_with(&inputs, &count).fold(|a, b| *a += b);
+            let second = second.unwrap_or_else(|e| panic!("second run: {e}"));
+            assert_eq!(second.into_vec(), [(0, 100_001)]);
+            assert_eq!(inputs.files()[0].bytes(), text.as_bytes());
+        }
+    }
 }

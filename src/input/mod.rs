@@ -161,6 +161,9 @@ enum Data {
     Open(Stream),
 }
 
+/// The reader of an open input.
+pub(crate) type BoxedReader = Box<dyn Read + Send>;
+
 /// An input left open, to be read in chunks by the run that maps it, or
 /// whole by one that cannot map chunks.
 struct Stream {
@@ -171,16 +174,19 @@ struct Stream {
     streamed: std::sync::atomic::AtomicBool,
     /// The length of a regular file when it was opened.
     expected: Option<u64>,
-    /// The bytes read and held: all of them, once read whole, or the
-    /// first records, read ahead to sample keys from.
-    held: OnceLock<Vec<u8>>,
+    /// The first records, read ahead to sample keys from: the start of
+    /// the input, which the reader goes on after.
+    head: OnceLock<Vec<u8>>,
+    /// All the bytes, head first, once read whole. The head is kept apart
+    /// rather than grown in place: a run may have borrowed from it.
+    whole: OnceLock<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stream")
             .field("expected", &self.expected)
-            .field("held", &self.held.get().map(Vec::len))
+            .field("held", &self.held().len())
             .finish_non_exhaustive()
     }
 }
@@ -191,8 +197,21 @@ impl Stream {
             reader: Mutex::new(Some(reader)),
             streamed: std::sync::atomic::AtomicBool::new(false),
             expected,
-            held: OnceLock::new(),
+            head: OnceLock::new(),
+            whole: OnceLock::new(),
         }
+    }
+
+    /// The bytes read and held: all of them, once read whole, else the
+    /// head, if read.
+    fn held(&self) -> &[u8] {
+        let held = self.whole.get().or(self.head.get());
+        held.map_or(&[], Vec::as_slice)
+    }
+
+    /// The length of the head read ahead: where the reader starts.
+    fn head_len(&self) -> usize {
+        self.head.get().map_or(0, Vec::len)
     }
 
     fn take(&self, path: &Path) -> Result<Box<dyn Read + Send>, Error> {
@@ -314,9 +333,15 @@ impl Inputs {
                     continue;
                 }
                 let reader = stream.take(&file.path)?;
-                let bytes = read::read_all(reader, stream.expected)
+                // A head read ahead by an earlier run is the start of the
+                // bytes: the reader goes on after it.
+                let head = stream.head.get().map_or(&[][..], Vec::as_slice);
+                let bytes = read::read_all_after(head, reader, stream.expected)
                     .map_err(|e| Error::read(&file.path, e))?;
-                let _ = stream.held.set(bytes);
+                stream
+                    .whole
+                    .set(bytes)
+                    .map_err(|_| already_read(&file.path))?;
             }
         }
         Ok(())
@@ -331,7 +356,7 @@ impl Inputs {
             let Data::Open(stream) = &file.data else {
                 continue;
             };
-            if !file.is_open() || stream.held.get().is_some() {
+            if !file.is_open() || stream.head.get().is_some() {
                 continue;
             }
             let mut slot = stream.reader.lock().unwrap_or_else(PoisonError::into_inner);
@@ -348,7 +373,11 @@ impl Inputs {
             if let Some(reader) = slot.take() {
                 *slot = Some(Box::new(std::io::Cursor::new(rest).chain(reader)));
             }
-            let _ = stream.held.set(head);
+            // The lock is held and the head was not set: nothing else sets it.
+            stream
+                .head
+                .set(head)
+                .map_err(|_| already_read(&file.path))?;
         }
         Ok(())
     }
@@ -585,7 +614,7 @@ impl InputFile {
         match &self.data {
             Data::Mapped(map) => map.deref(),
             Data::Owned(bytes) => bytes,
-            Data::Open(stream) => stream.held.get().map_or(&[], Vec::as_slice),
+            Data::Open(stream) => stream.held(),
         }
     }
 
@@ -602,17 +631,18 @@ impl InputFile {
         }
     }
 
-    /// Takes the reader of an open input, with the length it had when
-    /// opened if it is a regular file; it reads on after the input's
-    /// [`InputFile::bytes`].
-    pub(crate) fn take_reader(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), Error> {
+    /// Takes the reader of an open input, with where it starts in the
+    /// input (after the head read ahead, the input's
+    /// [`InputFile::bytes`]) and the length the input had when opened if
+    /// it is a regular file, head included.
+    pub(crate) fn take_reader(&self) -> Result<(BoxedReader, u64, Option<u64>), Error> {
         match &self.data {
             Data::Open(stream) => {
                 let reader = stream.take(&self.path)?;
                 stream
                     .streamed
                     .store(true, std::sync::atomic::Ordering::Relaxed);
-                Ok((reader, stream.expected))
+                Ok((reader, stream.head_len() as u64, stream.expected))
             }
             _ => Err(Error::io(
                 &self.path,

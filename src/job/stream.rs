@@ -31,9 +31,10 @@ impl Job {
         streamed: &Streamed<'_, '_, 'd, M>,
     ) -> Result<(), Error> {
         let input = &streamed.task.inputs.files()[file];
-        let (reader, expected) = input.take_reader()?;
-        // The reader goes on after the bytes read ahead, already mapped.
-        let from = (reader, input.bytes().len() as u64);
+        // The reader goes on after the head read ahead, already mapped;
+        // the length expected counts the head.
+        let (reader, offset, expected) = input.take_reader()?;
+        let from = (reader, offset);
         let mut chunks = read::Chunks::new(from, &self.records, self.chunk_size(), expected);
         let path = input.path().to_path_buf();
         let (send, receive) = std::sync::mpsc::sync_channel(self.threads);
