@@ -169,7 +169,7 @@ pub(crate) type BoxedReader = Box<dyn Read + Send>;
 struct Stream {
     /// The reader, until a run takes it to stream the input or reads it
     /// whole.
-    reader: Mutex<Option<Box<dyn Read + Send>>>,
+    reader: Mutex<Option<Unread>>,
     /// Set when a run took the reader to stream the input.
     streamed: std::sync::atomic::AtomicBool,
     /// The length of a regular file when it was opened.
@@ -192,9 +192,12 @@ impl std::fmt::Debug for Stream {
 }
 
 impl Stream {
-    fn new(reader: Box<dyn Read + Send>, expected: Option<u64>) -> Stream {
+    fn new(feed: Feed, expected: Option<u64>) -> Stream {
         Stream {
-            reader: Mutex::new(Some(reader)),
+            reader: Mutex::new(Some(Unread {
+                rest: Vec::new(),
+                feed,
+            })),
             streamed: std::sync::atomic::AtomicBool::new(false),
             expected,
             head: OnceLock::new(),
@@ -214,13 +217,44 @@ impl Stream {
         self.head.get().map_or(0, Vec::len)
     }
 
-    fn take(&self, path: &Path) -> Result<Box<dyn Read + Send>, Error> {
+    fn take(&self, path: &Path) -> Result<BoxedReader, Error> {
         let taken = self
             .reader
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        taken.ok_or_else(|| already_read(path))
+        let Unread { rest, feed } = taken.ok_or_else(|| already_read(path))?;
+        Ok(match rest.is_empty() {
+            true => Box::new(feed),
+            false => Box::new(std::io::Cursor::new(rest).chain(feed)),
+        })
+    }
+}
+
+/// What is still to be read of an open input: the bytes read past its
+/// head, then what its feed gives.
+struct Unread {
+    rest: Vec<u8>,
+    feed: Feed,
+}
+
+/// Where an open input's bytes come from.
+enum Feed {
+    /// Stdin, a pipe, or a caller's reader.
+    Reader(BoxedReader),
+    /// A regular file, opened by name when read.
+    File(Reopen),
+    /// Nothing more: the input ended within its head.
+    Ended,
+}
+
+impl Read for Feed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Feed::Reader(reader) => reader.read(buf),
+            Feed::File(file) => file.read(buf),
+            Feed::Ended => Ok(0),
+        }
     }
 }
 
@@ -295,7 +329,7 @@ impl Inputs {
     pub fn push_reader(&mut self, name: impl Into<PathBuf>, reader: impl Read + Send + 'static) {
         self.files.push(InputFile {
             path: name.into(),
-            data: Data::Open(Stream::new(Box::new(reader), None)),
+            data: Data::Open(Stream::new(Feed::Reader(Box::new(reader)), None)),
             id: None,
         });
     }
@@ -360,18 +394,23 @@ impl Inputs {
                 continue;
             }
             let mut slot = stream.reader.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(reader) = slot.as_mut() else {
+            let Some(unread) = slot.as_mut() else {
                 continue;
             };
-            let (mut head, ended) =
-                read::read_prefix(reader, most).map_err(|e| Error::read(&file.path, e))?;
+            let (mut head, ended) = read::read_prefix(&mut unread.feed, most)
+                .map_err(|e| Error::read(&file.path, e))?;
             let cut = match ended {
                 true => head.len(),
                 false => records.cut(&head, 0).unwrap_or(0),
             };
-            let rest = head.split_off(cut);
-            if let Some(reader) = slot.take() {
-                *slot = Some(Box::new(std::io::Cursor::new(rest).chain(reader)));
+            unread.rest = head.split_off(cut);
+            // Thousands of inputs must not hold thousands of descriptors
+            // until they are streamed: a file read to its end is closed,
+            // one read part way is closed and reopened where it stopped.
+            match (ended, &mut unread.feed) {
+                (true, feed) => *feed = Feed::Ended,
+                (false, Feed::File(file)) => file.close(),
+                _ => {}
             }
             // The lock is held and the head was not set: nothing else sets it.
             stream
@@ -504,7 +543,7 @@ fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>
         Source::Stdin => {
             let path = PathBuf::from("<stdin>");
             let data = if options.stream {
-                Data::Open(Stream::new(Box::new(std::io::stdin()), None))
+                Data::Open(Stream::new(Feed::Reader(Box::new(std::io::stdin())), None))
             } else {
                 Data::Owned(
                     read::read_all(std::io::stdin().lock(), None)
@@ -565,10 +604,13 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
                 path: path.to_path_buf(),
                 id: FileId::of(path, &meta),
                 file: None,
+                offset: 0,
             };
-            Data::Open(Stream::new(Box::new(reopen), Some(meta.len())))
+            Data::Open(Stream::new(Feed::File(reopen), Some(meta.len())))
         }
-        None if options.stream && !small => Data::Open(Stream::new(Box::new(file), None)),
+        None if options.stream && !small => {
+            Data::Open(Stream::new(Feed::Reader(Box::new(file)), None))
+        }
         None => Data::Owned(
             read::read_file(&file, meta.len(), regular).map_err(|e| Error::read(path, e))?,
         ),
@@ -580,25 +622,43 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
     })
 }
 
-/// A regular file left open by name, opened again on its first read; the
-/// file found must be the one opened first.
+/// A regular file left open by name, opened again when read, and again
+/// after [`Reopen::close`], where it left off; the file found must be the
+/// one opened first.
 struct Reopen {
     path: PathBuf,
     id: Option<FileId>,
     file: Option<File>,
+    /// How far it has been read.
+    offset: u64,
+}
+
+impl Reopen {
+    /// Closes the file until it is next read.
+    fn close(&mut self) {
+        self.file = None;
+    }
 }
 
 impl Read for Reopen {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.file.is_none() {
-            let file = File::open(&self.path)?;
-            let meta = file.metadata()?;
-            if FileId::of(&self.path, &meta) != self.id {
-                return Err(read::changed_while_read());
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => {
+                let mut file = File::open(&self.path)?;
+                let meta = file.metadata()?;
+                if FileId::of(&self.path, &meta) != self.id {
+                    return Err(read::changed_while_read());
+                }
+                if self.offset > 0 {
+                    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(self.offset))?;
+                }
+                self.file.insert(file)
             }
-            self.file = Some(file);
-        }
-        self.file.as_mut().map_or(Ok(0), |file| file.read(buf))
+        };
+        let n = file.read(buf)?;
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -741,5 +801,32 @@ mod tests {
         let read = Inputs::open(&names, &InputOptions::default()).unwrap();
         assert!(read.files().iter().all(|f| !f.is_mapped()));
         assert_eq!(read.total_bytes(), inputs.total_bytes());
+    }
+
+    #[test]
+    fn a_file_closed_after_its_head_is_reopened_where_it_stopped_if_the_same() {
+        let dir = TempDir::new("input-reopen");
+        let text: String = (0..60_000).map(|i| format!("{i}\n")).collect();
+        let path = dir.write("big.txt", &text);
+        let options = InputOptions::default().stream(true);
+        let lines = Records::lines();
+        for replaced in [false, true] {
+            let inputs = Inputs::open([&path], &options).unwrap();
+            inputs.read_heads(&lines, 4096).unwrap();
+            let head = inputs.files()[0].bytes().len();
+            assert!(head > 0 && head <= 4096 && text.as_bytes()[head - 1] == b'\n');
+            if replaced {
+                // Another file under the same name.
+                let other = dir.write("other.txt", &text);
+                fs::rename(&other, &path).unwrap();
+            }
+            let (mut reader, offset, expected) = inputs.files()[0].take_reader().unwrap();
+            assert_eq!((offset, expected), (head as u64, Some(text.len() as u64)));
+            let mut rest = Vec::new();
+            match reader.read_to_end(&mut rest) {
+                Ok(_) => assert!(!replaced && rest == text.as_bytes()[head..]),
+                Err(e) => assert!(replaced && e.to_string() == "changed while being read"),
+            }
+        }
     }
 }
