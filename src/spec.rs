@@ -702,4 +702,32 @@ mod tests {
             assert_eq!(inputs.files()[0].bytes(), text.as_bytes());
         }
     }
+
+    /// A reader that gives its bytes, then panics instead of ending.
+    struct PanicsAtEnd(Cursor<Vec<u8>>);
+
+    impl std::io::Read for PanicsAtEnd {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => panic!("reader broke"),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_streamed_reader_fails_the_run() {
+        let text = "a b\nc\n".repeat(10_000);
+        let job = Job::builder().threads(2).split_size(1000).build().unwrap();
+        let mut inputs = Inputs::new();
+        inputs.push_reader("broken", PanicsAtEnd(Cursor::new(text.into_bytes())));
+        let run = job
+            .map_with(&inputs, &WordCount::default())
+            .streamed()
+            .fold(|a, b| *a += b);
+        let Err(err) = run else {
+            panic!("a run whose reader panicked succeeded");
+        };
+        assert_eq!(err.to_string(), "broken: reader panicked: reader broke");
+    }
 }
