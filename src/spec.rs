@@ -94,9 +94,10 @@ where
     /// without it, or with other records, reads open inputs whole before it
     /// maps them. A run with sampled key ranges reads ahead and holds for
     /// the run the first records of each open input, up to a quarter of
-    /// the memory budget, and samples keys from those only: an input
-    /// larger than that and sorted already makes uneven partitions (a
-    /// slower reduce), but the same output.
+    /// the memory budget for all of them together (an equal share each,
+    /// but at least one chunk each), and samples keys from those only: an
+    /// input larger than its share and sorted already makes uneven
+    /// partitions (a slower reduce), but the same output.
     ///
     /// # Example
     ///
@@ -426,10 +427,12 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         } else if matches!(self.partition, Partition::Sampled) {
             // Sampling maps splits before the map phase: of open inputs,
             // their first records, read ahead and held for the run.
-            // Up to a quarter of the budget: an input that fits is held
-            // whole and sampled whole; a larger one is sampled by its head.
-            let head = (job.memory() / 4).max(64 << 10);
-            self.inputs.read_heads(job.records(), head)?;
+            // A quarter of the budget shared by them all: an input that
+            // fits its share is held whole and sampled whole; a larger
+            // one is sampled by its head.
+            let heads = job.memory() / 4;
+            self.inputs
+                .read_heads(job.records(), heads, job.chunk_size())?;
         }
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
         let sampled;
@@ -632,7 +635,8 @@ mod tests {
         let mut want: Vec<&str> = text.lines().collect();
         want.sort_unstable();
         want.dedup();
-        // A budget whose head is 64 KiB, and chunks of 4 KiB after it.
+        // A budget whose heads are a chunk each (4 KiB), and one whose
+        // heads hold the inputs whole.
         for memory in [1 << 10, 1 << 30] {
             let job = Job::builder()
                 .threads(2)
@@ -729,5 +733,31 @@ mod tests {
             panic!("a run whose reader panicked succeeded");
         };
         assert_eq!(err.to_string(), "broken: reader panicked: reader broke");
+    }
+
+    #[test]
+    fn the_heads_of_open_inputs_share_a_quarter_of_the_budget() {
+        let text: String = (0..30_000).map(|i| format!("{i}\n")).collect();
+        assert!(text.len() > 150_000);
+        let job = Job::builder()
+            .threads(2)
+            .partitions(3)
+            .split_size(4096)
+            .memory(1 << 20)
+            .build()
+            .unwrap();
+        let texts = [text.as_bytes(); 4];
+        let inputs = streamed(&texts, 1 << 20);
+        let (lines, counters) = crate::jobs::sort::sort_lines(&job, &inputs).unwrap();
+        assert_eq!(
+            (lines.len(), counters.input_bytes),
+            (30_000, 4 * text.len() as u64)
+        );
+        // 64 KiB each, not a quarter of the budget each (the inputs whole).
+        let heads: Vec<usize> = inputs.files().iter().map(|f| f.bytes().len()).collect();
+        assert!(
+            heads.iter().all(|&h| h > 60_000 && h <= 64 << 10),
+            "{heads:?}"
+        );
     }
 }

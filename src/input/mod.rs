@@ -381,11 +381,23 @@ impl Inputs {
         Ok(())
     }
 
-    /// Reads ahead the first records of every input still open, up to
-    /// about `most` bytes each, for a run that samples keys before it maps:
-    /// they become the input's [`InputFile::bytes`], mapped as a file's
-    /// are, and streaming goes on after them.
-    pub(crate) fn read_heads(&self, records: &Records, most: usize) -> Result<(), Error> {
+    /// Reads ahead the first records of every input still open, for a run
+    /// that samples keys before it maps: about `total` bytes for them all,
+    /// an equal share each, but at least `least` each. They become the
+    /// input's [`InputFile::bytes`], mapped as a file's are, and streaming
+    /// goes on after them.
+    pub(crate) fn read_heads(
+        &self,
+        records: &Records,
+        total: usize,
+        least: usize,
+    ) -> Result<(), Error> {
+        let unread = |f: &&InputFile| match &f.data {
+            Data::Open(stream) => f.is_open() && stream.head.get().is_none(),
+            _ => false,
+        };
+        let count = self.files.iter().filter(unread).count();
+        let most = (total / count.max(1)).max(least).max(1);
         for file in &self.files {
             let Data::Open(stream) = &file.data else {
                 continue;
@@ -812,7 +824,7 @@ mod tests {
         let lines = Records::lines();
         for replaced in [false, true] {
             let inputs = Inputs::open([&path], &options).unwrap();
-            inputs.read_heads(&lines, 4096).unwrap();
+            inputs.read_heads(&lines, 4096, 1).unwrap();
             let head = inputs.files()[0].bytes().len();
             assert!(head > 0 && head <= 4096 && text.as_bytes()[head - 1] == b'\n');
             if replaced {

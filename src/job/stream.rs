@@ -18,9 +18,10 @@ use crate::spill::Spiller;
 impl Job {
     /// The size of the chunks open inputs are read in: the split size if
     /// one was set, else an eighth of each thread's share of the memory
-    /// budget, within the bounds of the automatic split size. At most two
-    /// chunks per thread are held at once (one being mapped, one waiting).
-    fn chunk_size(&self) -> usize {
+    /// budget, within the bounds of the automatic split size. At most
+    /// `2 × threads + 1` chunks are held at once: one being mapped per
+    /// thread, as many queued, and one being read.
+    pub(crate) fn chunk_size(&self) -> usize {
         self.split_size.unwrap_or_else(|| {
             (self.spill.budget / self.threads.max(1) / 8).clamp(MIN_AUTO_SPLIT, MAX_AUTO_SPLIT)
         })
