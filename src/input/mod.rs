@@ -4,6 +4,7 @@
 //! - `mod.rs`: [`Inputs`], [`InputFile`], [`InputOptions`]; opening paths,
 //!   walking directories.
 //! - [`mmap`]: [`MmapChoice`], the input side's only `unsafe` code.
+//! - `open`: inputs left open, to be read when a run maps them.
 //! - `read`: reading stdin, pipes and small files.
 //! - `records`: [`Records`], the input formats: how bytes divide into
 //!   records.
@@ -13,18 +14,21 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::PoisonError;
 
 use memmap2::Mmap;
 
 use crate::error::Error;
 
 pub mod mmap;
+mod open;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod split;
 
 pub use mmap::MmapChoice;
+pub(crate) use open::BoxedReader;
+use open::{Feed, Reopen, Stream};
 pub use records::{BadRecord, RecordReader, Records};
 
 /// Files smaller than this are read even when mapping is allowed: a read
@@ -159,103 +163,6 @@ enum Data {
     Mapped(Mmap),
     Owned(Vec<u8>),
     Open(Stream),
-}
-
-/// The reader of an open input.
-pub(crate) type BoxedReader = Box<dyn Read + Send>;
-
-/// An input left open, to be read in chunks by the run that maps it, or
-/// whole by one that cannot map chunks.
-struct Stream {
-    /// The reader, until a run takes it to stream the input or reads it
-    /// whole.
-    reader: Mutex<Option<Unread>>,
-    /// Set when a run took the reader to stream the input.
-    streamed: std::sync::atomic::AtomicBool,
-    /// The length of a regular file when it was opened.
-    expected: Option<u64>,
-    /// The first records, read ahead to sample keys from: the start of
-    /// the input, which the reader goes on after.
-    head: OnceLock<Vec<u8>>,
-    /// All the bytes, head first, once read whole. The head is kept apart
-    /// rather than grown in place: a run may have borrowed from it.
-    whole: OnceLock<Vec<u8>>,
-}
-
-impl std::fmt::Debug for Stream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stream")
-            .field("expected", &self.expected)
-            .field("held", &self.held().len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Stream {
-    fn new(feed: Feed, expected: Option<u64>) -> Stream {
-        Stream {
-            reader: Mutex::new(Some(Unread {
-                rest: Vec::new(),
-                feed,
-            })),
-            streamed: std::sync::atomic::AtomicBool::new(false),
-            expected,
-            head: OnceLock::new(),
-            whole: OnceLock::new(),
-        }
-    }
-
-    /// The bytes read and held: all of them, once read whole, else the
-    /// head, if read.
-    fn held(&self) -> &[u8] {
-        let held = self.whole.get().or(self.head.get());
-        held.map_or(&[], Vec::as_slice)
-    }
-
-    /// The length of the head read ahead: where the reader starts.
-    fn head_len(&self) -> usize {
-        self.head.get().map_or(0, Vec::len)
-    }
-
-    fn take(&self, path: &Path) -> Result<BoxedReader, Error> {
-        let taken = self
-            .reader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let Unread { rest, feed } = taken.ok_or_else(|| already_read(path))?;
-        Ok(match rest.is_empty() {
-            true => Box::new(feed),
-            false => Box::new(std::io::Cursor::new(rest).chain(feed)),
-        })
-    }
-}
-
-/// What is still to be read of an open input: the bytes read past its
-/// head, then what its feed gives.
-struct Unread {
-    rest: Vec<u8>,
-    feed: Feed,
-}
-
-/// Where an open input's bytes come from.
-enum Feed {
-    /// Stdin, a pipe, or a caller's reader.
-    Reader(BoxedReader),
-    /// A regular file, opened by name when read.
-    File(Reopen),
-    /// Nothing more: the input ended within its head.
-    Ended,
-}
-
-impl Read for Feed {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Feed::Reader(reader) => reader.read(buf),
-            Feed::File(file) => file.read(buf),
-            Feed::Ended => Ok(0),
-        }
-    }
 }
 
 impl Inputs {
@@ -612,12 +519,7 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
         // A regular file is opened again when a run reads it, so that
         // thousands of inputs do not hold thousands of descriptors.
         None if options.stream && regular && !small => {
-            let reopen = Reopen {
-                path: path.to_path_buf(),
-                id: FileId::of(path, &meta),
-                file: None,
-                offset: 0,
-            };
+            let reopen = Reopen::new(path, FileId::of(path, &meta));
             Data::Open(Stream::new(Feed::File(reopen), Some(meta.len())))
         }
         None if options.stream && !small => {
@@ -632,46 +534,6 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
         path: path.to_path_buf(),
         data,
     })
-}
-
-/// A regular file left open by name, opened again when read, and again
-/// after [`Reopen::close`], where it left off; the file found must be the
-/// one opened first.
-struct Reopen {
-    path: PathBuf,
-    id: Option<FileId>,
-    file: Option<File>,
-    /// How far it has been read.
-    offset: u64,
-}
-
-impl Reopen {
-    /// Closes the file until it is next read.
-    fn close(&mut self) {
-        self.file = None;
-    }
-}
-
-impl Read for Reopen {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let file = match &mut self.file {
-            Some(file) => file,
-            None => {
-                let mut file = File::open(&self.path)?;
-                let meta = file.metadata()?;
-                if FileId::of(&self.path, &meta) != self.id {
-                    return Err(read::changed_while_read());
-                }
-                if self.offset > 0 {
-                    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(self.offset))?;
-                }
-                self.file.insert(file)
-            }
-        };
-        let n = file.read(buf)?;
-        self.offset += n as u64;
-        Ok(n)
-    }
 }
 
 impl InputFile {
