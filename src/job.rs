@@ -177,8 +177,9 @@ impl JobBuilder {
     /// the heap); each thread's combining buffer, the input, and the
     /// output come on top. Open inputs of a
     /// [streamed](crate::MapReduce::streamed) run are read in chunks of an
-    /// eighth of a thread's share of it (64 KiB to 8 MiB), two per thread
-    /// at most.
+    /// eighth of a thread's share of it (64 KiB to 8 MiB), at most
+    /// `2 × threads + 1` of them held at once (one being mapped per
+    /// thread, as many queued, one being read).
     pub fn memory(&mut self, bytes: usize) -> &mut Self {
         self.memory = Some(bytes);
         self

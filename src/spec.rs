@@ -94,9 +94,10 @@ where
     /// without it, or with other records, reads open inputs whole before it
     /// maps them. A run with sampled key ranges reads ahead and holds for
     /// the run the first records of each open input, up to a quarter of
-    /// the memory budget, and samples keys from those only: an input
-    /// larger than that and sorted already makes uneven partitions (a
-    /// slower reduce), but the same output.
+    /// the memory budget for all of them together (an equal share each,
+    /// but at least one chunk each), and samples keys from those only: an
+    /// input larger than its share and sorted already makes uneven
+    /// partitions (a slower reduce), but the same output.
     ///
     /// # Example
     ///
@@ -426,10 +427,12 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         } else if matches!(self.partition, Partition::Sampled) {
             // Sampling maps splits before the map phase: of open inputs,
             // their first records, read ahead and held for the run.
-            // Up to a quarter of the budget: an input that fits is held
-            // whole and sampled whole; a larger one is sampled by its head.
-            let head = (job.memory() / 4).max(64 << 10);
-            self.inputs.read_heads(job.records(), head)?;
+            // A quarter of the budget shared by them all: an input that
+            // fits its share is held whole and sampled whole; a larger
+            // one is sampled by its head.
+            let heads = job.memory() / 4;
+            self.inputs
+                .read_heads(job.records(), heads, job.chunk_size())?;
         }
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
         let sampled;
@@ -632,7 +635,8 @@ mod tests {
         let mut want: Vec<&str> = text.lines().collect();
         want.sort_unstable();
         want.dedup();
-        // A budget whose head is 64 KiB, and chunks of 4 KiB after it.
+        // A budget whose heads are a chunk each (4 KiB), and one whose
+        // heads hold the inputs whole.
         for memory in [1 << 10, 1 << 30] {
             let job = Job::builder()
                 .threads(2)
@@ -649,5 +653,111 @@ mod tests {
             assert_eq!((lines[0].1, lines[999].1), (41, 41));
             assert_eq!(counters.input_bytes, text.len() as u64 + 5);
         }
+    }
+
+    /// Lines "bad" and then 0 to 99,999: a sampling run of `failing` fails
+    /// at the first line, before any streaming.
+    fn failing_text() -> String {
+        let mut text = String::from("bad\n");
+        for i in 0..100_000 {
+            text += &format!("{i}\n");
+        }
+        text
+    }
+
+    fn fail_on_bad(line: &[u8], out: &mut Emit<Vec<u8>, u64>) -> Result<(), BoxError> {
+        if line == b"bad" {
+            return Err("bad".into());
+        }
+        out.emit(line.to_vec(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_after_a_failed_sampled_run_reads_the_held_head_and_the_rest() {
+        let text = failing_text();
+        let dir = crate::testutil::TempDir::new("spec-head-then-whole");
+        let path = dir.write("big.txt", &text);
+        let options = crate::InputOptions::default().stream(true);
+        let mut piped = Inputs::new();
+        piped.push_reader("pipe", Cursor::new(text.clone().into_bytes()));
+        let file = Inputs::open([&path], &options).unwrap();
+        assert!(file.files()[0].is_open());
+        for inputs in [piped, file] {
+            let job = Job::builder().threads(2).memory(256 << 10).build().unwrap();
+            let failing = FnMapper::new(fail_on_bad);
+            let first = job
+                .map_with(&inputs, &failing)
+                .spill()
+                .streamed()
+                .partition_by_sampled_ranges()
+                .sorted()
+                .fold(|a, b| *a += b);
+            assert!(first.unwrap_err().to_string().contains("map failed: bad"));
+            // Only the head was read: the next run, not streamed, maps it
+            // and the rest after it.
+            let count = FnMapper::new(|_: &[u8], out: &mut Emit<u8, u64>| {
+                out.emit(0, 1);
+                Ok(())
+            });
+            let second = job.map_with(&inputs, &count).fold(|a, b| *a += b);
+            let second = second.unwrap_or_else(|e| panic!("second run: {e}"));
+            assert_eq!(second.into_vec(), [(0, 100_001)]);
+            assert_eq!(inputs.files()[0].bytes(), text.as_bytes());
+        }
+    }
+
+    /// A reader that gives its bytes, then panics instead of ending.
+    struct PanicsAtEnd(Cursor<Vec<u8>>);
+
+    impl std::io::Read for PanicsAtEnd {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => panic!("reader broke"),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_streamed_reader_fails_the_run() {
+        let text = "a b\nc\n".repeat(10_000);
+        let job = Job::builder().threads(2).split_size(1000).build().unwrap();
+        let mut inputs = Inputs::new();
+        inputs.push_reader("broken", PanicsAtEnd(Cursor::new(text.into_bytes())));
+        let run = job
+            .map_with(&inputs, &WordCount::default())
+            .streamed()
+            .fold(|a, b| *a += b);
+        let Err(err) = run else {
+            panic!("a run whose reader panicked succeeded");
+        };
+        assert_eq!(err.to_string(), "broken: reader panicked: reader broke");
+    }
+
+    #[test]
+    fn the_heads_of_open_inputs_share_a_quarter_of_the_budget() {
+        let text: String = (0..30_000).map(|i| format!("{i}\n")).collect();
+        assert!(text.len() > 150_000);
+        let job = Job::builder()
+            .threads(2)
+            .partitions(3)
+            .split_size(4096)
+            .memory(1 << 20)
+            .build()
+            .unwrap();
+        let texts = [text.as_bytes(); 4];
+        let inputs = streamed(&texts, 1 << 20);
+        let (lines, counters) = crate::jobs::sort::sort_lines(&job, &inputs).unwrap();
+        assert_eq!(
+            (lines.len(), counters.input_bytes),
+            (30_000, 4 * text.len() as u64)
+        );
+        // 64 KiB each, not a quarter of the budget each (the inputs whole).
+        let heads: Vec<usize> = inputs.files().iter().map(|f| f.bytes().len()).collect();
+        assert!(
+            heads.iter().all(|&h| h > 60_000 && h <= 64 << 10),
+            "{heads:?}"
+        );
     }
 }

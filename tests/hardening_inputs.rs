@@ -221,3 +221,52 @@ mrtest!(
         }
     }
 );
+
+// Many open inputs, each too large to be read whole at open (256 KiB or
+// more, not mapped) and each ending within the head a sampled run reads
+// ahead: they must not all hold a descriptor at once. Under a limit of 64
+// descriptors, 80 such inputs sort as they do without it.
+#[cfg(unix)]
+mrtest!(
+    many_open_inputs_do_not_hold_a_descriptor_each,
+    |dir: Dir, mut cmd: TestCommand| {
+        let mut names = Vec::new();
+        for f in 0..80u64 {
+            let name = format!("many/{f:02}.txt");
+            let text: String = (0..2900u64)
+                .map(|i| {
+                    format!(
+                        "{:016x} {f:02} {i:<72}\n",
+                        (i * 7919 + f * 104_729) % 1_000_003
+                    )
+                })
+                .collect();
+            assert!(text.len() > 256 * 1024);
+            dir.create(&name, text);
+            names.push(name);
+        }
+        let args = ["sort", "--no-mmap", "--threads", "2", "--memory", "64M"];
+        let normal = cmd
+            .args(args)
+            .args(&names)
+            .output_within(Duration::from_secs(60));
+        assert!(normal.status.success(), "{normal:?}");
+        let limited = std::process::Command::new("sh")
+            .current_dir(dir.path())
+            .arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+            .arg(crate::util::BIN)
+            .args(args)
+            .args(&names)
+            .output()
+            .expect("run sh");
+        assert!(
+            limited.status.success(),
+            "{}: {}",
+            limited.status,
+            String::from_utf8_lossy(&limited.stderr)
+        );
+        assert_eq!(limited.stdout.len(), 80 * 2900 * 93);
+        assert!(limited.stdout == normal.stdout, "outputs differ");
+    }
+);

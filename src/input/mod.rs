@@ -4,6 +4,7 @@
 //! - `mod.rs`: [`Inputs`], [`InputFile`], [`InputOptions`]; opening paths,
 //!   walking directories.
 //! - [`mmap`]: [`MmapChoice`], the input side's only `unsafe` code.
+//! - `open`: inputs left open, to be read when a run maps them.
 //! - `read`: reading stdin, pipes and small files.
 //! - `records`: [`Records`], the input formats: how bytes divide into
 //!   records.
@@ -13,18 +14,21 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::PoisonError;
 
 use memmap2::Mmap;
 
 use crate::error::Error;
 
 pub mod mmap;
+mod open;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod split;
 
 pub use mmap::MmapChoice;
+pub(crate) use open::BoxedReader;
+use open::{Feed, Reopen, Stream};
 pub use records::{BadRecord, RecordReader, Records};
 
 /// Files smaller than this are read even when mapping is allowed: a read
@@ -161,50 +165,6 @@ enum Data {
     Open(Stream),
 }
 
-/// An input left open, to be read in chunks by the run that maps it, or
-/// whole by one that cannot map chunks.
-struct Stream {
-    /// The reader, until a run takes it to stream the input or reads it
-    /// whole.
-    reader: Mutex<Option<Box<dyn Read + Send>>>,
-    /// Set when a run took the reader to stream the input.
-    streamed: std::sync::atomic::AtomicBool,
-    /// The length of a regular file when it was opened.
-    expected: Option<u64>,
-    /// The bytes read and held: all of them, once read whole, or the
-    /// first records, read ahead to sample keys from.
-    held: OnceLock<Vec<u8>>,
-}
-
-impl std::fmt::Debug for Stream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stream")
-            .field("expected", &self.expected)
-            .field("held", &self.held.get().map(Vec::len))
-            .finish_non_exhaustive()
-    }
-}
-
-impl Stream {
-    fn new(reader: Box<dyn Read + Send>, expected: Option<u64>) -> Stream {
-        Stream {
-            reader: Mutex::new(Some(reader)),
-            streamed: std::sync::atomic::AtomicBool::new(false),
-            expected,
-            held: OnceLock::new(),
-        }
-    }
-
-    fn take(&self, path: &Path) -> Result<Box<dyn Read + Send>, Error> {
-        let taken = self
-            .reader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        taken.ok_or_else(|| already_read(path))
-    }
-}
-
 impl Inputs {
     /// Returns an empty set of inputs.
     pub fn new() -> Inputs {
@@ -276,7 +236,7 @@ impl Inputs {
     pub fn push_reader(&mut self, name: impl Into<PathBuf>, reader: impl Read + Send + 'static) {
         self.files.push(InputFile {
             path: name.into(),
-            data: Data::Open(Stream::new(Box::new(reader), None)),
+            data: Data::Open(Stream::new(Feed::Reader(Box::new(reader)), None)),
             id: None,
         });
     }
@@ -314,41 +274,68 @@ impl Inputs {
                     continue;
                 }
                 let reader = stream.take(&file.path)?;
-                let bytes = read::read_all(reader, stream.expected)
+                // A head read ahead by an earlier run is the start of the
+                // bytes: the reader goes on after it.
+                let head = stream.head.get().map_or(&[][..], Vec::as_slice);
+                let bytes = read::read_all_after(head, reader, stream.expected)
                     .map_err(|e| Error::read(&file.path, e))?;
-                let _ = stream.held.set(bytes);
+                stream
+                    .whole
+                    .set(bytes)
+                    .map_err(|_| already_read(&file.path))?;
             }
         }
         Ok(())
     }
 
-    /// Reads ahead the first records of every input still open, up to
-    /// about `most` bytes each, for a run that samples keys before it maps:
-    /// they become the input's [`InputFile::bytes`], mapped as a file's
-    /// are, and streaming goes on after them.
-    pub(crate) fn read_heads(&self, records: &Records, most: usize) -> Result<(), Error> {
+    /// Reads ahead the first records of every input still open, for a run
+    /// that samples keys before it maps: about `total` bytes for them all,
+    /// an equal share each, but at least `least` each. They become the
+    /// input's [`InputFile::bytes`], mapped as a file's are, and streaming
+    /// goes on after them.
+    pub(crate) fn read_heads(
+        &self,
+        records: &Records,
+        total: usize,
+        least: usize,
+    ) -> Result<(), Error> {
+        let unread = |f: &&InputFile| match &f.data {
+            Data::Open(stream) => f.is_open() && stream.head.get().is_none(),
+            _ => false,
+        };
+        let count = self.files.iter().filter(unread).count();
+        let most = (total / count.max(1)).max(least).max(1);
         for file in &self.files {
             let Data::Open(stream) = &file.data else {
                 continue;
             };
-            if !file.is_open() || stream.held.get().is_some() {
+            if !file.is_open() || stream.head.get().is_some() {
                 continue;
             }
             let mut slot = stream.reader.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(reader) = slot.as_mut() else {
+            let Some(unread) = slot.as_mut() else {
                 continue;
             };
-            let (mut head, ended) =
-                read::read_prefix(reader, most).map_err(|e| Error::read(&file.path, e))?;
+            let (mut head, ended) = read::read_prefix(&mut unread.feed, most)
+                .map_err(|e| Error::read(&file.path, e))?;
             let cut = match ended {
                 true => head.len(),
                 false => records.cut(&head, 0).unwrap_or(0),
             };
-            let rest = head.split_off(cut);
-            if let Some(reader) = slot.take() {
-                *slot = Some(Box::new(std::io::Cursor::new(rest).chain(reader)));
+            unread.rest = head.split_off(cut);
+            // Thousands of inputs must not hold thousands of descriptors
+            // until they are streamed: a file read to its end is closed,
+            // one read part way is closed and reopened where it stopped.
+            match (ended, &mut unread.feed) {
+                (true, feed) => *feed = Feed::Ended,
+                (false, Feed::File(file)) => file.close(),
+                _ => {}
             }
-            let _ = stream.held.set(head);
+            // The lock is held and the head was not set: nothing else sets it.
+            stream
+                .head
+                .set(head)
+                .map_err(|_| already_read(&file.path))?;
         }
         Ok(())
     }
@@ -503,7 +490,7 @@ fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>
         Source::Stdin => {
             let path = PathBuf::from("<stdin>");
             let data = if options.stream {
-                Data::Open(Stream::new(Box::new(std::io::stdin()), None))
+                Data::Open(Stream::new(Feed::Reader(Box::new(std::io::stdin())), None))
             } else {
                 Data::Owned(
                     read::read_all(std::io::stdin().lock(), None)
@@ -574,14 +561,12 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
         // A regular file is opened again when a run reads it, so that
         // thousands of inputs do not hold thousands of descriptors.
         None if options.stream && regular && !small => {
-            let reopen = Reopen {
-                path: path.to_path_buf(),
-                id: FileId::of(path, &meta),
-                file: None,
-            };
-            Data::Open(Stream::new(Box::new(reopen), Some(meta.len())))
+            let reopen = Reopen::new(path, FileId::of(path, &meta));
+            Data::Open(Stream::new(Feed::File(reopen), Some(meta.len())))
         }
-        None if options.stream && !small => Data::Open(Stream::new(Box::new(file), None)),
+        None if options.stream && !small => {
+            Data::Open(Stream::new(Feed::Reader(Box::new(file)), None))
+        }
         None => Data::Owned(
             read::read_file(&file, meta.len(), regular).map_err(|e| Error::read(path, e))?,
         ),
@@ -591,28 +576,6 @@ fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
         path: path.to_path_buf(),
         data,
     })
-}
-
-/// A regular file left open by name, opened again on its first read; the
-/// file found must be the one opened first.
-struct Reopen {
-    path: PathBuf,
-    id: Option<FileId>,
-    file: Option<File>,
-}
-
-impl Read for Reopen {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.file.is_none() {
-            let file = File::open(&self.path)?;
-            let meta = file.metadata()?;
-            if FileId::of(&self.path, &meta) != self.id {
-                return Err(read::changed_while_read());
-            }
-            self.file = Some(file);
-        }
-        self.file.as_mut().map_or(Ok(0), |file| file.read(buf))
-    }
 }
 
 impl InputFile {
@@ -627,7 +590,7 @@ impl InputFile {
         match &self.data {
             Data::Mapped(map) => map.deref(),
             Data::Owned(bytes) => bytes,
-            Data::Open(stream) => stream.held.get().map_or(&[], Vec::as_slice),
+            Data::Open(stream) => stream.held(),
         }
     }
 
@@ -644,17 +607,18 @@ impl InputFile {
         }
     }
 
-    /// Takes the reader of an open input, with the length it had when
-    /// opened if it is a regular file; it reads on after the input's
-    /// [`InputFile::bytes`].
-    pub(crate) fn take_reader(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), Error> {
+    /// Takes the reader of an open input, with where it starts in the
+    /// input (after the head read ahead, the input's
+    /// [`InputFile::bytes`]) and the length the input had when opened if
+    /// it is a regular file, head included.
+    pub(crate) fn take_reader(&self) -> Result<(BoxedReader, u64, Option<u64>), Error> {
         match &self.data {
             Data::Open(stream) => {
                 let reader = stream.take(&self.path)?;
                 stream
                     .streamed
                     .store(true, std::sync::atomic::Ordering::Relaxed);
-                Ok((reader, stream.expected))
+                Ok((reader, stream.head_len() as u64, stream.expected))
             }
             _ => Err(Error::io(
                 &self.path,
@@ -753,5 +717,32 @@ mod tests {
         let read = Inputs::open(&names, &InputOptions::default()).unwrap();
         assert!(read.files().iter().all(|f| !f.is_mapped()));
         assert_eq!(read.total_bytes(), inputs.total_bytes());
+    }
+
+    #[test]
+    fn a_file_closed_after_its_head_is_reopened_where_it_stopped_if_the_same() {
+        let dir = TempDir::new("input-reopen");
+        let text: String = (0..60_000).map(|i| format!("{i}\n")).collect();
+        let path = dir.write("big.txt", &text);
+        let options = InputOptions::default().stream(true);
+        let lines = Records::lines();
+        for replaced in [false, true] {
+            let inputs = Inputs::open([&path], &options).unwrap();
+            inputs.read_heads(&lines, 4096, 1).unwrap();
+            let head = inputs.files()[0].bytes().len();
+            assert!(head > 0 && head <= 4096 && text.as_bytes()[head - 1] == b'\n');
+            if replaced {
+                // Another file under the same name.
+                let other = dir.write("other.txt", &text);
+                fs::rename(&other, &path).unwrap();
+            }
+            let (mut reader, offset, expected) = inputs.files()[0].take_reader().unwrap();
+            assert_eq!((offset, expected), (head as u64, Some(text.len() as u64)));
+            let mut rest = Vec::new();
+            match reader.read_to_end(&mut rest) {
+                Ok(_) => assert!(!replaced && rest == text.as_bytes()[head..]),
+                Err(e) => assert!(replaced && e.to_string() == "changed while being read"),
+            }
+        }
     }
 }

@@ -17,17 +17,41 @@ use crate::input::Records;
 ///
 /// The reader's errors; out of memory; and a regular file that ends before
 /// `expected` bytes ([`changed_while_read`]).
-pub(crate) fn read_all(mut reader: impl Read, expected: Option<u64>) -> io::Result<Vec<u8>> {
-    read_sized(&mut reader, expected.unwrap_or(64 * 1024), expected)
+pub(crate) fn read_all(reader: impl Read, expected: Option<u64>) -> io::Result<Vec<u8>> {
+    read_all_after(&[], reader, expected)
 }
 
-/// Reads all of `reader` into a buffer of `hint + 1` bytes to start with,
-/// so that an input of that size takes two `read` calls (the second finds
-/// the end).
-fn read_sized(reader: &mut impl Read, hint: u64, expected: Option<u64>) -> io::Result<Vec<u8>> {
+/// Reads all of an input whose first bytes, `head`, were read already and
+/// whose `reader` goes on after them: the whole input, head first, which
+/// must be at least `expected` bytes long, head included.
+///
+/// # Errors
+///
+/// As for [`read_all`].
+pub(crate) fn read_all_after(
+    head: &[u8],
+    mut reader: impl Read,
+    expected: Option<u64>,
+) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
+    reserve(&mut bytes, head.len())?;
+    bytes.extend_from_slice(head);
+    let hint = expected.unwrap_or(head.len() as u64 + 64 * 1024);
+    read_sized(bytes, &mut reader, hint, expected)
+}
+
+/// Reads all of `reader` after `bytes` into a buffer of `hint + 1` bytes
+/// to start with, so that an input of that size takes two `read` calls
+/// (the second finds the end).
+fn read_sized(
+    mut bytes: Vec<u8>,
+    reader: &mut impl Read,
+    hint: u64,
+    expected: Option<u64>,
+) -> io::Result<Vec<u8>> {
     let first = usize::try_from(hint).unwrap_or(usize::MAX);
-    reserve(&mut bytes, first.saturating_add(1))?;
+    let more = first.saturating_sub(bytes.len()).saturating_add(1);
+    reserve(&mut bytes, more)?;
     while !fill(reader, &mut bytes)? {
         let more = bytes.capacity();
         reserve(&mut bytes, more)?;
@@ -173,7 +197,7 @@ impl Chunks {
 /// truncated while being read: counting what is left would be a wrong
 /// result given as a right one.
 pub(crate) fn read_file(mut file: &File, len: u64, regular: bool) -> io::Result<Vec<u8>> {
-    read_sized(&mut file, len, regular.then_some(len))
+    read_sized(Vec::new(), &mut file, len, regular.then_some(len))
 }
 
 /// The error of a regular file that ended before the length it had when it

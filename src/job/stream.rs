@@ -2,12 +2,15 @@
 //! records, and the pool maps them as they come (see
 //! [`MapReduce::streamed`](crate::MapReduce::streamed)).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
 
 use rayon::prelude::*;
 
 use super::{Job, Task, MAX_AUTO_SPLIT, MIN_AUTO_SPLIT};
-use crate::error::Error;
+use crate::error::{panicked, Error};
 use crate::input::read;
 use crate::map::{MapChunk, Mapper, Slot};
 use crate::spill::Spiller;
@@ -15,9 +18,10 @@ use crate::spill::Spiller;
 impl Job {
     /// The size of the chunks open inputs are read in: the split size if
     /// one was set, else an eighth of each thread's share of the memory
-    /// budget, within the bounds of the automatic split size. At most two
-    /// chunks per thread are held at once (one being mapped, one waiting).
-    fn chunk_size(&self) -> usize {
+    /// budget, within the bounds of the automatic split size. At most
+    /// `2 × threads + 1` chunks are held at once: one being mapped per
+    /// thread, as many queued, and one being read.
+    pub(crate) fn chunk_size(&self) -> usize {
         self.split_size.unwrap_or_else(|| {
             (self.spill.budget / self.threads.max(1) / 8).clamp(MIN_AUTO_SPLIT, MAX_AUTO_SPLIT)
         })
@@ -31,43 +35,83 @@ impl Job {
         streamed: &Streamed<'_, '_, 'd, M>,
     ) -> Result<(), Error> {
         let input = &streamed.task.inputs.files()[file];
-        let (reader, expected) = input.take_reader()?;
-        // The reader goes on after the bytes read ahead, already mapped.
-        let from = (reader, input.bytes().len() as u64);
+        // The reader goes on after the head read ahead, already mapped;
+        // the length expected counts the head.
+        let (reader, offset, expected) = input.take_reader()?;
+        let from = (reader, offset);
         let mut chunks = read::Chunks::new(from, &self.records, self.chunk_size(), expected);
         let path = input.path().to_path_buf();
         let (send, receive) = std::sync::mpsc::sync_channel(self.threads);
         // Not a scoped thread: a run that fails must not wait for a read
         // that may block for as long as the writer of a pipe likes. It ends
-        // at its next chunk, when sending finds no receiver.
+        // at its next chunk, when sending finds no receiver. A reader that
+        // panics (a caller's) sends the panic as an error.
         std::thread::Builder::new()
             .name("mr-local-read".to_string())
             .spawn(move || loop {
-                let next = chunks.next_chunk().map_err(|e| Error::read(&path, e));
+                let next = catch_unwind(AssertUnwindSafe(|| chunks.next_chunk()));
+                let next = match next {
+                    Ok(next) => next.map_err(|e| Error::read(&path, e)),
+                    Err(panic) => Err(reader_failed(&path, format!("reader {}", panicked(panic)))),
+                };
                 let last = !matches!(next, Ok(Some(_)));
-                let Some(item) = next.transpose() else { break };
-                if send.send(item).is_err() || last {
+                if send.send(next).is_err() || last {
                     break;
                 }
             })
             .map_err(|e| Error::io(input.path(), e))?;
-        receive.into_iter().par_bridge().try_for_each(|item| {
-            let (offset, chunk) = item?;
-            let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-            streamed
-                .task
-                .run_chunk(file, offset, &chunk, streamed.map, streamed.slots)?;
-            if let Some(spiller) = streamed.spiller {
-                spiller.check()?;
-            }
-            streamed.chunks.fetch_add(1, Ordering::Relaxed);
-            streamed
-                .bytes
-                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            (streamed.progress)(chunk.len() as u64);
-            Ok(())
-        })
+        received(receive, input.path())
+            .par_bridge()
+            .try_for_each(|item| {
+                let (offset, chunk) = item?;
+                let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+                streamed
+                    .task
+                    .run_chunk(file, offset, &chunk, streamed.map, streamed.slots)?;
+                if let Some(spiller) = streamed.spiller {
+                    spiller.check()?;
+                }
+                streamed.chunks.fetch_add(1, Ordering::Relaxed);
+                streamed
+                    .bytes
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                (streamed.progress)(chunk.len() as u64);
+                Ok(())
+            })
     }
+}
+
+/// A chunk of an open input and its offset in the input.
+type Chunk = (u64, Vec<u8>);
+
+/// The chunks the reader thread sends, until it sends the end (`None`) or
+/// an error; a thread that went away without either (it cannot, but then
+/// the chunks are not all there) is an error, not the end.
+fn received(
+    receive: Receiver<Result<Option<Chunk>, Error>>,
+    path: &Path,
+) -> impl Iterator<Item = Result<Chunk, Error>> + Send {
+    let path = path.to_path_buf();
+    let mut over = false;
+    std::iter::from_fn(move || {
+        if over {
+            return None;
+        }
+        let next = match receive.recv() {
+            Ok(next) => next.transpose(),
+            Err(_) => Some(Err(reader_failed(
+                &path,
+                "reader stopped before the end".into(),
+            ))),
+        };
+        over = !matches!(next, Some(Ok(_)));
+        next
+    })
+}
+
+/// The error of a reader thread that failed other than by a read error.
+fn reader_failed(path: &Path, why: String) -> Error {
+    Error::io(path, std::io::Error::other(why))
 }
 
 /// What mapping the chunks of open inputs needs.
