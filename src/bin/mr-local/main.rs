@@ -63,6 +63,7 @@ impl From<mr_local::Error> for Failure {
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
+    sys::return_freed_memory();
     let args = Args::parse();
     handle_signals();
     limits::raise_open_files_limit();
