@@ -518,7 +518,6 @@ where
     // What was mapped before a failing record stays mapped, as it does
     // when a split of a file fails.
     worker.buffer.flush(&sink);
-    drop(sink);
     let failed = forward
         .failed
         .into_inner()

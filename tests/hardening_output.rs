@@ -510,7 +510,7 @@ mrtest!(
         assert_eq!(dir.list("out").len(), 1 + 4);
         // Each part file is in count order: here, by word.
         for part in dir.list("out").iter().filter(|p| p.starts_with("part-")) {
-            let text = dir.read(&format!("out/{part}"));
+            let text = dir.read(format!("out/{part}"));
             let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
             assert!(
                 lines.windows(2).all(|w| w[0] < w[1]),

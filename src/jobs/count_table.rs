@@ -221,13 +221,6 @@ impl<K: Packed> CountTable<K> {
         self.len = 0;
     }
 
-    /// Returns the number of distinct words counted.
-    #[cfg(test)]
-    pub fn len(&mut self) -> usize {
-        let _ = self.count_pending();
-        self.len
-    }
-
     /// Doubles the slots, or returns true if they are at their most.
     #[cold]
     fn grow(&mut self) -> bool {
