@@ -851,6 +851,24 @@ mod tests {
     }
 
     #[test]
+    fn full_tables_are_emptied_as_they_fill_and_every_count_survives() {
+        // 40,000 distinct words, each three times, short and long, in one
+        // split: far more than tables of the smallest size hold (6,144
+        // short words, 3,072 long ones).
+        let text: String = (0..120_000u32)
+            .map(|i| format!("{} w{:011} ", i % 40_000, i % 40_000))
+            .collect();
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("text", text);
+        let job = Job::builder().threads(1).memory(1 << 16).build().unwrap();
+        let output = job
+            .map_reduce_with(&inputs, &WordCount::default(), |a, b| *a += b)
+            .unwrap();
+        assert_eq!(output.counters().distinct_keys, 80_000);
+        assert!(output.into_vec().iter().all(|(_, n)| *n == 3));
+    }
+
+    #[test]
     fn counters_count_lines_and_words() {
         // Six lines and fourteen words, three times; the very last line has
         // no newline.
