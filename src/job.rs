@@ -713,6 +713,7 @@ impl Job {
                     spill: spiller.as_ref(),
                     local,
                     run: RunId::next(),
+                    memory_share: self.spill.budget / self.threads.max(1),
                 };
                 let task = Task {
                     inputs,

@@ -358,6 +358,12 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         self.finishes_thread
     }
 
+    /// This thread's share of the job's memory budget, in bytes: what a
+    /// mapper that keeps state of its own (word count's tables) sizes it by.
+    pub(crate) fn memory_share(&self) -> usize {
+        self.sink.memory_share
+    }
+
     /// Returns the name of the input the current record comes from.
     pub fn path(&self) -> &Path {
         self.path
@@ -474,54 +480,53 @@ where
     for<'c> <M as Mapper<'c>>::Value: Spill,
 {
     let route = Route::Hash(Partitioner::new(1));
-    let collect = Collect(std::sync::Mutex::new(Vec::new()));
+    let (records, run, memory_share) = (out.sink.records, out.sink.run, out.sink.memory_share);
+    let place = (out.path, out.file, out.offset);
+    let finishes_thread = out.finishes_thread;
+    let forward = Forward {
+        out: std::sync::Mutex::new((&mut *out, Vec::new())),
+        failed: std::sync::Mutex::new(None),
+        types: PhantomData,
+    };
     let sink = Sink {
         combiner: None,
         route: &route,
-        records: out.sink.records,
-        shuffle: &collect,
+        records,
+        shuffle: &forward,
         spill: None,
         local: Local {
             combine: false,
-            flush_at: usize::MAX,
+            flush_at: FORWARD_AT,
             per_task: true,
             direct: false,
         },
-        run: out.sink.run,
+        run,
+        memory_share,
     };
     let mut worker = Worker::new(sink.buffer());
-    let mapped = {
-        let place = (out.path, out.file, out.offset);
-        let mut inner = Emit::new(&mut worker, &sink, place, out.finishes_thread);
+    let (mapped, record) = {
+        let mut inner = Emit::new(&mut worker, &sink, place, finishes_thread);
         let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             mapper.map_split(chunk, &mut inner)
         }));
-        out.record = inner.record.clone();
-        mapped.unwrap_or_else(|panic| Err(crate::error::panicked(panic)))
+        let record = inner.record.clone();
+        (
+            mapped.unwrap_or_else(|panic| Err(crate::error::panicked(panic))),
+            record,
+        )
     };
     // What was mapped before a failing record stays mapped, as it does
     // when a split of a file fails.
-    let Buffer::Appending { parts, .. } = &mut worker.buffer else {
-        unreachable!("a sink without a combiner appends");
-    };
-    let mut bytes = Vec::new();
-    let handed = collect
-        .0
+    worker.buffer.flush(&sink);
+    let failed = forward
+        .failed
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    for (key, value) in handed
-        .into_iter()
-        .flatten()
-        .chain(parts.drain(..).flatten())
-    {
-        bytes.clear();
-        key.encode(&mut bytes);
-        value.encode(&mut bytes);
-        let mut input = &bytes[..];
-        let key = <M as Mapper<'d>>::Key::decode(&mut input)?;
-        let value = <M as Mapper<'d>>::Value::decode(&mut input)?;
-        out.put(key, value);
+    drop(forward.out);
+    if let Some(err) = failed {
+        return Err(err);
     }
+    out.record = record;
     out.emitted += worker.counters.map_output;
     out.records += worker.counters.records;
     for &(name, n) in &worker.counters.user {
@@ -530,20 +535,57 @@ where
     mapped
 }
 
-/// The shuffle of [`map_chunk`]'s buffer, which holds what it is handed
-/// (nothing, with a buffer that never fills).
-struct Collect<K, V>(std::sync::Mutex<Vec<Vec<(K, V)>>>);
+/// Pairs [`map_chunk`]'s buffer holds before they go on to the thread's
+/// own: a chunk's output is never held whole (a word count's table,
+/// emptied in one go, can be millions of pairs).
+const FORWARD_AT: usize = 4096;
 
-impl<K: Send, V: Send> Shuffle<K, V> for Collect<K, V> {
+/// The shuffle of [`map_chunk`]'s buffer: hands each batch on to the
+/// outer [`Emit`] as keys and values that own their bytes, copied through
+/// their spill encoding, and keeps the first error that decoding gives.
+struct Forward<'o, 'e, K, V, KI, VI> {
+    out: std::sync::Mutex<(&'o mut Emit<'e, K, V>, Vec<u8>)>,
+    failed: std::sync::Mutex<Option<BoxError>>,
+    types: PhantomData<fn(KI, VI)>,
+}
+
+impl<K, V, KI, VI> Shuffle<KI, VI> for Forward<'_, '_, K, V, KI, VI>
+where
+    K: Spill + Hash + Eq + Send + Sync,
+    V: Spill + Send,
+    KI: Spill,
+    VI: Spill,
+{
     fn local(&self) -> Local {
         unreachable!("map_chunk sets its own")
     }
 
-    fn publish(&self, parts: Vec<Vec<(K, V)>>) {
-        self.0
+    fn publish(&self, parts: Vec<Vec<(KI, VI)>>) {
+        let mut out = self
+            .out
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(parts.into_iter().flatten().collect());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (out, bytes) = &mut *out;
+        let mut failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failed.is_some() {
+            return;
+        }
+        for (key, value) in parts.into_iter().flatten() {
+            bytes.clear();
+            key.encode(bytes);
+            value.encode(bytes);
+            let mut input = &bytes[..];
+            match K::decode(&mut input).and_then(|k| Ok((k, V::decode(&mut input)?))) {
+                Ok((key, value)) => out.put(key, value),
+                Err(err) => {
+                    *failed = Some(err);
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -561,6 +603,8 @@ pub(crate) struct Sink<'a, K, V> {
     pub local: Local,
     /// This map phase.
     pub run: RunId,
+    /// Each pool thread's share of the job's memory budget, in bytes.
+    pub memory_share: usize,
 }
 
 impl<K, V> Sink<'_, K, V> {

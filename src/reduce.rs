@@ -163,7 +163,7 @@ pub(crate) fn fold<K: Hash + Eq, V>(
 ) -> Result<Vec<(K, V)>, Error> {
     if let Some((segments, codec)) = input.spilled {
         // Merged in key order, so sorted whatever `order` says.
-        let memory: Vec<(K, V)> = input.chunks.into_iter().flatten().collect();
+        let memory = concat(input.chunks);
         let folded = catch_unwind(AssertUnwindSafe(|| {
             merge::fold(Merge::new(memory, segments, codec)?, fold)
         }));
@@ -197,7 +197,7 @@ pub(crate) fn fold_into<K: Hash + Eq, V, T>(
         let len = pairs.len() as u64;
         return Ok((each(partition, &mut pairs.into_iter())?, len));
     };
-    let memory: Vec<(K, V)> = input.chunks.into_iter().flatten().collect();
+    let memory = concat(input.chunks);
     let merged = merge::Folding::new(Merge::new(memory, segments, codec)?, fold);
     let mut pairs = Unwrapped {
         pairs: merged,
@@ -210,6 +210,17 @@ pub(crate) fn fold_into<K: Hash + Eq, V, T>(
         return Err(err);
     }
     Ok((made?, pairs.count))
+}
+
+/// The pairs of `chunks` in one vector, allocated once at its size (not
+/// grown by doubling, which would hold up to twice the pairs' room), each
+/// chunk freed as it is copied.
+fn concat<K, V>(chunks: Chunks<K, V>) -> Vec<(K, V)> {
+    let mut all = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for chunk in chunks {
+        all.extend(chunk);
+    }
+    all
 }
 
 /// An iterator of results as one of values: it stops at the first error,
@@ -289,7 +300,7 @@ pub(crate) fn group<K: Hash + Eq, V, R>(
     };
     let chunks = input.chunks;
     if let Some((segments, codec)) = input.spilled {
-        let memory: Vec<(K, V)> = chunks.into_iter().flatten().collect();
+        let memory = concat(chunks);
         merge::group(Merge::new(memory, segments, codec)?, &mut reduce_one)?;
         return Ok(out);
     }

@@ -84,6 +84,9 @@ struct Slot<K> {
 pub(crate) struct CountTable<K> {
     slots: Vec<Slot<K>>,
     len: usize,
+    /// The most slots the table grows to: once it is three quarters full
+    /// at this size, [`CountTable::add`] says so, and the caller drains it.
+    max_slots: usize,
     seeds: (u64, u64),
     /// Words hashed, with their slots prefetched, and not yet counted.
     pending: [(K, u64); BATCH],
@@ -105,7 +108,21 @@ const BATCH: usize = 16;
 const CACHED_BYTES: usize = 1 << 20;
 
 impl<K: Packed> CountTable<K> {
+    /// An empty table of unbounded size (for tests).
+    #[cfg(test)]
     pub fn new() -> CountTable<K> {
+        CountTable::with_max_bytes(usize::MAX)
+    }
+
+    /// An empty table whose slots never take more than `max_bytes` (but at
+    /// least its initial size).
+    pub fn with_max_bytes(max_bytes: usize) -> CountTable<K> {
+        let fit = max_bytes / std::mem::size_of::<Slot<K>>();
+        let max_slots = match fit.checked_next_power_of_two() {
+            Some(p) if p == fit => p,
+            Some(p) => p / 2,
+            None => 1 << (usize::BITS - 1),
+        };
         // Two random words from ahash's per-process random state.
         let random = ahash::RandomState::new();
         let seeds = (
@@ -115,6 +132,7 @@ impl<K: Packed> CountTable<K> {
         CountTable {
             slots: vec![Slot::default(); INITIAL_SLOTS],
             len: 0,
+            max_slots: max_slots.max(INITIAL_SLOTS),
             seeds,
             pending: [(K::default(), 0); BATCH],
             pending_len: 0,
@@ -124,40 +142,46 @@ impl<K: Packed> CountTable<K> {
 
     /// Counts one occurrence of the packed word `key` (at once, or with the
     /// next words: everything that reads the counts counts them first).
+    /// Returns true when the table is full at its largest size: the caller
+    /// must then [`drain`](CountTable::drain) it before adding more.
     #[inline]
-    pub fn add(&mut self, key: K) {
+    #[must_use]
+    pub fn add(&mut self, key: K) -> bool {
         let hash = key.hash(self.seeds);
         if self.batching {
-            self.add_later(key, hash);
+            self.add_later(key, hash)
         } else {
-            self.insert(key, hash);
+            self.insert(key, hash)
         }
     }
 
     /// Prefetches the slot of `key` and counts it with the next words.
     /// Kept out of line: a table that fits the caches never comes here.
     #[inline(never)]
-    fn add_later(&mut self, key: K, hash: u64) {
+    fn add_later(&mut self, key: K, hash: u64) -> bool {
         prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
         self.pending[self.pending_len] = (key, hash);
         self.pending_len += 1;
-        if self.pending_len == BATCH {
-            self.count_pending();
-        }
+        self.pending_len == BATCH && self.count_pending()
     }
 
-    /// Counts the words waiting in `pending`.
+    /// Counts the words waiting in `pending`; returns true if the table is
+    /// full (a few words past three quarters at most: up to `BATCH`).
     #[inline]
-    fn count_pending(&mut self) {
+    fn count_pending(&mut self) -> bool {
+        let mut full = false;
         for k in 0..self.pending_len {
             let (key, hash) = self.pending[k];
-            self.insert(key, hash);
+            full |= self.insert(key, hash);
         }
         self.pending_len = 0;
+        full
     }
 
+    /// Counts `key`; returns true if that left the table full at its
+    /// largest size.
     #[inline]
-    fn insert(&mut self, key: K, hash: u64) {
+    fn insert(&mut self, key: K, hash: u64) -> bool {
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
@@ -166,15 +190,15 @@ impl<K: Packed> CountTable<K> {
                 // Cannot wrap: a count is a number of words of the input,
                 // each at least one byte, so it stays below 2^64.
                 slot.count += 1;
-                return;
+                return false;
             }
             if slot.count == 0 {
                 *slot = Slot { key, count: 1 };
                 self.len += 1;
                 if self.len * 4 > self.slots.len() * 3 {
-                    self.grow();
+                    return self.grow();
                 }
-                return;
+                return false;
             }
             i = (i + 1) & mask;
         }
@@ -183,7 +207,7 @@ impl<K: Packed> CountTable<K> {
     /// Calls `each` with every word and its count, and empties the table
     /// (keeping its size).
     pub fn drain(&mut self, mut each: impl FnMut(&[u8], u64)) {
-        self.count_pending();
+        let _ = self.count_pending();
         if self.len == 0 {
             return;
         }
@@ -197,23 +221,12 @@ impl<K: Packed> CountTable<K> {
         self.len = 0;
     }
 
-    /// Returns the number of distinct words counted.
-    pub fn len(&mut self) -> usize {
-        self.count_pending();
-        self.len
-    }
-
-    /// Empties the table without emitting anything.
-    pub fn clear(&mut self) {
-        self.pending_len = 0;
-        if self.len != 0 {
-            self.slots.fill(Slot::default());
-            self.len = 0;
-        }
-    }
-
+    /// Doubles the slots, or returns true if they are at their most.
     #[cold]
-    fn grow(&mut self) {
+    fn grow(&mut self) -> bool {
+        if self.slots.len() >= self.max_slots {
+            return true;
+        }
         let doubled = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         self.batching = self.slots.len() * std::mem::size_of::<Slot<K>>() > CACHED_BYTES;
@@ -225,6 +238,7 @@ impl<K: Packed> CountTable<K> {
             }
             self.slots[i] = slot;
         }
+        false
     }
 }
 
@@ -391,8 +405,8 @@ mod tests {
         let mut table = CountTable::<Long>::new();
         let mut short = CountTable::<Short>::new();
         for word in &words {
-            table.add(pack(word.as_bytes(), 0, word.len()));
-            short.add(pack_short(word.as_bytes(), 0, word.len()));
+            assert!(!table.add(pack(word.as_bytes(), 0, word.len())));
+            assert!(!short.add(pack_short(word.as_bytes(), 0, word.len())));
         }
         let mut short_counts = HashMap::new();
         short.drain(|word, n| {
@@ -410,7 +424,27 @@ mod tests {
         table.drain(|_, _| again += 1);
         assert_eq!(again, 0);
         // The empty word is a word like any other (it has a length byte).
-        table.add(pack(b"", 0, 0));
+        assert!(!table.add(pack(b"", 0, 0)));
         table.drain(|word, n| assert_eq!((word, n), (&b""[..], 1)));
+    }
+
+    #[test]
+    fn a_capped_table_says_when_it_is_full_and_never_grows_past_its_cap() {
+        // 2^13 slots of 16 bytes: full past 6144 words.
+        let mut table = CountTable::<Short>::with_max_bytes((1 << 17) + 100);
+        let mut counts: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut fulls = 0;
+        for i in 0..100_000u32 {
+            let word = format!("{}", i % 50_000);
+            if table.add(pack_short(word.as_bytes(), 0, word.len())) {
+                fulls += 1;
+                assert!(table.slots.len() <= 1 << 13);
+                table.drain(|w, n| *counts.entry(w.to_vec()).or_default() += n);
+            }
+        }
+        table.drain(|w, n| *counts.entry(w.to_vec()).or_default() += n);
+        assert!(fulls > 10, "{fulls}");
+        assert_eq!(counts.len(), 50_000);
+        assert!(counts.values().all(|&n| n == 2));
     }
 }

@@ -105,11 +105,10 @@ impl<'d> Mapper<'d> for WordCount {
     fn finish_thread(&self, out: &mut Emit<'_, Word<'d>, u64>) -> Result<(), BoxError> {
         THREAD_TABLE.with(|cell| {
             if let Ok(mut state) = cell.try_borrow_mut() {
-                if let Some((owner, table)) = state.as_mut() {
-                    if *owner == out.run() {
-                        drain(table, out);
-                    } else {
-                        table.clear();
+                // Freed, not kept for the next run: reduce needs the memory.
+                if let Some((owner, mut table)) = state.take() {
+                    if owner == out.run() {
+                        drain(&mut table, out);
                     }
                 }
             }
@@ -184,19 +183,12 @@ impl WordCount {
         let run = out.run();
         THREAD_TABLE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut state) => {
-                let (owner, table) = state.get_or_insert_with(|| (run, Tables::new()));
-                if *owner != run {
+                if state.as_ref().is_some_and(|(owner, _)| *owner != run) {
                     // Left by a run that failed before its end.
-                    table.clear();
-                    *owner = run;
+                    *state = None;
                 }
+                let (_, table) = state.get_or_insert_with(|| (run, Tables::new(table_bytes(out))));
                 self.count_into(text, table, out);
-                // A huge vocabulary must not grow the table without bound:
-                // past this many words, hand them on, where the memory
-                // budget applies.
-                if table.short.len() + table.long.len() > TABLE_DRAIN_AT {
-                    drain(table, out);
-                }
             }
             // Only if a map call on this thread is already counting.
             Err(_) => self.count_alone(text, out),
@@ -205,7 +197,7 @@ impl WordCount {
 
     /// Counts `text` with a table of its own, emptied before returning.
     fn count_alone<'d>(&self, text: &'d [u8], out: &mut Emit<'_, Word<'d>, u64>) {
-        let mut table = Tables::new();
+        let mut table = Tables::new(table_bytes(out));
         self.count_into(text, &mut table, out);
         drain(&mut table, out);
     }
@@ -230,16 +222,20 @@ impl WordCount {
                 // Lowercasing a packed word costs a few arithmetic operations,
                 // less than a branch on its shape that mispredicts.
                 let fold = !self.case_sensitive;
+                // A table full at its largest size is handed on at once,
+                // where the memory budget applies.
                 if len <= count_table::SHORT_LEN {
                     let word = count_table::pack_short(text, start, len);
-                    table
-                        .short
-                        .add(if fold { word.ascii_lowercase() } else { word });
+                    let word = if fold { word.ascii_lowercase() } else { word };
+                    if table.short.add(word) {
+                        drain_one(&mut table.short, out);
+                    }
                 } else {
                     let word = count_table::pack(text, start, len);
-                    table
-                        .long
-                        .add(if fold { word.ascii_lowercase() } else { word });
+                    let word = if fold { word.ascii_lowercase() } else { word };
+                    if table.long.add(word) {
+                        drain_one(&mut table.long, out);
+                    }
                 }
             },
         );
@@ -286,9 +282,17 @@ impl WordCount {
     }
 }
 
-/// Distinct words a thread's tables hold before they are emitted early
-/// (about 40 MiB of tables).
-const TABLE_DRAIN_AT: usize = 1 << 20;
+/// The most memory a thread's tables take: an eighth of the thread's share
+/// of the memory budget, within these bounds. A table full at its size is
+/// emitted and emptied (see [`CountTable::add`]), so a huge vocabulary
+/// costs more pairs to reduce, never more memory.
+const MIN_TABLE_BYTES: usize = 256 << 10;
+const MAX_TABLE_BYTES: usize = 32 << 20;
+
+/// The bytes a thread's tables may take in the run `out` belongs to.
+fn table_bytes(out: &Emit<'_, Word<'_>, u64>) -> usize {
+    (out.memory_share() / 8).clamp(MIN_TABLE_BYTES, MAX_TABLE_BYTES)
+}
 
 thread_local! {
     /// Each pool thread's word table, with the run it belongs to.
@@ -303,17 +307,23 @@ struct Tables {
 }
 
 impl Tables {
-    fn new() -> Tables {
+    /// Tables that take at most `bytes` together.
+    fn new(bytes: usize) -> Tables {
         Tables {
-            short: CountTable::new(),
-            long: CountTable::new(),
+            short: CountTable::with_max_bytes(bytes / 2),
+            long: CountTable::with_max_bytes(bytes / 2),
         }
     }
+}
 
-    fn clear(&mut self) {
-        self.short.clear();
-        self.long.clear();
-    }
+/// Emits every word of a full `table` with its count, emptying it.
+#[cold]
+#[inline(never)]
+fn drain_one<'d, K: count_table::Packed>(
+    table: &mut CountTable<K>,
+    out: &mut Emit<'_, Word<'d>, u64>,
+) {
+    table.drain(|word, n| out.emit_folded(Word::copied(word), n, n));
 }
 
 /// Emits every word of `tables` with its count, emptying them.
@@ -838,6 +848,24 @@ mod tests {
             check(&ascii[offset..]);
             check(&mixed[offset..]);
         }
+    }
+
+    #[test]
+    fn full_tables_are_emptied_as_they_fill_and_every_count_survives() {
+        // 40,000 distinct words, each three times, short and long, in one
+        // split: far more than tables of the smallest size hold (6,144
+        // short words, 3,072 long ones).
+        let text: String = (0..120_000u32)
+            .map(|i| format!("{} w{:011} ", i % 40_000, i % 40_000))
+            .collect();
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("text", text);
+        let job = Job::builder().threads(1).memory(1 << 16).build().unwrap();
+        let output = job
+            .map_reduce_with(&inputs, &WordCount::default(), |a, b| *a += b)
+            .unwrap();
+        assert_eq!(output.counters().distinct_keys, 80_000);
+        assert!(output.into_vec().iter().all(|(_, n)| *n == 3));
     }
 
     #[test]

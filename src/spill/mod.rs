@@ -154,6 +154,11 @@ impl<'s, K, V> Spiller<'s, K, V> {
             })
             .is_ok();
         if fits {
+            // Kept, they must take no more than counted: a buffer grown by
+            // doubling holds up to twice its pairs' room.
+            for part in parts.iter_mut() {
+                part.shrink_to_fit();
+            }
             return false;
         }
         if let Err(err) = self.write(parts) {

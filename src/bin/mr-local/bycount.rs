@@ -55,6 +55,18 @@ impl Budget<'_> {
         }
     }
 
+    /// A budget for one partition at a time per thread (part files in
+    /// count order): each thread's share of half of `job`'s budget for the
+    /// chunk being sorted, as much again for those kept.
+    pub fn per_thread(job: &Job) -> Budget<'_> {
+        let share = (job.memory() / 2 / job.threads().max(1)).max(1);
+        Budget {
+            chunk: share,
+            left: AtomicUsize::new(share),
+            tmp_dir: job.tmp_dir(),
+        }
+    }
+
     /// Takes `bytes` from what is left, if that many are.
     fn take(&self, bytes: usize) -> bool {
         self.left

@@ -79,6 +79,7 @@ fn interrupted() -> bool {
 }
 
 fn main() -> ExitCode {
+    sys::return_freed_memory();
     let args = Args::parse();
     handle_signals();
     limits::raise_open_files_limit();

@@ -129,3 +129,25 @@ pub(crate) fn is_writable(dir: &Path) -> bool {
     // call, which only reads it.
     unsafe { libc::access(dir.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
 }
+
+/// Has glibc's allocator give freed memory back to the system, so that a
+/// job's peak resident memory is what it holds, not what it once held.
+///
+/// By default glibc raises its threshold for serving an allocation from
+/// its own mapping up to 32 MiB, each time such a block is freed; the
+/// buffers a job fills and frees (map output, spill runs, read chunks) then
+/// come from the threads' arenas, which keep them after they are freed and
+/// cannot reuse one another's. Measured: word count of 5 million distinct
+/// words at `--memory 64M` on 2 threads peaked at about 250 MB resident
+/// with the defaults, 150-170 MB with these. Blocks of 1 MiB or more get
+/// mappings of their own, unmapped when freed; an arena keeps at most
+/// 4 MiB free at its top.
+pub(crate) fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets the allocator's tunables, before any
+    // thread is started; it takes no pointers.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
+    }
+}

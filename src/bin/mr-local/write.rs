@@ -73,7 +73,7 @@ where
 {
     let sum = mr_local::jobs::add_count;
     if let Some(dir) = &args.output_dir {
-        return write_dir(args, dir, run, bar);
+        return write_dir(args, job, dir, run, bar);
     }
     if let (SortArg::Count, Some(top)) = (args.sort, args.top) {
         return write_top_by_count(args, job, run, top, bar);
@@ -283,6 +283,7 @@ fn write_pairs<K: AsRef<[u8]>>(
 /// reduced, then `_SUCCESS` (see [`OutputDir`]).
 fn write_dir<'d, M>(
     args: &OutputArgs,
+    job: &Job,
     dir: &Path,
     run: MapReduce<'_, 'd, M>,
     bar: &Bar,
@@ -308,12 +309,43 @@ where
                 write_pairs(file, args.format, pairs, true)
             });
         }
-        // The count order needs the partition whole.
-        let mut pairs: Vec<Pair<'d>> = pairs.collect();
-        pairs.sort_unstable_by(by_count);
-        out.write_part(partition, |file| {
-            write_pairs(file, args.format, pairs, true)
-        })
+        // The count order needs the partition whole: sorted in runs within
+        // this thread's share of the budget, and merged into the part.
+        let budget = Budget::per_thread(job);
+        let runs = SortedRuns::sort(&budget, pairs, by_count)?;
+        let mut merge_failed = None;
+        let written = out.write_part(partition, |file| {
+            write_pairs(
+                &mut *file,
+                args.format,
+                std::iter::empty::<Pair<'_>>(),
+                true,
+            )?;
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut write_failed = None;
+            let merged = SortedRuns::merge(vec![runs], job.tmp_dir(), by_count, &mut |pair| {
+                batch.push(pair);
+                if batch.len() < BATCH {
+                    return Ok(());
+                }
+                write_pairs(&mut *file, args.format, batch.drain(..), false).map_err(|e| {
+                    write_failed = Some(e);
+                    Error::io(dir, io::Error::other("write failed"))
+                })
+            });
+            if let Some(err) = write_failed {
+                return Err(err);
+            }
+            if let Err(err) = merged {
+                merge_failed = Some(err);
+                return Err(io::Error::other("merge failed"));
+            }
+            write_pairs(&mut *file, args.format, batch.drain(..), false)
+        });
+        match merge_failed {
+            Some(err) => Err(err),
+            None => written,
+        }
     })?;
     bar.writing();
     out.commit()?;
