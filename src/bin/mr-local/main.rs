@@ -131,7 +131,7 @@ fn handle_signals() {
     for signal in [SIGINT, SIGTERM, SIGHUP] {
         let _ = signal_hook::flag::register(signal, std::sync::Arc::clone(caught));
     }
-    let _ = std::thread::Builder::new()
+    let spawned = std::thread::Builder::new()
         .name("mr-local-signals".to_string())
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
@@ -140,6 +140,12 @@ fn handle_signals() {
                 std::process::exit(128 + signal);
             }
         });
+    if let Err(e) = spawned {
+        // The signals are taken from their default action now: without the
+        // thread, Ctrl-C would do nothing, so the run does not start.
+        eprintln!("mr-local: cannot start the thread that handles signals: {e}");
+        std::process::exit(i32::from(EXIT_FAILURE));
+    }
 }
 
 fn wordcount(args: &WordcountArgs) -> Result<(), Failure> {
