@@ -329,7 +329,7 @@ mrtest!(
 mrtest!(
     interrupted_output_dir_is_whole_or_absent,
     |dir: Dir, _: TestCommand| {
-        use std::time::{Duration, Instant};
+        use std::time::Duration;
 
         let partitions = 2000;
         dir.create("in.txt", distinct_words("w", 50_000));
@@ -342,17 +342,12 @@ mrtest!(
             .expect("spawn");
         // Until the first part file is being written, whichever directory it
         // is written into.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let writing = || {
+        crate::util::poll_until(Duration::from_secs(60), "no output appeared", || {
             dir.list(".")
                 .iter()
                 .filter(|name| *name == "out" || name.starts_with(".out."))
                 .any(|name| std::fs::read_dir(dir.join(name)).is_ok_and(|mut d| d.next().is_some()))
-        };
-        while !writing() {
-            assert!(Instant::now() < deadline, "no output appeared");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        });
         let killed = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()

@@ -3,7 +3,7 @@
 //! spilling stays within the file descriptor limit.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::util::{self, Dir, TestCommand, BIN};
 
@@ -16,14 +16,6 @@ fn signal(child: &Child, name: &str) {
 }
 
 /// Whether some directory in `spill` holds a file: a job's first run.
-fn has_runs(spill: &std::path::Path) -> bool {
-    std::fs::read_dir(spill)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|d| std::fs::read_dir(d.path()).is_ok_and(|mut runs| runs.next().is_some()))
-}
-
 /// Starts a spilling job (an inverted index) of `big.txt` with its runs
 /// under `spill/`, and returns once it has written its first run, with
 /// what it says on stderr.
@@ -47,11 +39,9 @@ fn spilling_job(dir: &Dir) -> (Child, std::thread::JoinHandle<Vec<u8>>) {
         .spawn()
         .expect("spawn");
     let said = util::read_in_background(child.stderr.take().expect("stderr"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !has_runs(&spill) {
-        assert!(Instant::now() < deadline, "no spill run appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    util::poll_until(Duration::from_secs(60), "no spill run appeared", || {
+        util::has_spill_runs(&spill)
+    });
     (child, said)
 }
 
@@ -103,11 +93,11 @@ fn signalled_output_leaves_nothing(dir: &Dir, name: &str, code: i32) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !dir.list(".").iter().any(|name| name.ends_with(".tmp")) {
-        assert!(Instant::now() < deadline, "no temporary file appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    util::poll_until(
+        Duration::from_secs(30),
+        "no temporary file appeared",
+        || dir.list(".").iter().any(|name| name.ends_with(".tmp")),
+    );
     signal(&child, name);
     let status = util::wait_within(child, Duration::from_secs(30), "mr-local after signal");
     assert_eq!(status.code(), Some(code));

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::util::{self, Dir, TestCommand, BIN};
 
@@ -25,11 +25,11 @@ mrtest!(
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !dir.list(".").iter().any(|name| name.ends_with(".tmp")) {
-            assert!(Instant::now() < deadline, "no temporary file appeared");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        util::poll_until(
+            Duration::from_secs(30),
+            "no temporary file appeared",
+            || dir.list(".").iter().any(|name| name.ends_with(".tmp")),
+        );
         interrupt(&child);
         let status = util::wait_within(child, Duration::from_secs(30), "mr-local after SIGINT");
         assert_eq!(status.code(), Some(130));
@@ -113,18 +113,9 @@ mrtest!(
         // What it says explains an unexpected exit status.
         let said = util::read_in_background(child.stderr.take().expect("stderr"));
         // Wait for the first run file, deep in the job's spill directory.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let has_runs = || {
-            std::fs::read_dir(&spill)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .any(|d| std::fs::read_dir(d.path()).is_ok_and(|mut runs| runs.next().is_some()))
-        };
-        while !has_runs() {
-            assert!(Instant::now() < deadline, "no spill run appeared");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        util::poll_until(Duration::from_secs(60), "no spill run appeared", || {
+            util::has_spill_runs(&spill)
+        });
         interrupt(&child);
         let status = util::wait_within(child, Duration::from_secs(30), "mr-local after SIGINT");
         let said = String::from_utf8_lossy(&said.join().expect("stderr reader")).into_owned();

@@ -488,3 +488,23 @@ fn mismatch_report_points_at_the_first_differing_line() {
     let fixed = got.replace("b\t2\n", "b\t2\nc\t1\n");
     assert_text_eq!(expected, fixed);
 }
+
+/// Checks `done` every few milliseconds until it holds, and fails the test
+/// with `what` after `limit`. For the state of another process (a file a
+/// child writes), which nothing in this process can wait on.
+pub fn poll_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// True once a job's spill directory below `spill` holds a run.
+pub fn has_spill_runs(spill: &Path) -> bool {
+    fs::read_dir(spill)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|d| fs::read_dir(d.path()).is_ok_and(|mut runs| runs.next().is_some()))
+}
