@@ -23,15 +23,13 @@ use crate::counters::{
 use crate::error::{panicked, BoxError, ConfigError, Error};
 use crate::input::split::Split;
 use crate::input::{BadRecord, Inputs, Records};
-use crate::map::{
-    Combiner, Emit, FnMapper, MapChunk, Mapper, Partitions, RunId, Sink, Slot, Worker,
-};
+use crate::map::{Emit, FnMapper, MapChunk, Mapper, RunId, Sink, Slot, Worker};
+use crate::pairs::{Chunks, Combiner, Partitions};
 use crate::partition::Route;
-use crate::reduce::Output;
-use crate::shuffle::Local;
-use crate::shuffle::{Chunks, ShuffleStrategy};
+use crate::reduce::{Output, ReduceInput};
+use crate::shuffle::{Shuffle, ShuffleStrategy};
 use crate::spec::MapReduce;
-use crate::spill::{self, Codec, Segment, SpillSettings, Spilled, Spiller};
+use crate::spill::{self, Codec, SpillSettings, Spilled, Spiller, Spilling};
 
 mod stream;
 
@@ -700,18 +698,17 @@ impl Job {
         // A panic that escapes the shuffle (a combiner on a strategy's own
         // thread) fails the phase; one in a task is caught in the task.
         let shuffled = catch_unwind(AssertUnwindSafe(|| {
-            self.shuffle.run(partitions, combiner, |shuffle| {
-                let mut local = shuffle.local();
-                if spiller.is_some() {
-                    local = bounded(local, self.spill.budget, self.threads);
-                }
+            self.shuffle.run(partitions, combiner, |strategy| {
+                let spilling = spiller.as_ref().map(|s| Spilling::new(strategy, s));
+                let shuffle: &dyn Shuffle<_, _> = match &spilling {
+                    Some(spilling) => spilling,
+                    None => strategy,
+                };
                 let sink = Sink {
                     combiner,
                     route,
                     records: &self.records,
                     shuffle,
-                    spill: spiller.as_ref(),
-                    local,
                     run: RunId::next(),
                     memory_share: self.spill.budget / self.threads.max(1),
                 };
@@ -819,32 +816,6 @@ pub(crate) struct Pass<'a, 'd, M: Mapper<'d>> {
     pub chunks: Option<MapChunk<M, M::Key, M::Value>>,
 }
 
-/// The fewest pairs a thread's buffer holds when the run may spill.
-const MIN_RUN_PAIRS: usize = 4096;
-
-/// The strategy's local buffering policy, changed to keep within a memory
-/// budget: every pair goes through a buffer (so that full buffers can be
-/// spilled), and a buffer holds at most a quarter of its thread's share of
-/// the budget (at about 64 bytes a pair). It also holds at least
-/// `MIN_RUN_PAIRS`, whatever the strategy's batch size: a spilled buffer
-/// is a run, and tiny runs would make thousands.
-fn bounded(mut local: Local, budget: usize, threads: usize) -> Local {
-    local.direct = false;
-    let share = budget / threads.max(1) / 4 / 64;
-    local.flush_at = local
-        .flush_at
-        .max(MIN_RUN_PAIRS)
-        .min(share.max(MIN_RUN_PAIRS));
-    local
-}
-
-/// What reduce gets of one partition: the chunks held in memory, and its
-/// segments of the spill runs with their codec, if any were written.
-pub(crate) struct ReduceInput<'s, K, V> {
-    pub chunks: Chunks<K, V>,
-    pub spilled: Option<(&'s [Segment], &'s Codec<K, V>)>,
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -908,7 +879,7 @@ impl<'d, M: Mapper<'d>> Task<'_, 'd, M> {
         work: impl FnOnce(&mut Worker<M::Key, M::Value>, bool) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let sink = self.sink;
-        let mut guard = match sink.local.per_task {
+        let mut guard = match sink.shuffle.per_task() {
             true => None,
             false => slots[rayon::current_thread_index().unwrap_or(0) % slots.len()]
                 .try_lock()
@@ -918,9 +889,7 @@ impl<'d, M: Mapper<'d>> Task<'_, 'd, M> {
         let mut own = None;
         let worker = match guard.as_deref_mut() {
             Some(held) => held.get_or_insert_with(|| Worker::new(sink.buffer())),
-            None => own.insert(Worker::new(
-                sink.shuffle.take_buffer().unwrap_or_else(|| sink.buffer()),
-            )),
+            None => own.insert(Worker::new(sink.buffer())),
         };
         work(worker, finishes_thread)?;
         if let Some(mut own) = own {

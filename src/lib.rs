@@ -73,6 +73,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+mod buffer;
 mod counters;
 mod error;
 pub mod generate;
@@ -81,6 +82,7 @@ mod job;
 pub mod jobs;
 mod map;
 pub mod output;
+mod pairs;
 mod partition;
 mod reduce;
 mod shuffle;
@@ -88,6 +90,7 @@ mod spec;
 mod spill;
 mod stale;
 pub mod streaming;
+mod temporary;
 #[cfg(test)]
 mod testutil;
 

@@ -21,9 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Error;
 
-mod temporary;
-
-pub use temporary::{
+pub use crate::temporary::{
     commit_temporary, forget_temporary, register_temporary, remove_temporary_files,
 };
 

@@ -13,8 +13,6 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::Hash;
 
-use crate::shuffle::Partitioner;
-
 /// Key ranges: `R - 1` increasing split points that send every key to one
 /// of `R` partitions, in key order.
 ///
@@ -156,9 +154,56 @@ impl<K: Hash> Route<'_, K> {
     }
 }
 
+/// Assigns keys to partitions: `hash(key) mod R`.
+///
+/// The hasher's seed is fixed, so a key lands in the same partition on
+/// every run of the same build. (The hash tables that combine values use a
+/// random seed per process instead, so hostile input cannot flood them.)
+#[derive(Clone, Debug)]
+pub(crate) struct Partitioner {
+    hasher: ahash::RandomState,
+    partitions: usize,
+}
+
+impl Partitioner {
+    pub fn new(partitions: usize) -> Partitioner {
+        debug_assert!(partitions > 0);
+        // Arbitrary constants: the digits of pi, as nothing-up-my-sleeve
+        // numbers.
+        let hasher = ahash::RandomState::with_seeds(
+            0x243f_6a88_85a3_08d3,
+            0x1319_8a2e_0370_7344,
+            0xa409_3822_299f_31d0,
+            0x082e_fa98_ec4e_6c89,
+        );
+        Partitioner { hasher, partitions }
+    }
+
+    pub fn partitions(&self) -> usize {
+        self.partitions
+    }
+
+    #[inline]
+    pub fn partition<K: Hash + ?Sized>(&self, key: &K) -> usize {
+        (self.hasher.hash_one(key) % self.partitions as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_are_reproducible_and_in_range() {
+        let a = Partitioner::new(7);
+        let b = Partitioner::new(7);
+        for word in ["", "a", "the", "zebra", "ünïcödé"] {
+            assert_eq!(a.partition(word), b.partition(word));
+            assert!(a.partition(word) < 7);
+        }
+        // Borrowed and owned forms of a key hash alike.
+        assert_eq!(a.partition(&b"abc"[..]), a.partition(&b"abc".to_vec()));
+    }
 
     #[test]
     fn keys_equal_to_a_bound_go_to_the_upper_partition() {

@@ -2,7 +2,6 @@
 //! or grouping the chunks the shuffle handed to its partition.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -10,11 +9,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::counters::{Counters, SkipLog, Skipped};
 use crate::error::{panicked, Error};
-use crate::job::ReduceInput;
-use crate::map::Combiner;
+use crate::pairs::{Chunks, Combiner, Table};
 use crate::partition::Order;
-use crate::shuffle::{Chunk, Chunks};
 use crate::spill::merge::{self, Merge};
+use crate::spill::{Codec, Segment};
 
 /// A job's result: each partition's reduced pairs.
 ///
@@ -95,62 +93,11 @@ impl<K, V> Output<K, V> {
     }
 }
 
-/// A partition's state: values folded by key when the job has a combiner,
-/// else every pair as it came.
-///
-/// Reduce builds one from a partition's chunks; strategies that reduce
-/// eagerly (a shared table behind a lock, an owner thread) build one while
-/// the map phase runs.
-pub(crate) enum Table<'a, K, V> {
-    Folded {
-        map: HashMap<K, V, ahash::RandomState>,
-        combine: &'a Combiner<'a, V>,
-    },
-    Pairs(Vec<(K, V)>),
-}
-
-impl<'a, K: Hash + Eq, V> Table<'a, K, V> {
-    pub fn new(combiner: Option<&'a Combiner<'a, V>>) -> Self {
-        match combiner {
-            Some(combine) => Table::Folded {
-                map: HashMap::with_hasher(ahash::RandomState::new()),
-                combine,
-            },
-            None => Table::Pairs(Vec::new()),
-        }
-    }
-
-    /// Takes in one chunk.
-    pub fn absorb(&mut self, chunk: Chunk<K, V>) {
-        match self {
-            Table::Folded { map, combine } => {
-                for (key, value) in chunk {
-                    // One hash per pair: the key is owned, so `entry` needs
-                    // no second lookup to insert it.
-                    match map.entry(key) {
-                        Entry::Occupied(mut slot) => combine(slot.get_mut(), value),
-                        Entry::Vacant(slot) => {
-                            slot.insert(value);
-                        }
-                    }
-                }
-            }
-            Table::Pairs(pairs) => pairs.extend(chunk),
-        }
-    }
-
-    /// Returns the contents as one chunk (empty tables give none).
-    pub fn into_chunks(self) -> Chunks<K, V> {
-        let chunk: Chunk<K, V> = match self {
-            Table::Folded { map, .. } => map.into_iter().collect(),
-            Table::Pairs(pairs) => pairs,
-        };
-        if chunk.is_empty() {
-            Vec::new()
-        } else {
-            vec![chunk]
-        }
-    }
+/// What reduce gets of one partition: the chunks held in memory, and its
+/// segments of the spill runs with their codec, if any were written.
+pub(crate) struct ReduceInput<'s, K, V> {
+    pub chunks: Chunks<K, V>,
+    pub spilled: Option<(&'s [Segment], &'s Codec<K, V>)>,
 }
 
 /// Folds a partition's chunks into one pair per key, with keys in `order`

@@ -7,11 +7,13 @@ use crate::counters::{Counters, SkipLog};
 use crate::error::Error;
 use crate::input::split;
 use crate::input::Inputs;
-use crate::job::{Job, Pass, ReduceInput};
-use crate::map::{map_chunk, Combiner, MapChunk, Mapper};
+use crate::job::{Job, Pass};
+use crate::map::{map_chunk, MapChunk, Mapper};
+use crate::pairs::Combiner;
+use crate::partition::Partitioner;
 use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Route};
+use crate::reduce::ReduceInput;
 use crate::reduce::{self, Output};
-use crate::shuffle::Partitioner;
 use crate::spill::{Codec, Spill};
 
 /// One split in this many, evenly spaced, is mapped to sample keys for

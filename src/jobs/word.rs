@@ -16,6 +16,10 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
+use crate::error::BoxError;
+use crate::spill::codec::{get_len, put_varint, take};
+use crate::spill::Spill;
+
 /// Longest word stored inline. With the length byte and the enum's tag the
 /// key is 24 bytes, the size of a slice reference plus its tag.
 pub const INLINE: usize = 22;
@@ -190,6 +194,24 @@ impl Ord for Word<'_> {
 impl fmt::Debug for Word<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+/// Spilled as its length and its bytes, like a byte string; it comes back
+/// owning them.
+impl Spill for Word<'_> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.len() as u64);
+        out.extend_from_slice(self);
+    }
+
+    fn decode(input: &mut &[u8]) -> Result<Self, BoxError> {
+        let len = get_len(input)?;
+        Ok(Word::copied(take(input, len)?))
+    }
+
+    fn heap_size(&self) -> usize {
+        self.heap_size()
     }
 }
 

@@ -22,9 +22,9 @@ use std::thread;
 
 use crossbeam_channel::{bounded, Sender};
 
-use super::{Chunk, Local, Shuffle};
-use crate::map::{Combiner, Partitions};
-use crate::reduce::Table;
+use super::Shuffle;
+use crate::buffer::Buffer;
+use crate::pairs::{Chunk, Combiner, Partitions, Table};
 
 struct ChannelShuffle<K, V> {
     senders: Vec<Sender<Chunk<K, V>>>,
@@ -32,8 +32,9 @@ struct ChannelShuffle<K, V> {
 }
 
 impl<K: Send, V: Send> Shuffle<K, V> for ChannelShuffle<K, V> {
-    fn local(&self) -> Local {
-        Local::batching(self.batch)
+    /// Batches of pairs, not folded: the owner folds them.
+    fn buffer(&self) -> Buffer<K, V> {
+        Buffer::appending(self.senders.len(), self.batch)
     }
 
     fn publish(&self, parts: Vec<Chunk<K, V>>) {

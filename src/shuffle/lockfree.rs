@@ -10,34 +10,48 @@
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
-use super::{Chunk, Finish, Local, Shuffle};
-use crate::map::Partitions;
+use super::{Finish, Shuffle};
+use crate::buffer::Buffer;
+use crate::pairs::{Chunk, Partitions};
+
+/// A folding buffer is handed over once it holds this many distinct keys,
+/// which bounds its memory on huge vocabularies.
+const FOLDING_FULL_AT: usize = 1 << 20;
+/// An appending buffer (a job without a combiner) is handed over once it
+/// holds this many pairs.
+const APPENDING_FULL_AT: usize = 1 << 16;
 
 /// One partition's queue: both ends, so it can never disconnect.
 type Queue<K, V> = (Sender<Chunk<K, V>>, Receiver<Chunk<K, V>>);
 
 pub(crate) struct LockFree<K, V> {
     queues: Vec<Queue<K, V>>,
-    local: Local,
+    /// Whether the job has a combiner: buffers fold if it has.
+    has_combiner: bool,
 }
 
 impl<K, V> LockFree<K, V> {
     pub fn new(partitions: usize, has_combiner: bool) -> Self {
         LockFree {
             queues: (0..partitions).map(|_| unbounded()).collect(),
-            local: Local::folding(has_combiner),
+            has_combiner,
         }
     }
 
-    pub fn with_local(mut self, local: Local) -> Self {
-        self.local = local;
-        self
+    /// A buffer as this strategy wants it: folding with the job's combiner,
+    /// else appending, and large either way, so that it is seldom handed
+    /// over.
+    pub fn new_buffer(&self) -> Buffer<K, V> {
+        match self.has_combiner {
+            true => Buffer::folding(FOLDING_FULL_AT),
+            false => Buffer::appending(self.queues.len(), APPENDING_FULL_AT),
+        }
     }
 }
 
 impl<K: Send, V: Send> Shuffle<K, V> for LockFree<K, V> {
-    fn local(&self) -> Local {
-        self.local
+    fn buffer(&self) -> Buffer<K, V> {
+        self.new_buffer()
     }
 
     fn publish(&self, parts: Vec<Chunk<K, V>>) {

@@ -15,13 +15,14 @@
 //!   owner thread per partition, the only one that touches its table.
 //! - `pooled`: one buffer per map task, taken from and returned to a pool.
 //!
-//! A strategy says how map tasks buffer before handing over ([`Local`]);
-//! the [`Partitioner`] decides which partition a key belongs to. See
+//! A strategy says how map workers buffer before handing over, and what
+//! becomes of a full buffer: all of it lives in the strategy's file. See
 //! `README.md` beside this file for the design notes and measurements.
 
 use std::hash::Hash;
 
-use crate::map::{Buffer, Combiner, Partitions};
+use crate::buffer::Buffer;
+use crate::pairs::{Chunk, Combiner, Partitions};
 
 mod channel;
 mod lockfree;
@@ -29,76 +30,37 @@ mod mutex;
 mod pooled;
 mod rwlock;
 
-/// A run of pairs of one partition, handed over in one piece.
-pub(crate) type Chunk<K, V> = Vec<(K, V)>;
-
-/// One partition's share of the map output, in no particular order.
-pub(crate) type Chunks<K, V> = Vec<Chunk<K, V>>;
-
-/// A combining buffer is handed over once it holds this many distinct keys,
-/// which bounds its memory on huge vocabularies.
-const COMBINING_FLUSH_AT: usize = 1 << 20;
-/// An appending buffer (no combiner) is handed over once it holds this many
-/// pairs.
-const APPENDING_FLUSH_AT: usize = 1 << 16;
 /// Pairs per batch for the strategies that hand over batches.
 const DEFAULT_BATCH: usize = 1024;
 /// Batches a `channel` partition queue holds before senders wait.
 const DEFAULT_CAPACITY: usize = 64;
 
-/// How map tasks buffer their output before it reaches the shuffle.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Local {
-    /// Fold values with the job's combiner (if any) in the local buffer.
-    pub combine: bool,
-    /// Hand the buffer over once it holds this many keys or pairs.
-    pub flush_at: usize,
-    /// One buffer per map task (see [`Shuffle::take_buffer`]) rather than
-    /// one per pool thread.
-    pub per_task: bool,
-    /// No local buffer: every pair goes to [`Shuffle::emit`].
-    pub direct: bool,
-}
-
-impl Local {
-    fn folding(combiner: bool) -> Local {
-        let flush_at = if combiner {
-            COMBINING_FLUSH_AT
-        } else {
-            APPENDING_FLUSH_AT
-        };
-        Local {
-            combine: true,
-            flush_at,
-            per_task: false,
-            direct: false,
-        }
-    }
-
-    fn batching(batch: usize) -> Local {
-        Local {
-            combine: false,
-            flush_at: batch,
-            per_task: false,
-            direct: false,
-        }
-    }
-}
-
 /// The seam between map and reduce.
 ///
-/// `publish` and `emit` are called concurrently from the pool's threads;
-/// `finish` is called once, after every map task has finished (the map
-/// phase's join is the barrier between the two).
+/// A strategy decides how map workers buffer ([`Shuffle::buffer`],
+/// [`Shuffle::per_task`]) and what becomes of a full buffer
+/// ([`Shuffle::publish`]). `publish` and `emit` are called concurrently
+/// from the pool's threads; the map phase ends with a join, after which
+/// the strategy gives back every partition's chunks ([`Finish`], or the
+/// strategy's own `run`). A layer over any strategy implements it too:
+/// spilling ([`Spilling`](crate::spill::Spilling)).
 pub(crate) trait Shuffle<K, V>: Sync {
-    /// How map tasks should buffer for this strategy.
-    fn local(&self) -> Local;
+    /// An empty buffer for one map worker, of the kind this strategy
+    /// wants: folding, appending in batches, or direct.
+    fn buffer(&self) -> Buffer<K, V>;
+
+    /// Whether each map task gets a buffer of its own, from
+    /// [`Shuffle::buffer`] and handed back through [`Shuffle::recycle`],
+    /// rather than sharing its pool thread's. By default, false.
+    fn per_task(&self) -> bool {
+        false
+    }
 
     /// Hands over one buffer, already cut by partition: `parts[p]` belongs
     /// to partition `p`.
     fn publish(&self, parts: Vec<Chunk<K, V>>);
 
-    /// Hands over one pair (strategies whose [`Local`] is `direct`).
+    /// Hands over one pair, for the strategies whose buffers are direct.
     fn emit(&self, partition: usize, key: K, value: V) {
         let mut parts: Vec<Chunk<K, V>> = Vec::new();
         parts.resize_with(partition + 1, Vec::new);
@@ -106,12 +68,7 @@ pub(crate) trait Shuffle<K, V>: Sync {
         self.publish(parts);
     }
 
-    /// A recycled buffer for a per-task strategy, if one is free.
-    fn take_buffer(&self) -> Option<Buffer<K, V>> {
-        None
-    }
-
-    /// Returns a per-task buffer, emptied, for reuse.
+    /// Takes back a per-task buffer, emptied, for reuse.
     fn recycle(&self, _buffer: Buffer<K, V>) {}
 }
 
@@ -305,56 +262,9 @@ impl ShuffleStrategy {
     }
 }
 
-/// Assigns keys to partitions: `hash(key) mod R`.
-///
-/// The hasher's seed is fixed, so a key lands in the same partition on
-/// every run of the same build. (The hash tables that combine values use a
-/// random seed per process instead, so hostile input cannot flood them.)
-#[derive(Clone, Debug)]
-pub(crate) struct Partitioner {
-    hasher: ahash::RandomState,
-    partitions: usize,
-}
-
-impl Partitioner {
-    pub fn new(partitions: usize) -> Partitioner {
-        debug_assert!(partitions > 0);
-        // Arbitrary constants: the digits of pi, as nothing-up-my-sleeve
-        // numbers.
-        let hasher = ahash::RandomState::with_seeds(
-            0x243f_6a88_85a3_08d3,
-            0x1319_8a2e_0370_7344,
-            0xa409_3822_299f_31d0,
-            0x082e_fa98_ec4e_6c89,
-        );
-        Partitioner { hasher, partitions }
-    }
-
-    pub fn partitions(&self) -> usize {
-        self.partitions
-    }
-
-    #[inline]
-    pub fn partition<K: Hash + ?Sized>(&self, key: &K) -> usize {
-        (self.hasher.hash_one(key) % self.partitions as u64) as usize
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn partitions_are_reproducible_and_in_range() {
-        let a = Partitioner::new(7);
-        let b = Partitioner::new(7);
-        for word in ["", "a", "the", "zebra", "ünïcödé"] {
-            assert_eq!(a.partition(word), b.partition(word));
-            assert!(a.partition(word) < 7);
-        }
-        // Borrowed and owned forms of a key hash alike.
-        assert_eq!(a.partition(&b"abc"[..]), a.partition(&b"abc".to_vec()));
-    }
 
     /// Runs `job` on another thread and fails if it has not finished in
     /// `limit`: a deadlock shows up as a failure, not as a hung test run.

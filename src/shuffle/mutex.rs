@@ -14,9 +14,9 @@
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{Chunk, Finish, Local, Shuffle};
-use crate::map::{Combiner, Partitions};
-use crate::reduce::Table;
+use super::{Finish, Shuffle};
+use crate::buffer::Buffer;
+use crate::pairs::{Chunk, Combiner, Partitions, Table};
 
 pub(crate) struct MutexShuffle<'a, K, V> {
     tables: Vec<Mutex<Table<'a, K, V>>>,
@@ -41,8 +41,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<K: Hash + Eq + Send, V: Send> Shuffle<K, V> for MutexShuffle<'_, K, V> {
-    fn local(&self) -> Local {
-        Local::batching(self.batch)
+    /// Batches of pairs, not folded: the table folds them under its lock.
+    fn buffer(&self) -> Buffer<K, V> {
+        Buffer::appending(self.tables.len(), self.batch)
     }
 
     fn publish(&self, parts: Vec<Chunk<K, V>>) {

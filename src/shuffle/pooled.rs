@@ -17,8 +17,9 @@
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
 use super::lockfree::LockFree;
-use super::{Chunk, Finish, Local, Shuffle};
-use crate::map::{Buffer, Partitions};
+use super::{Finish, Shuffle};
+use crate::buffer::Buffer;
+use crate::pairs::{Chunk, Partitions};
 
 type Pool<K, V> = (Sender<Buffer<K, V>>, Receiver<Buffer<K, V>>);
 
@@ -29,31 +30,29 @@ pub(crate) struct Pooled<K, V> {
 
 impl<K, V> Pooled<K, V> {
     pub fn new(partitions: usize, has_combiner: bool, pooled: bool) -> Self {
-        let queues = LockFree::new(partitions, has_combiner);
-        let local = Local {
-            per_task: true,
-            ..Local::folding(has_combiner)
-        };
         Pooled {
-            queues: queues.with_local(local),
+            queues: LockFree::new(partitions, has_combiner),
             pool: pooled.then(unbounded),
         }
     }
 }
 
 impl<K: Send, V: Send> Shuffle<K, V> for Pooled<K, V> {
-    fn local(&self) -> Local {
-        self.queues.local()
+    /// A buffer from the pool if one is free, else a new one as `lockfree`
+    /// makes them.
+    fn buffer(&self) -> Buffer<K, V> {
+        self.pool
+            .as_ref()
+            .and_then(|(_, free)| free.try_recv().ok())
+            .unwrap_or_else(|| self.queues.new_buffer())
+    }
+
+    fn per_task(&self) -> bool {
+        true
     }
 
     fn publish(&self, parts: Vec<Chunk<K, V>>) {
         self.queues.publish(parts);
-    }
-
-    fn take_buffer(&self) -> Option<Buffer<K, V>> {
-        self.pool
-            .as_ref()
-            .and_then(|(_, free)| free.try_recv().ok())
     }
 
     fn recycle(&self, buffer: Buffer<K, V>) {

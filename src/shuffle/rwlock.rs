@@ -21,8 +21,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, PoisonError, RwLock};
 
-use super::{Chunk, Finish, Local, Shuffle};
-use crate::map::{Combiner, Partitions};
+use super::{Finish, Shuffle};
+use crate::buffer::Buffer;
+use crate::pairs::{Chunk, Combiner, Partitions};
 
 struct Shared<K, V> {
     values: HashMap<K, Mutex<V>, ahash::RandomState>,
@@ -52,13 +53,9 @@ impl<'a, K: Hash + Eq, V> RwLockShuffle<'a, K, V> {
 }
 
 impl<K: Hash + Eq + Send + Sync, V: Send> Shuffle<K, V> for RwLockShuffle<'_, K, V> {
-    fn local(&self) -> Local {
-        Local {
-            combine: false,
-            flush_at: 1,
-            per_task: false,
-            direct: true,
-        }
+    /// No buffer: every pair goes straight to the shared table.
+    fn buffer(&self) -> Buffer<K, V> {
+        Buffer::direct()
     }
 
     fn publish(&self, parts: Vec<Chunk<K, V>>) {

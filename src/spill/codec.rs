@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 
 use crate::error::BoxError;
-use crate::jobs::wordcount::Word;
 
 /// A type the engine can write to disk and read back, so that a job whose
 /// intermediate data outgrows its memory budget can spill it
@@ -11,7 +10,7 @@ use crate::jobs::wordcount::Word;
 ///
 /// Encodings are self-delimiting: `decode` reads exactly what `encode`
 /// wrote from the front of `input` and advances it. A decoded value may own
-/// what the original borrowed (a [`Word`] or a `Cow` comes back owned).
+/// what the original borrowed (a [`Word`](crate::jobs::wordcount::Word) or a `Cow` comes back owned).
 ///
 /// # Example
 ///
@@ -67,7 +66,7 @@ pub(crate) fn get_varint(input: &mut &[u8]) -> Result<u64, BoxError> {
     Err("a number longer than 64 bits".into())
 }
 
-fn take<'a>(input: &mut &'a [u8], len: usize) -> Result<&'a [u8], BoxError> {
+pub(crate) fn take<'a>(input: &mut &'a [u8], len: usize) -> Result<&'a [u8], BoxError> {
     if input.len() < len {
         return Err("a field runs past the end".into());
     }
@@ -76,7 +75,7 @@ fn take<'a>(input: &mut &'a [u8], len: usize) -> Result<&'a [u8], BoxError> {
     Ok(head)
 }
 
-fn get_len(input: &mut &[u8]) -> Result<usize, BoxError> {
+pub(crate) fn get_len(input: &mut &[u8]) -> Result<usize, BoxError> {
     let len = usize::try_from(get_varint(input)?)?;
     if len > input.len() {
         return Err("a length runs past the end".into());
@@ -188,22 +187,6 @@ impl Spill for Cow<'_, [u8]> {
     }
 }
 
-impl Spill for Word<'_> {
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_varint(out, self.len() as u64);
-        out.extend_from_slice(self);
-    }
-
-    fn decode(input: &mut &[u8]) -> Result<Self, BoxError> {
-        let len = get_len(input)?;
-        Ok(Word::copied(take(input, len)?))
-    }
-
-    fn heap_size(&self) -> usize {
-        self.heap_size()
-    }
-}
-
 impl<T: Spill> Spill for Vec<T> {
     fn encode(&self, out: &mut Vec<u8>) {
         put_varint(out, self.len() as u64);
@@ -263,6 +246,7 @@ impl<A: Spill, B: Spill, C: Spill> Spill for (A, B, C) {
 
 #[cfg(test)]
 mod tests {
+    use crate::jobs::wordcount::Word;
     use proptest::prelude::*;
 
     use super::*;

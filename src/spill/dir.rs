@@ -49,7 +49,7 @@ impl SpillDir {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let path = parent.join(format!("{PREFIX}{}-{n}", std::process::id()));
         fs::create_dir(&path)?;
-        crate::output::register_temporary(&path);
+        crate::temporary::register_temporary(&path);
         let lock = File::open(&path)
             .ok()
             .filter(|dir| os::try_lock(dir).is_ok_and(|locked| locked));
@@ -73,7 +73,7 @@ impl SpillDir {
 impl Drop for SpillDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.path);
-        crate::output::forget_temporary(&self.path);
+        crate::temporary::forget_temporary(&self.path);
     }
 }
 

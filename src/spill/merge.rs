@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::error::Error;
-use crate::map::Combiner;
+use crate::pairs::Combiner;
 use crate::partition::Order;
 use crate::spill::run::SegmentReader;
 use crate::spill::{Codec, Segment};

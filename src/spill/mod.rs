@@ -8,6 +8,8 @@
 //!   and runs.
 //! - `dir`: the spill directory of a job, and the removal of those that
 //!   killed processes left behind.
+//! - `layer`: [`Spilling`], the layer over any shuffle strategy that
+//!   offers full buffers to the spiller before the strategy sees them.
 //! - `files`: the [`FileBudget`] of files the merges hold open at once.
 //! - `os`: what spilling asks the operating system (process liveness,
 //!   descriptor limits).
@@ -26,12 +28,13 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::error::{BoxError, Error};
-use crate::map::Combiner;
+use crate::pairs::Combiner;
 use crate::partition::Order;
 
-mod codec;
+pub(crate) mod codec;
 mod dir;
 mod files;
+mod layer;
 pub(crate) mod merge;
 mod os;
 pub(crate) mod run;
@@ -40,6 +43,7 @@ pub use codec::Spill;
 use dir::SpillDir;
 pub(crate) use files::FileBudget;
 use files::Permits;
+pub(crate) use layer::Spilling;
 pub(crate) use run::Segment;
 
 /// Reads one pair from the front of a record.

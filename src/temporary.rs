@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// A list of temporary paths to remove on a signal, and whether the
 /// removal has begun.
 struct Registry {
-    /// Temporary files of [`AtomicFile`](super::AtomicFile)s not yet
+    /// Temporary files of [`AtomicFile`](crate::output::AtomicFile)s not yet
     /// committed or removed, spill directories of running jobs, and
     /// whatever else was registered.
     pending: Mutex<Vec<PathBuf>>,
@@ -85,7 +85,7 @@ impl Registry {
 
 /// Adds a temporary file or directory of the caller's for
 /// [`remove_temporary_files`] to remove, so that Ctrl-C leaves it behind no
-/// more than it does an [`AtomicFile`](super::AtomicFile)'s.
+/// more than it does an [`AtomicFile`](crate::output::AtomicFile)'s.
 ///
 /// # Example
 ///
@@ -148,7 +148,7 @@ pub fn commit_temporary<T>(path: &Path, commit: impl FnOnce() -> io::Result<T>) 
     REGISTRY.commit(path, commit)
 }
 
-/// Removes the temporary file of every [`AtomicFile`](super::AtomicFile)
+/// Removes the temporary file of every [`AtomicFile`](crate::output::AtomicFile)
 /// not yet committed, the spill directory of every job still running, and
 /// everything else registered with [`register_temporary`].
 ///

@@ -8,8 +8,6 @@
 //! partition and handed to the [`Shuffle`](crate::shuffle).
 
 use std::borrow::Borrow;
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -17,17 +15,15 @@ use std::path::Path;
 
 use memchr::memchr_iter;
 
-use crate::counters::LocalCounters;
+use crate::buffer::Put;
 use crate::error::BoxError;
 use crate::input::records::{self, trim_cr, Format};
-use crate::input::Records;
-use crate::partition::Route;
-use crate::shuffle::Partitioner;
-use crate::shuffle::{Chunks, Local, Shuffle};
-use crate::spill::{Spill, Spiller};
 
-/// A combiner: folds a value into the accumulated value of its key.
-pub(crate) type Combiner<'c, V> = dyn Fn(&mut V, V) + Sync + 'c;
+mod forward;
+mod worker;
+
+pub(crate) use forward::{map_chunk, MapChunk};
+pub(crate) use worker::{Sink, Slot, Worker};
 
 /// A map function: turns records into key/value pairs.
 ///
@@ -276,21 +272,17 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
 
     #[inline]
     fn put(&mut self, key: K, value: V) {
-        match &mut self.worker.buffer {
-            Buffer::Combining(map) => match map.entry(key) {
-                Entry::Occupied(mut slot) => {
-                    self.in_engine = true;
-                    self.sink.combine(slot.get_mut(), value);
-                    self.in_engine = false;
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(value);
-                    self.after_insert();
-                }
-            },
-            Buffer::Appending { .. } => self.append(key, value),
-            Buffer::Direct => self.direct(key, value),
-        }
+        let sink = self.sink;
+        let in_engine = &mut self.in_engine;
+        let put = self
+            .worker
+            .buffer
+            .put(key, value, sink.route, |acc, value| {
+                let outside = std::mem::replace(in_engine, true);
+                sink.combine(acc, value);
+                *in_engine = outside;
+            });
+        self.after_put(put);
     }
 
     /// Emits a pair whose key is given by reference, making the owned key
@@ -327,21 +319,17 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         K: Borrow<Q>,
     {
         self.emitted += 1;
-        match &mut self.worker.buffer {
-            Buffer::Combining(map) => match map.get_mut(key) {
-                Some(acc) => {
-                    self.in_engine = true;
-                    self.sink.combine(acc, value);
-                    self.in_engine = false;
-                }
-                None => {
-                    map.insert(to_key(key), value);
-                    self.after_insert();
-                }
-            },
-            Buffer::Appending { .. } => self.append(to_key(key), value),
-            Buffer::Direct => self.direct(to_key(key), value),
-        }
+        let sink = self.sink;
+        let in_engine = &mut self.in_engine;
+        let put = self
+            .worker
+            .buffer
+            .put_with(key, to_key, value, sink.route, |acc, value| {
+                let outside = std::mem::replace(in_engine, true);
+                sink.combine(acc, value);
+                *in_engine = outside;
+            });
+        self.after_put(put);
     }
 
     /// Returns the identifier of the current map phase.
@@ -425,12 +413,15 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         self.records += 1;
     }
 
-    fn append(&mut self, key: K, value: V) {
-        if let Buffer::Appending { parts, len } = &mut self.worker.buffer {
-            parts[self.sink.route.partition(&key)].push((key, value));
-            *len += 1;
+    /// Acts on what the buffer made of a pair: hands the buffer over if it
+    /// is full, or the pair to the shuffle if the buffer did not keep it.
+    #[inline]
+    fn after_put(&mut self, put: Put<K, V>) {
+        match put {
+            Put::Kept => {}
+            Put::Full => self.hand_over(),
+            Put::Passed(key, value) => self.direct(key, value),
         }
-        self.after_insert();
     }
 
     fn direct(&mut self, key: K, value: V) {
@@ -442,281 +433,11 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         self.in_engine = false;
     }
 
-    #[inline]
-    fn after_insert(&mut self) {
-        if self.worker.buffer.len() >= self.sink.local.flush_at {
-            self.hand_over();
-        }
-    }
-
     #[cold]
     fn hand_over(&mut self) {
         self.in_engine = true;
         self.worker.flush(self.sink);
         self.in_engine = false;
-    }
-}
-
-/// Maps a chunk of a streamed input: see [`map_chunk`].
-pub(crate) type MapChunk<M, K, V> =
-    for<'c, 'e> fn(&M, &'c [u8], &mut Emit<'e, K, V>) -> Result<(), BoxError>;
-
-/// Maps `chunk`, whose bytes live shorter than the job's inputs, and hands
-/// its pairs to `out` as keys and values that own their bytes, so that the
-/// chunk can be freed as soon as this returns.
-///
-/// This is sound without `unsafe` because `M` maps input of any lifetime:
-/// it cannot keep a borrow of the chunk anywhere but in the pairs it
-/// emits, and those are copied through their spill encoding, whose
-/// decoding cannot borrow from the bytes it reads.
-pub(crate) fn map_chunk<'d, M>(
-    mapper: &M,
-    chunk: &[u8],
-    out: &mut Emit<'_, <M as Mapper<'d>>::Key, <M as Mapper<'d>>::Value>,
-) -> Result<(), BoxError>
-where
-    M: for<'c> Mapper<'c>,
-    for<'c> <M as Mapper<'c>>::Key: Spill,
-    for<'c> <M as Mapper<'c>>::Value: Spill,
-{
-    let route = Route::Hash(Partitioner::new(1));
-    let (records, run, memory_share) = (out.sink.records, out.sink.run, out.sink.memory_share);
-    let place = (out.path, out.file, out.offset);
-    let finishes_thread = out.finishes_thread;
-    let forward = Forward {
-        out: std::sync::Mutex::new((&mut *out, Vec::new())),
-        failed: std::sync::Mutex::new(None),
-        types: PhantomData,
-    };
-    let sink = Sink {
-        combiner: None,
-        route: &route,
-        records,
-        shuffle: &forward,
-        spill: None,
-        local: Local {
-            combine: false,
-            flush_at: FORWARD_AT,
-            per_task: true,
-            direct: false,
-        },
-        run,
-        memory_share,
-    };
-    let mut worker = Worker::new(sink.buffer());
-    let (mapped, record) = {
-        let mut inner = Emit::new(&mut worker, &sink, place, finishes_thread);
-        let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            mapper.map_split(chunk, &mut inner)
-        }));
-        let record = inner.record.clone();
-        (
-            mapped.unwrap_or_else(|panic| Err(crate::error::panicked(panic))),
-            record,
-        )
-    };
-    // What was mapped before a failing record stays mapped, as it does
-    // when a split of a file fails.
-    worker.buffer.flush(&sink);
-    let failed = forward
-        .failed
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    drop(forward.out);
-    if let Some(err) = failed {
-        return Err(err);
-    }
-    out.record = record;
-    out.emitted += worker.counters.map_output;
-    out.records += worker.counters.records;
-    for &(name, n) in &worker.counters.user {
-        out.worker.counters.add_user(name, n);
-    }
-    mapped
-}
-
-/// Pairs [`map_chunk`]'s buffer holds before they go on to the thread's
-/// own: a chunk's output is never held whole (a word count's table,
-/// emptied in one go, can be millions of pairs).
-const FORWARD_AT: usize = 4096;
-
-/// The shuffle of [`map_chunk`]'s buffer: hands each batch on to the
-/// outer [`Emit`] as keys and values that own their bytes, copied through
-/// their spill encoding, and keeps the first error that decoding gives.
-struct Forward<'o, 'e, K, V, KI, VI> {
-    out: std::sync::Mutex<(&'o mut Emit<'e, K, V>, Vec<u8>)>,
-    failed: std::sync::Mutex<Option<BoxError>>,
-    types: PhantomData<fn(KI, VI)>,
-}
-
-impl<K, V, KI, VI> Shuffle<KI, VI> for Forward<'_, '_, K, V, KI, VI>
-where
-    K: Spill + Hash + Eq + Send + Sync,
-    V: Spill + Send,
-    KI: Spill,
-    VI: Spill,
-{
-    fn local(&self) -> Local {
-        unreachable!("map_chunk sets its own")
-    }
-
-    fn publish(&self, parts: Vec<Vec<(KI, VI)>>) {
-        let mut out = self
-            .out
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (out, bytes) = &mut *out;
-        let mut failed = self
-            .failed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if failed.is_some() {
-            return;
-        }
-        for (key, value) in parts.into_iter().flatten() {
-            bytes.clear();
-            key.encode(bytes);
-            value.encode(bytes);
-            let mut input = &bytes[..];
-            match K::decode(&mut input).and_then(|k| Ok((k, V::decode(&mut input)?))) {
-                Ok((key, value)) => out.put(key, value),
-                Err(err) => {
-                    *failed = Some(err);
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// What a worker's buffer needs to know to hand itself over.
-pub(crate) struct Sink<'a, K, V> {
-    /// The job's combiner; `None` for jobs whose buffers append.
-    pub combiner: Option<&'a Combiner<'a, V>>,
-    pub route: &'a Route<'a, K>,
-    pub records: &'a Records,
-    pub shuffle: &'a dyn Shuffle<K, V>,
-    /// Where full buffers go instead of the shuffle, once the memory budget
-    /// is spent.
-    pub spill: Option<&'a Spiller<'a, K, V>>,
-    /// How the shuffle wants map tasks to buffer.
-    pub local: Local,
-    /// This map phase.
-    pub run: RunId,
-    /// Each pool thread's share of the job's memory budget, in bytes.
-    pub memory_share: usize,
-}
-
-impl<K, V> Sink<'_, K, V> {
-    #[inline]
-    fn combine(&self, acc: &mut V, value: V) {
-        // A combining buffer is only made for a job with a combiner.
-        debug_assert!(self.combiner.is_some());
-        if let Some(combine) = self.combiner {
-            combine(acc, value);
-        }
-    }
-
-    /// Returns an empty buffer of the kind this job and shuffle use.
-    pub fn buffer(&self) -> Buffer<K, V> {
-        if self.local.direct {
-            return Buffer::Direct;
-        }
-        match self.combiner {
-            // A random seed per process keeps hostile input from flooding
-            // one bucket; partitioning uses its own, fixed, hasher.
-            Some(_) if self.local.combine => {
-                Buffer::Combining(HashMap::with_hasher(ahash::RandomState::new()))
-            }
-            _ => Buffer::Appending {
-                parts: (0..self.route.partitions()).map(|_| Vec::new()).collect(),
-                len: 0,
-            },
-        }
-    }
-}
-
-/// A pool thread's worker state; locked only by its own thread.
-pub(crate) type Slot<K, V> = std::sync::Mutex<Option<Worker<K, V>>>;
-
-/// What one thread (or one task) accumulates while mapping.
-pub(crate) struct Worker<K, V> {
-    pub buffer: Buffer<K, V>,
-    pub counters: LocalCounters,
-}
-
-impl<K: Hash + Eq + Send, V: Send> Worker<K, V> {
-    pub fn new(buffer: Buffer<K, V>) -> Self {
-        Worker {
-            buffer,
-            counters: LocalCounters::default(),
-        }
-    }
-
-    /// Hands the buffer's contents to the shuffle, counting them.
-    pub fn flush(&mut self, sink: &Sink<'_, K, V>) {
-        self.counters.combine_output += self.buffer.flush(sink) as u64;
-    }
-}
-
-/// The map phase's result: every partition's chunks.
-pub(crate) type Partitions<K, V> = Vec<Chunks<K, V>>;
-
-/// One worker's map output, not yet handed to the shuffle.
-pub(crate) enum Buffer<K, V> {
-    /// Pairs folded by key with the job's combiner.
-    Combining(HashMap<K, V, ahash::RandomState>),
-    /// Pairs kept as they come, already cut by partition.
-    Appending { parts: Vec<Vec<(K, V)>>, len: usize },
-    /// Nothing kept: every pair goes straight to the shuffle.
-    Direct,
-}
-
-impl<K: Hash + Eq + Send, V: Send> Buffer<K, V> {
-    fn len(&self) -> usize {
-        match self {
-            Buffer::Combining(map) => map.len(),
-            Buffer::Appending { len, .. } => *len,
-            Buffer::Direct => 0,
-        }
-    }
-
-    /// Cuts the buffered pairs by partition and hands them to the shuffle,
-    /// keeping the buffer's allocation for what comes next. Returns the
-    /// number of pairs handed over.
-    pub fn flush(&mut self, sink: &Sink<'_, K, V>) -> usize {
-        let partitions = sink.route.partitions();
-        let len = self.len();
-        let parts = match self {
-            Buffer::Combining(map) => {
-                if map.is_empty() {
-                    return 0;
-                }
-                let mut parts: Vec<Vec<(K, V)>> = (0..partitions)
-                    .map(|_| Vec::with_capacity(map.len() / partitions + 1))
-                    .collect();
-                for (key, value) in map.drain() {
-                    parts[sink.route.partition(&key)].push((key, value));
-                }
-                parts
-            }
-            Buffer::Appending { parts, len } => {
-                if *len == 0 {
-                    return 0;
-                }
-                *len = 0;
-                std::mem::replace(parts, (0..partitions).map(|_| Vec::new()).collect())
-            }
-            Buffer::Direct => return 0,
-        };
-        let mut parts = parts;
-        if let Some(spiller) = sink.spill {
-            if spiller.offer(&mut parts) {
-                return len;
-            }
-        }
-        sink.shuffle.publish(parts);
-        len
     }
 }
 
