@@ -76,6 +76,7 @@
 mod buffer;
 mod counters;
 mod error;
+mod exec;
 pub mod generate;
 mod input;
 mod job;
@@ -86,7 +87,7 @@ mod pairs;
 mod partition;
 mod reduce;
 mod shuffle;
-mod spec;
+
 mod spill;
 mod stale;
 pub mod streaming;
@@ -97,10 +98,10 @@ mod testutil;
 pub use counters::{add_to_counter, Counters, Phase, Progress, Skipped, SKIPPED_LISTED};
 pub use error::{allocation_is_fallible, BoxError, ConfigError, Error, ErrorKind};
 pub use input::{BadRecord, InputFile, InputOptions, Inputs, MmapChoice, RecordReader, Records};
+pub use job::MapReduce;
 pub use job::{Job, JobBuilder, MAX_PARTITIONS, MAX_THREADS};
 pub use map::{Emit, FnMapper, Mapper, RunId};
 pub use partition::KeyRanges;
 pub use reduce::Output;
 pub use shuffle::ShuffleStrategy;
-pub use spec::MapReduce;
 pub use spill::Spill;

@@ -4,24 +4,23 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 
 use rayon::prelude::*;
 
-use super::{Job, Task, MAX_AUTO_SPLIT, MIN_AUTO_SPLIT};
+use super::{Engine, Meter, Task, MAX_AUTO_SPLIT, MIN_AUTO_SPLIT};
 use crate::error::{panicked, Error};
 use crate::input::read;
 use crate::map::{MapChunk, Mapper, Slot};
 use crate::spill::Spiller;
 
-impl Job {
+impl Engine {
     /// The size of the chunks open inputs are read in: the split size if
     /// one was set, else an eighth of each thread's share of the memory
     /// budget, within the bounds of the automatic split size. At most
     /// `2 × threads + 1` chunks are held at once: one being mapped per
     /// thread, as many queued, and one being read.
-    pub(crate) fn chunk_size(&self) -> usize {
+    pub fn chunk_size(&self) -> usize {
         self.split_size.unwrap_or_else(|| {
             (self.spill.budget / self.threads.max(1) / 8).clamp(MIN_AUTO_SPLIT, MAX_AUTO_SPLIT)
         })
@@ -71,11 +70,7 @@ impl Job {
                 if let Some(spiller) = streamed.spiller {
                     spiller.check()?;
                 }
-                streamed.chunks.fetch_add(1, Ordering::Relaxed);
-                streamed
-                    .bytes
-                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                (streamed.progress)(chunk.len() as u64);
+                streamed.meter.streamed(chunk.len() as u64);
                 Ok(())
             })
     }
@@ -120,7 +115,6 @@ pub(super) struct Streamed<'s, 't, 'd, M: Mapper<'d>> {
     pub map: MapChunk<M, M::Key, M::Value>,
     pub slots: &'s [Slot<M::Key, M::Value>],
     pub spiller: Option<&'s Spiller<'s, M::Key, M::Value>>,
-    pub progress: &'s (dyn Fn(u64) + Sync),
-    pub chunks: &'s AtomicU64,
-    pub bytes: &'s AtomicU64,
+    /// Counts the chunks and bytes streamed, and reports progress.
+    pub meter: &'s Meter<'s>,
 }

@@ -3,17 +3,16 @@
 //! partitioning function, whether reduce sees keys in order, and the reduce
 //! function that starts the run.
 
+use super::Job;
 use crate::counters::{Counters, SkipLog};
 use crate::error::Error;
+use crate::exec::Pass;
 use crate::input::split;
 use crate::input::Inputs;
-use crate::job::{Job, Pass};
 use crate::map::{map_chunk, MapChunk, Mapper};
 use crate::pairs::Combiner;
-use crate::partition::Partitioner;
-use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Route};
-use crate::reduce::ReduceInput;
-use crate::reduce::{self, Output};
+use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Partitioner, Route};
+use crate::reduce::{self, Output, ReduceInput};
 use crate::spill::{Codec, Spill};
 
 /// One split in this many, evenly spaced, is mapped to sample keys for
@@ -434,7 +433,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             // one is sampled by its head.
             let heads = job.memory() / 4;
             self.inputs
-                .read_heads(job.records(), heads, job.chunk_size())?;
+                .read_heads(job.records(), heads, job.engine.chunk_size())?;
         }
         let splits = split::plan(self.inputs, job.split_size_for(self.inputs), job.records());
         let sampled;
@@ -450,17 +449,11 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
                 Route::Ranges(&sampled, job.partitions())
             }
         };
-        let pass = Pass {
-            inputs: self.inputs,
-            splits: &splits,
-            mapper: &self.mapper,
-            combiner,
-            route: &route,
-            report: true,
-            codec: self.codec,
-            chunks: self.chunks.filter(|_| streams),
-        };
-        job.run(&pass, reduce)
+        let pass = Pass::new(self.inputs, &splits, &self.mapper, &route)
+            .combiner(combiner)
+            .spill(self.codec)
+            .stream(self.chunks.filter(|_| streams));
+        job.engine.run(&pass, reduce)
     }
 
     /// Maps a sample of the splits and takes key ranges from the keys.
@@ -474,17 +467,8 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         let step = splits.len().div_ceil(wanted).max(1);
         let sample: Vec<split::Split> = splits.iter().step_by(step).cloned().collect();
         let one = Route::Hash(Partitioner::new(1));
-        let pass = Pass {
-            inputs: self.inputs,
-            splits: &sample,
-            mapper: &self.mapper,
-            combiner: None,
-            route: &one,
-            report: false,
-            codec: None,
-            chunks: None,
-        };
-        let (parts, _) = self.job.run(&pass, |_, input, _| {
+        let pass = Pass::new(self.inputs, &sample, &self.mapper, &one).quiet();
+        let (parts, _) = self.job.engine.run(&pass, |_, input, _| {
             let pairs: Vec<_> = input.chunks.into_iter().flatten().collect();
             let len = pairs.len() as u64;
             Ok((pairs, len))
