@@ -14,6 +14,16 @@
 //! Inputs ─▶ splits ─▶ map tasks (per-thread buffers) ─▶ shuffle ─▶ reduce × R ─▶ Output
 //! ```
 //!
+//! Inside, the modules are layered; each imports only from those below it:
+//!
+//! ```text
+//! clients    jobs · streaming · generate (and the CLI binary)
+//! façade     job: Job, JobBuilder, MapReduce
+//! executor   exec: the phases of a run, map tasks, streamed inputs
+//! stages     input · map · shuffle · spill · reduce · output
+//! core       pairs · buffer · partition · counters · error · temporary · stale
+//! ```
+//!
 //! The main types:
 //!
 //! - [`Job`] / [`JobBuilder`]: settings and the entry points

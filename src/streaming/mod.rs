@@ -303,11 +303,9 @@ impl<W: Write> Reporter<W> {
 /// `<stdout>`), a pair that would not read back
 /// ([`KeyValueWriter::write`]), or the first error of `map`. Lines written
 /// before the error stay written, as with any streaming task: a cluster
-/// discards the output of a task that fails.
-///
-/// # Panics
-///
-/// A panic in `map` or `combine` is passed on to the caller.
+/// discards the output of a task that fails. A panic in `map` or
+/// `combine` does not reach the caller: the engine catches it and fails
+/// the run with an error, naming the chunk as for an error of `map`.
 pub fn run_mapper<K, V, M, C>(
     job: &Job,
     config: &Config,
@@ -924,5 +922,31 @@ mod tests {
             err.to_string(),
             "<stdin> from byte 3: byte 0: map failed: bad line"
         );
+    }
+
+    #[test]
+    fn panics_in_map_or_combine_are_errors_not_unwinding() {
+        let job = Job::builder().threads(1).build().unwrap();
+        let run = |panic_in_map: bool| {
+            run_mapper(
+                &job,
+                &Config::default(),
+                move |line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+                    assert!(!(panic_in_map && line == b"b"), "map gave up");
+                    out.emit(b"k".to_vec(), 1);
+                    Ok(())
+                },
+                |_, _| panic!("combine gave up"),
+                &b"a
+b
+"[..],
+                io::sink(),
+                io::sink(),
+            )
+        };
+        let map = run(true).unwrap_err();
+        assert!(map.to_string().contains("map gave up"), "{map}");
+        let combine = run(false).unwrap_err();
+        assert!(combine.to_string().contains("combine gave up"), "{combine}");
     }
 }
