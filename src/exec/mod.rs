@@ -25,7 +25,7 @@ use crate::counters::{take_thread_counters, Counters, Phase, Progress, ProgressF
 use crate::error::{panicked, Error};
 use crate::input::split::Split;
 use crate::input::{Inputs, Records};
-use crate::map::{Emit, MapChunk, Mapper, RunId, Sink, Slot, Worker};
+use crate::map::{Absorb, Emit, Folder, MapChunk, Mapper, RunId, Sink, Slot, Unfolded, Worker};
 use crate::pairs::{Chunks, Combiner, Partitions};
 use crate::partition::Route;
 use crate::reduce::ReduceInput;
@@ -66,6 +66,9 @@ pub(crate) struct Pass<'a, 'd, M: Mapper<'d>> {
     mapper: &'a M,
     route: &'a Route<'a, M::Key>,
     combiner: Option<&'a Combiner<'a, M::Value>>,
+    /// The combiner as a loop made for its own type, where the run knows
+    /// it; else the map side folds through `combiner`.
+    absorb: Option<&'a dyn Absorb<M::Key, M::Value>>,
     /// Whether to call the job's progress function: not for a sample.
     report: bool,
     /// How to spill map output past the memory budget, if the run may.
@@ -90,6 +93,7 @@ impl<'a, 'd, M: Mapper<'d>> Pass<'a, 'd, M> {
             mapper,
             route,
             combiner: None,
+            absorb: None,
             report: true,
             codec: None,
             chunks: None,
@@ -99,6 +103,13 @@ impl<'a, 'd, M: Mapper<'d>> Pass<'a, 'd, M> {
     /// Folds values in the map workers' buffers with `combiner`.
     pub fn combiner(mut self, combiner: Option<&'a Combiner<'a, M::Value>>) -> Self {
         self.combiner = combiner;
+        self
+    }
+
+    /// Folds staged pairs with `absorb`, made for the combiner's own type,
+    /// rather than through the combiner's pointer.
+    pub fn absorb(mut self, absorb: Option<&'a dyn Absorb<M::Key, M::Value>>) -> Self {
+        self.absorb = absorb;
         self
     }
 
@@ -310,11 +321,18 @@ impl Engine {
         totals: &Mutex<Counters>,
         log: &SkipLog,
     ) -> Result<(), Error> {
+        let folder = pass.combiner.map(Folder);
+        let absorb: &dyn Absorb<M::Key, M::Value> = match (pass.absorb, &folder) {
+            (Some(absorb), _) => absorb,
+            (None, Some(folder)) => folder,
+            (None, None) => &Unfolded,
+        };
         let sink = Sink {
             combiner: pass.combiner,
             route: pass.route,
             records: &self.records,
             shuffle,
+            absorb,
             run: RunId::next(),
             memory_share: self.spill.budget / self.threads.max(1),
         };

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::exec::Pass;
 use crate::input::split;
 use crate::input::Inputs;
-use crate::map::{map_chunk, MapChunk, Mapper};
+use crate::map::{map_chunk, Absorb, Folder, MapChunk, Mapper};
 use crate::pairs::Combiner;
 use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Partitioner, Route};
 use crate::reduce::{self, Output, ReduceInput};
@@ -309,12 +309,12 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         mut self,
         fold: impl Fn(&mut M::Value, M::Value) + Sync + 'j,
     ) -> Result<Output<M::Key, M::Value>, Error> {
-        let fold: Box<Combiner<'j, M::Value>> = Box::new(fold);
         let combiner = self.combiner.take();
-        let combiner = combiner.as_deref().unwrap_or(&*fold);
+        let folder = Folder(&fold);
+        let (combiner, absorb) = folds_with(combiner.as_deref(), &fold, &folder);
         let order = self.sorted.then_some(self.order).flatten();
-        self.run(Some(combiner), |partition, input, _| {
-            reduce::fold(partition, input, &*fold, order)
+        self.run(Some(combiner), absorb, |partition, input, _| {
+            reduce::fold(partition, input, &fold, order)
         })
     }
 
@@ -365,12 +365,12 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         fold: impl Fn(&mut M::Value, M::Value) + Sync + 'j,
         each: impl Fn(usize, &mut dyn Iterator<Item = (M::Key, M::Value)>) -> Result<T, Error> + Sync,
     ) -> Result<(Vec<T>, Counters), Error> {
-        let fold: Box<Combiner<'j, M::Value>> = Box::new(fold);
         let combiner = self.combiner.take();
-        let combiner = combiner.as_deref().unwrap_or(&*fold);
+        let folder = Folder(&fold);
+        let (combiner, absorb) = folds_with(combiner.as_deref(), &fold, &folder);
         let order = self.sorted.then_some(self.order).flatten();
-        self.run_with(Some(combiner), |partition, input, _| {
-            reduce::fold_into(partition, input, &*fold, order, &each)
+        self.run_with(Some(combiner), absorb, |partition, input, _| {
+            reduce::fold_into(partition, input, &fold, order, &each)
         })
     }
 
@@ -390,7 +390,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         let combiner = self.combiner.take();
         let order = self.sorted.then_some(self.order).flatten();
         let skip = self.job.skips_bad_records();
-        self.run(combiner.as_deref(), |partition, input, log| {
+        self.run(combiner.as_deref(), None, |partition, input, log| {
             reduce::group(partition, input, &reduce, order, skip.then_some(log))
         })
     }
@@ -399,6 +399,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
     fn run<R: Send>(
         &self,
         combiner: Option<&Combiner<'_, M::Value>>,
+        absorb: Option<&dyn Absorb<M::Key, M::Value>>,
         reduce: impl Fn(
                 usize,
                 ReduceInput<'_, M::Key, M::Value>,
@@ -406,7 +407,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             ) -> Result<Vec<(M::Key, R)>, Error>
             + Sync,
     ) -> Result<Output<M::Key, R>, Error> {
-        let (parts, counters) = self.run_with(combiner, |partition, input, log| {
+        let (parts, counters) = self.run_with(combiner, absorb, |partition, input, log| {
             let pairs = reduce(partition, input, log)?;
             let len = pairs.len() as u64;
             Ok((pairs, len))
@@ -417,6 +418,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
     fn run_with<P: Send>(
         &self,
         combiner: Option<&Combiner<'_, M::Value>>,
+        absorb: Option<&dyn Absorb<M::Key, M::Value>>,
         reduce: impl Fn(usize, ReduceInput<'_, M::Key, M::Value>, &SkipLog) -> Result<(P, u64), Error>
             + Sync,
     ) -> Result<(Vec<P>, Counters), Error> {
@@ -451,6 +453,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         };
         let pass = Pass::new(self.inputs, &splits, &self.mapper, &route)
             .combiner(combiner)
+            .absorb(absorb)
             .spill(self.codec)
             .stream(self.chunks.filter(|_| streams));
         job.engine.run(&pass, reduce)
@@ -481,6 +484,24 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             .map(|(key, _)| key)
             .collect();
         Ok(sample_bounds(keys, self.job.partitions(), order))
+    }
+}
+
+/// What the map side folds with: the run's combiner if it has one
+/// (called through its pointer), else `fold`, whose own type makes the loop
+/// that absorbs staged pairs (`folder`), so that it inlines there.
+fn folds_with<'f, K, V, C>(
+    combiner: Option<&'f Combiner<'f, V>>,
+    fold: &'f C,
+    folder: &'f Folder<'f, C>,
+) -> (&'f Combiner<'f, V>, Option<&'f dyn Absorb<K, V>>)
+where
+    K: std::hash::Hash + Eq,
+    C: Fn(&mut V, V) + Sync + 'f,
+{
+    match combiner {
+        Some(combiner) => (combiner, None),
+        None => (fold, Some(folder)),
     }
 }
 

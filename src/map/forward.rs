@@ -4,7 +4,7 @@
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use super::{Emit, Mapper, Sink, Worker};
+use super::{Emit, Mapper, Sink, Unfolded, Worker};
 use crate::buffer::Buffer;
 use crate::error::{panicked, BoxError};
 use crate::partition::{Partitioner, Route};
@@ -47,6 +47,7 @@ where
         route: &route,
         records,
         shuffle: &forward,
+        absorb: &Unfolded,
         run,
         memory_share,
     };
@@ -61,7 +62,7 @@ where
     };
     // What was mapped before a failing record stays mapped, as it does
     // when a split of a file fails.
-    sink.hand_over(&mut worker.buffer);
+    worker.flush(&sink);
     let failed = forward
         .failed
         .into_inner()
@@ -124,7 +125,7 @@ where
             value.encode(bytes);
             let mut input = &bytes[..];
             match K::decode(&mut input).and_then(|k| Ok((k, V::decode(&mut input)?))) {
-                Ok((key, value)) => out.put(key, value),
+                Ok((key, value)) => out.stage(key, value),
                 Err(err) => {
                     *failed = Some(err);
                     return;

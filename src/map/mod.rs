@@ -23,7 +23,8 @@ mod forward;
 mod worker;
 
 pub(crate) use forward::{map_chunk, MapChunk};
-pub(crate) use worker::{Sink, Slot, Worker};
+use worker::STAGED;
+pub(crate) use worker::{Absorb, Folder, Sink, Slot, Unfolded, Worker};
 
 /// A map function: turns records into key/value pairs.
 ///
@@ -117,7 +118,23 @@ pub trait Mapper<'d>: Sync {
             }
             return Ok(());
         }
-        let mut at = 0;
+        if let Format::Fixed(size) = format {
+            let size = size.get();
+            let whole = split.len() - split.len() % size;
+            for (i, record) in split[..whole].chunks_exact(size).enumerate() {
+                out.start_record(i * size, (i + 1) * size);
+                self.map(record, out)?;
+            }
+            if whole == split.len() {
+                return Ok(());
+            }
+        }
+        // Records the reader finds one by one; for fixed-size records, only
+        // a short last one, which it refuses.
+        let mut at = match format {
+            Format::Fixed(size) => split.len() - split.len() % size.get(),
+            _ => 0,
+        };
         while at < split.len() {
             // Until the reader has found the record's end, a bad record
             // reaches to the end of the split.
@@ -191,6 +208,9 @@ impl RunId {
 /// has a combiner, a pair whose key is already buffered is folded into it at
 /// once, so a word emitted a million times takes one slot.
 pub struct Emit<'a, K, V> {
+    /// Pairs emitted and not yet absorbed: the worker's, held here while
+    /// the `Emit` lives, one pointer nearer the map function.
+    staged: Vec<(K, V)>,
     worker: &'a mut Worker<K, V>,
     sink: &'a Sink<'a, K, V>,
     path: &'a Path,
@@ -212,6 +232,7 @@ pub struct Emit<'a, K, V> {
 
 impl<K, V> Drop for Emit<'_, K, V> {
     fn drop(&mut self) {
+        self.worker.staged = std::mem::take(&mut self.staged);
         self.worker.counters.map_output += self.emitted;
         self.worker.counters.records += self.records;
     }
@@ -225,6 +246,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         finishes_thread: bool,
     ) -> Self {
         Emit {
+            staged: std::mem::take(&mut worker.staged),
             worker,
             sink,
             path,
@@ -242,7 +264,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
         self.emitted += 1;
-        self.put(key, value);
+        self.stage(key, value);
     }
 
     /// Emits a pair that already folds `occurrences` pairs together, as a
@@ -252,7 +274,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     #[inline]
     pub fn emit_folded(&mut self, key: K, value: V, occurrences: u64) {
         self.emitted += occurrences;
-        self.put(key, value);
+        self.stage(key, value);
     }
 
     /// Adds `n` to the user counter `name`.
@@ -270,19 +292,24 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         self.records += n;
     }
 
+    /// Stages a pair: the worker absorbs staged pairs into its buffer
+    /// [`STAGED`] at a time.
     #[inline]
-    fn put(&mut self, key: K, value: V) {
-        let sink = self.sink;
-        let in_engine = &mut self.in_engine;
-        let put = self
-            .worker
-            .buffer
-            .put(key, value, sink.route, |acc, value| {
-                let outside = std::mem::replace(in_engine, true);
-                sink.combine(acc, value);
-                *in_engine = outside;
-            });
-        self.after_put(put);
+    fn stage(&mut self, key: K, value: V) {
+        self.staged.push((key, value));
+        if self.staged.len() >= STAGED {
+            self.absorb();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn absorb(&mut self) {
+        // A panic here is the combiner's (or the key's `Hash`), not the
+        // record's: it fails the job, skipping or not.
+        self.in_engine = true;
+        self.worker.absorb(&mut self.staged, self.sink);
+        self.in_engine = false;
     }
 
     /// Emits a pair whose key is given by reference, making the owned key
@@ -484,7 +511,8 @@ where
     type Key = K;
     type Value = V;
 
-    #[inline]
+    // Always inlined into the record loop: the closure is the loop's body.
+    #[inline(always)]
     fn map(&self, record: &'d [u8], out: &mut Emit<'_, K, V>) -> Result<(), BoxError> {
         (self.map)(record, out)
     }

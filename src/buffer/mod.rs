@@ -9,12 +9,14 @@
 //! the strategies changing shape.
 
 use std::borrow::Borrow;
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::hash::Hash;
 
 use crate::pairs::Chunk;
 use crate::partition::Route;
+
+mod folding;
+
+use folding::Folding;
 
 /// One map worker's output, not yet handed to the shuffle.
 pub(crate) struct Buffer<K, V> {
@@ -26,11 +28,20 @@ pub(crate) struct Buffer<K, V> {
 
 enum Store<K, V> {
     /// Pairs folded by key with the job's combiner.
-    Folding(HashMap<K, V, ahash::RandomState>),
+    Folding(Folding<K, V>),
     /// Pairs kept as they come, already cut by partition.
     Appending { parts: Vec<Chunk<K, V>>, len: usize },
     /// Nothing kept: every pair goes straight on to the shuffle.
     Direct,
+}
+
+/// What absorbing staged pairs ([`Buffer::absorb`]) leaves to the caller:
+/// the pairs of a buffer that filled, cut by partition, with how many
+/// there are (to hand over), or a pair a direct buffer gave back (for the
+/// shuffle).
+pub(crate) enum Overflow<K, V> {
+    Full(Vec<Chunk<K, V>>, usize),
+    Passed(K, V),
 }
 
 /// What became of a pair put into a [`Buffer`].
@@ -47,10 +58,8 @@ impl<K, V> Buffer<K, V> {
     /// A buffer that folds the values of each key with the job's combiner,
     /// full at `limit` distinct keys.
     pub fn folding(limit: usize) -> Self {
-        // A random seed per process keeps hostile input from flooding one
-        // bucket; partitioning uses its own, fixed, hasher.
         Buffer {
-            store: Store::Folding(HashMap::with_hasher(ahash::RandomState::new())),
+            store: Store::Folding(Folding::new()),
             limit,
         }
     }
@@ -90,7 +99,7 @@ impl<K, V> Buffer<K, V> {
     /// The number of keys (folding) or pairs (appending) held.
     pub fn len(&self) -> usize {
         match &self.store {
-            Store::Folding(map) => map.len(),
+            Store::Folding(table) => table.len(),
             Store::Appending { len, .. } => *len,
             Store::Direct => 0,
         }
@@ -98,34 +107,9 @@ impl<K, V> Buffer<K, V> {
 }
 
 impl<K: Hash + Eq, V> Buffer<K, V> {
-    /// Puts one pair in, folding its value with `combine` into that of its
-    /// key if the buffer folds and holds the key already.
-    #[inline]
-    pub fn put(
-        &mut self,
-        key: K,
-        value: V,
-        route: &Route<'_, K>,
-        combine: impl FnOnce(&mut V, V),
-    ) -> Put<K, V> {
-        match &mut self.store {
-            Store::Folding(map) => match map.entry(key) {
-                Entry::Occupied(mut slot) => {
-                    combine(slot.get_mut(), value);
-                    Put::Kept
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(value);
-                    self.after_insert()
-                }
-            },
-            Store::Appending { .. } => self.append(key, value, route),
-            Store::Direct => Put::Passed(key, value),
-        }
-    }
-
-    /// Like [`Buffer::put`], with the key given by reference: the owned key
-    /// is made with `to_key` only if the buffer keeps it.
+    /// Puts one pair in, with the key given by reference: the owned key is
+    /// made with `to_key` only if the buffer keeps it. A value whose key is
+    /// held already is folded into the key's with `combine`.
     #[inline]
     pub fn put_with<Q>(
         &mut self,
@@ -140,15 +124,9 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
         K: Borrow<Q>,
     {
         match &mut self.store {
-            Store::Folding(map) => match map.get_mut(key) {
-                Some(acc) => {
-                    combine(acc, value);
-                    Put::Kept
-                }
-                None => {
-                    map.insert(to_key(key), value);
-                    self.after_insert()
-                }
+            Store::Folding(table) => match table.put_with(key, to_key, value, combine) {
+                true => self.after_insert(),
+                false => Put::Kept,
             },
             Store::Appending { .. } => self.append(to_key(key), value, route),
             Store::Direct => Put::Passed(to_key(key), value),
@@ -172,34 +150,76 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
         }
     }
 
+    /// Puts every staged pair in, in one loop made for `combine`'s type:
+    /// a buffer that fills is emptied into `overflow` and goes on, and a
+    /// pair a direct buffer does not keep goes to `overflow` as it comes.
+    #[inline]
+    pub fn absorb<C>(
+        &mut self,
+        staged: &mut Vec<(K, V)>,
+        route: &Route<'_, K>,
+        combine: &C,
+        overflow: &mut dyn FnMut(Overflow<K, V>),
+    ) where
+        C: Fn(&mut V, V) + ?Sized,
+    {
+        let limit = self.limit;
+        match &mut self.store {
+            Store::Folding(table) => {
+                for (key, value) in staged.drain(..) {
+                    if table.put(key, value, combine) && table.len() >= limit {
+                        let pairs = table.len();
+                        overflow(Overflow::Full(cut_folding(table, route), pairs));
+                    }
+                }
+            }
+            Store::Appending { parts, len } => {
+                for (key, value) in staged.drain(..) {
+                    parts[route.partition(&key)].push((key, value));
+                    *len += 1;
+                    if *len >= limit {
+                        let full = std::mem::replace(parts, empty_parts(route.partitions()));
+                        overflow(Overflow::Full(full, std::mem::take(len)));
+                    }
+                }
+            }
+            Store::Direct => {
+                for (key, value) in staged.drain(..) {
+                    overflow(Overflow::Passed(key, value));
+                }
+            }
+        }
+    }
+
     /// Takes every pair out, cut by partition (`parts[p]` belongs to
     /// partition `p`), keeping the buffer's allocation for what comes
     /// next; `None` if it held none.
     pub fn drain(&mut self, route: &Route<'_, K>) -> Option<Vec<Chunk<K, V>>> {
-        let partitions = route.partitions();
         match &mut self.store {
-            Store::Folding(map) => {
-                if map.is_empty() {
-                    return None;
-                }
-                let mut parts: Vec<Chunk<K, V>> = (0..partitions)
-                    .map(|_| Vec::with_capacity(map.len() / partitions + 1))
-                    .collect();
-                for (key, value) in map.drain() {
-                    parts[route.partition(&key)].push((key, value));
-                }
-                Some(parts)
-            }
+            Store::Folding(table) => (table.len() > 0).then(|| cut_folding(table, route)),
             Store::Appending { parts, len } => {
                 if *len == 0 {
                     return None;
                 }
                 *len = 0;
-                Some(std::mem::replace(parts, empty_parts(partitions)))
+                Some(std::mem::replace(parts, empty_parts(route.partitions())))
             }
             Store::Direct => None,
         }
     }
+}
+
+/// Empties a folding table into one vector per partition.
+fn cut_folding<K: Hash + Eq, V>(
+    table: &mut Folding<K, V>,
+    route: &Route<'_, K>,
+) -> Vec<Chunk<K, V>> {
+    let partitions = route.partitions();
+    let mut parts: Vec<Chunk<K, V>> = (0..partitions)
+        .map(|_| Vec::with_capacity(table.len() / partitions + 1))
+        .collect();
+    table.drain_into(&mut parts, route);
+    parts
 }
 
 fn empty_parts<K, V>(partitions: usize) -> Vec<Chunk<K, V>> {
@@ -211,29 +231,59 @@ mod tests {
     use super::*;
     use crate::partition::Partitioner;
 
+    /// Absorbs `pairs` into `buffer`, returning what overflowed: the sizes
+    /// of the buffers that filled, and the pairs passed back.
+    fn absorb<K: Hash + Eq, V>(
+        buffer: &mut Buffer<K, V>,
+        pairs: Vec<(K, V)>,
+        route: &Route<'_, K>,
+        combine: &dyn Fn(&mut V, V),
+    ) -> (Vec<usize>, Vec<(K, V)>) {
+        let (mut full, mut passed) = (Vec::new(), Vec::new());
+        buffer.absorb(
+            &mut { pairs },
+            route,
+            combine,
+            &mut |overflow| match overflow {
+                Overflow::Full(parts, n) => {
+                    assert_eq!(parts.iter().map(Vec::len).sum::<usize>(), n);
+                    full.push(n);
+                }
+                Overflow::Passed(key, value) => passed.push((key, value)),
+            },
+        );
+        (full, passed)
+    }
+
     #[test]
     fn a_folding_buffer_is_full_at_its_limit_of_keys_and_drains_by_partition() {
         let route = Route::Hash(Partitioner::new(3));
-        let mut buffer = Buffer::folding(2);
+        let mut buffer = Buffer::folding(3);
         let add = |acc: &mut u32, n: u32| *acc += n;
-        assert!(matches!(buffer.put("a", 1, &route, add), Put::Kept));
-        assert!(matches!(buffer.put("a", 2, &route, add), Put::Kept));
-        assert!(matches!(buffer.put("b", 1, &route, add), Put::Full));
+        let pairs = vec![("a", 1), ("a", 2), ("b", 1), ("c", 1), ("a", 5), ("d", 1)];
+        let (full, passed) = absorb(&mut buffer, pairs, &route, &add);
+        assert_eq!((full, passed), (vec![3], vec![]));
+        assert_eq!(buffer.len(), 2);
         let parts = buffer.drain(&route).unwrap();
         assert_eq!(parts.len(), 3);
-        assert_eq!(parts[route.partition(&"a")], [("a", 3)]);
+        assert!(parts[route.partition(&"a")].contains(&("a", 5)));
+        let mut left: Vec<_> = parts.into_iter().flatten().collect();
+        left.sort();
+        assert_eq!(left, [("a", 5), ("d", 1)]);
         assert_eq!(buffer.len(), 0);
         assert!(buffer.drain(&route).is_none());
+        assert!(matches!(
+            buffer.put_with("x", |_| "x", 1, &route, add),
+            Put::Kept
+        ));
     }
 
     #[test]
     fn bounding_keeps_every_pair_within_its_limits_and_is_idempotent() {
         let route = Route::Hash(Partitioner::new(2));
         let mut direct = Buffer::<u8, u8>::direct();
-        assert!(matches!(
-            direct.put(1, 1, &route, |_, _| ()),
-            Put::Passed(1, 1)
-        ));
+        let (full, passed) = absorb(&mut direct, vec![(1, 1)], &route, &|_, _| ());
+        assert_eq!((full, passed), (vec![], vec![(1, 1)]));
         let bounded = Buffer::<u8, u8>::direct().bounded(2, 4, 100);
         assert_eq!(bounded.limit, 4);
         assert!(matches!(bounded.store, Store::Appending { .. }));

@@ -1,0 +1,319 @@
+//! The folding container: each key's value is folded into its slot as
+//! pairs come, so a buffer holds one pair per distinct key.
+//!
+//! Keys whose `Hash` writes one small integer (`u8`, `u16`, `bool`,
+//! `char`s and other integers below [`SMALL_KEYS`], and types that hash
+//! as one such integer) go in an array indexed by that integer: one bounds
+//! check and one comparison where a hash table would hash and probe. The
+//! array is a cache, not a promise: a slot holds the first key that came
+//! with its integer, and any other key with the same integer (a type whose
+//! `Hash` is not one-to-one) goes to the hash table beside it, so every key
+//! type is counted right. The first key a buffer sees decides whether it
+//! looks at the array at all.
+
+use std::borrow::Borrow;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use crate::pairs::Chunk;
+use crate::partition::Route;
+
+/// Keys hashing as an integer below this go in the array.
+pub(super) const SMALL_KEYS: u64 = 1 << 16;
+
+/// Values folded by key.
+pub(super) struct Folding<K, V> {
+    /// Whether keys may be small integers: unknown until the first key.
+    small_keys: Option<bool>,
+    /// Small-integer keys, at their integer.
+    small: Vec<Option<(K, V)>>,
+    /// The keys held in `small`.
+    small_len: usize,
+    /// Every other key, with a random seed per process so that hostile
+    /// input cannot flood one bucket (partitioning has its own, fixed,
+    /// hasher).
+    map: HashMap<K, V, ahash::RandomState>,
+}
+
+impl<K, V> Folding<K, V> {
+    pub fn new() -> Self {
+        Folding {
+            small_keys: None,
+            small: Vec::new(),
+            small_len: 0,
+            map: HashMap::with_hasher(ahash::RandomState::new()),
+        }
+    }
+
+    /// The number of keys held.
+    pub fn len(&self) -> usize {
+        self.small_len + self.map.len()
+    }
+}
+
+impl<K: Hash + Eq, V> Folding<K, V> {
+    /// Folds `value` into `key`'s slot with `combine`, or adds the key.
+    /// Returns whether the key is new.
+    #[inline]
+    pub fn put(&mut self, key: K, value: V, combine: impl FnOnce(&mut V, V)) -> bool {
+        if let Some(index) = self.small_index(&key) {
+            if index >= self.small.len() {
+                self.grow(index);
+            }
+            match &mut self.small[index] {
+                Some((held, acc)) if *held == key => {
+                    combine(acc, value);
+                    return false;
+                }
+                slot @ None => {
+                    *slot = Some((key, value));
+                    self.small_len += 1;
+                    return true;
+                }
+                // Another key with the same integer: the table takes it.
+                Some(_) => {}
+            }
+        }
+        match self.map.entry(key) {
+            Entry::Occupied(mut slot) => {
+                combine(slot.get_mut(), value);
+                false
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+                true
+            }
+        }
+    }
+
+    /// Like [`Folding::put`], with the key given by reference: the owned
+    /// key is made with `to_key` only if the key is new.
+    #[inline]
+    pub fn put_with<Q>(
+        &mut self,
+        key: &Q,
+        to_key: impl FnOnce(&Q) -> K,
+        value: V,
+        combine: impl FnOnce(&mut V, V),
+    ) -> bool
+    where
+        Q: Hash + Eq + ?Sized,
+        K: Borrow<Q>,
+    {
+        // `Borrow` promises that `key` hashes as its owned form does, so
+        // it has the same integer.
+        if let Some(index) = self.small_index(key) {
+            if index >= self.small.len() {
+                self.grow(index);
+            }
+            match &mut self.small[index] {
+                Some((held, acc)) if (*held).borrow() == key => {
+                    combine(acc, value);
+                    return false;
+                }
+                slot @ None => {
+                    *slot = Some((to_key(key), value));
+                    self.small_len += 1;
+                    return true;
+                }
+                Some(_) => {}
+            }
+        }
+        match self.map.get_mut(key) {
+            Some(acc) => {
+                combine(acc, value);
+                false
+            }
+            None => {
+                self.map.insert(to_key(key), value);
+                true
+            }
+        }
+    }
+
+    /// The array index of `key`, if the buffer keeps small keys in the
+    /// array and `key` is one; the first key decides for the buffer.
+    #[inline]
+    fn small_index<Q: Hash + ?Sized>(&mut self, key: &Q) -> Option<usize> {
+        match self.small_keys {
+            Some(false) => None,
+            Some(true) => small_integer(key),
+            None => {
+                let index = small_integer(key);
+                self.small_keys = Some(index.is_some());
+                index
+            }
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, index: usize) {
+        let len = (index + 1).next_power_of_two();
+        self.small.resize_with(len, || None);
+    }
+
+    /// Moves every pair into `parts`, cut by `route`, keeping the
+    /// allocations for what comes next.
+    pub fn drain_into(&mut self, parts: &mut [Chunk<K, V>], route: &Route<'_, K>) {
+        if self.small_len > 0 {
+            for (key, value) in self.small.iter_mut().filter_map(Option::take) {
+                parts[route.partition(&key)].push((key, value));
+            }
+            self.small_len = 0;
+        }
+        for (key, value) in self.map.drain() {
+            parts[route.partition(&key)].push((key, value));
+        }
+    }
+}
+
+/// The integer `key` hashes as, if its `Hash` writes exactly one integer
+/// and that integer is below [`SMALL_KEYS`]. For the integer types this
+/// compiles to a comparison.
+#[inline]
+fn small_integer<Q: Hash + ?Sized>(key: &Q) -> Option<usize> {
+    let mut one = OneInteger::default();
+    key.hash(&mut one);
+    (one.writes == 1 && one.value < SMALL_KEYS).then_some(one.value as usize)
+}
+
+/// A `Hasher` that records what it is given when that is one integer.
+#[derive(Default)]
+struct OneInteger {
+    value: u64,
+    writes: u32,
+}
+
+impl OneInteger {
+    #[inline]
+    fn one(&mut self, n: u64) {
+        self.value = n;
+        self.writes += 1;
+    }
+}
+
+impl Hasher for OneInteger {
+    fn finish(&self) -> u64 {
+        self.value
+    }
+
+    /// Bytes are never a small integer.
+    #[inline]
+    fn write(&mut self, _bytes: &[u8]) {
+        self.writes += 2;
+    }
+
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.one(n.into());
+    }
+
+    #[inline]
+    fn write_u16(&mut self, n: u16) {
+        self.one(n.into());
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.one(n.into());
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.one(n);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.one(n as u64);
+    }
+
+    // Signed integers by their bits at their own width, so that distinct
+    // values stay distinct: -1i8 is 255, and a negative wider one is too
+    // large to be small.
+    #[inline]
+    fn write_i8(&mut self, n: i8) {
+        self.write_u8(n as u8);
+    }
+
+    #[inline]
+    fn write_i16(&mut self, n: i16) {
+        self.write_u16(n as u16);
+    }
+
+    #[inline]
+    fn write_i32(&mut self, n: i32) {
+        self.write_u32(n as u32);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn write_isize(&mut self, n: isize) {
+        self.write_usize(n as usize);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partition::Partitioner;
+
+    fn counts<K: Hash + Eq + Clone + Ord>(keys: &[K]) -> Vec<(K, u32)> {
+        let mut table = Folding::new();
+        for key in keys {
+            table.put(key.clone(), 1, |acc, n| *acc += n);
+        }
+        let route = Route::Hash(Partitioner::new(1));
+        let mut parts = vec![Vec::new()];
+        table.drain_into(&mut parts, &route);
+        assert_eq!(table.len(), 0);
+        let mut pairs = parts.pop().unwrap();
+        pairs.sort();
+        pairs
+    }
+
+    #[test]
+    fn small_integers_are_told_apart_from_everything_else() {
+        assert_eq!(small_integer(&7u16), Some(7));
+        assert_eq!(small_integer(&-1i8), Some(255));
+        assert_eq!(small_integer(&true), Some(1));
+        assert_eq!(small_integer(&-1i32), None);
+        assert_eq!(small_integer(&(1u64 << 16)), None);
+        assert_eq!(small_integer(&(1u8, 2u8)), None);
+        assert_eq!(small_integer(&b""[..]), None);
+        assert_eq!(small_integer("a"), None);
+    }
+
+    /// A key whose `Hash` sends many keys to one integer: the array must
+    /// not merge them.
+    #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
+    struct Lossy(u32);
+
+    impl Hash for Lossy {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            state.write_u32(self.0 % 3);
+        }
+    }
+
+    #[test]
+    fn keys_sharing_an_integer_are_counted_apart() {
+        let keys: Vec<Lossy> = (0..10).chain(0..4).map(Lossy).collect();
+        let expected: Vec<(Lossy, u32)> = (0..10)
+            .map(|k| (Lossy(k), if k < 4 { 2 } else { 1 }))
+            .collect();
+        assert_eq!(counts(&keys), expected);
+    }
+
+    #[test]
+    fn large_and_small_integers_mix() {
+        let keys = [5u64, 1 << 40, 5, 70_000, 1 << 40, 0];
+        assert_eq!(counts(&keys), [(0, 1), (5, 2), (70_000, 1), (1 << 40, 2)]);
+        // A first key that is not small keeps the array out of the way.
+        assert_eq!(counts(&[1u64 << 40, 3, 3]), [(3, 2), (1 << 40, 1)]);
+    }
+}
