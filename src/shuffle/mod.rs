@@ -35,7 +35,7 @@ mod rwlock;
 
 /// Pairs per batch for the strategies that hand over batches.
 const DEFAULT_BATCH: usize = 1024;
-/// Batches a `channel` or `cond` partition queue holds before senders wait.
+/// Batches a `channel` or `cond` queue holds before senders wait.
 const DEFAULT_CAPACITY: usize = 64;
 
 /// The seam between map and reduce.
@@ -185,15 +185,16 @@ impl ShuffleStrategy {
     }
 
     /// Sets the number of pairs a map task hands over at once, for the
-    /// strategies that hand over batches (`mutex`, `channel`, `cond`). By default
-    /// 1024; 1 hands over every pair on its own. Values below 1 count as 1.
+    /// strategies that hand over batches (`mutex`, `channel`, `cond`). By
+    /// default 1024; 1 hands over every pair on its own. Values below 1
+    /// count as 1.
     pub fn batch(mut self, pairs: usize) -> ShuffleStrategy {
         self.batch = pairs.max(1);
         self
     }
 
-    /// Sets how many batches a `channel` or `cond` queue holds before a sender waits.
-    /// By default 64. Values below 1 count as 1.
+    /// Sets how many batches a `channel` or `cond` queue holds before a
+    /// sender waits. By default 64. Values below 1 count as 1.
     pub fn capacity(mut self, batches: usize) -> ShuffleStrategy {
         self.capacity = batches.max(1);
         self
