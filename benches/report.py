@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["lockfree", "pooled", "per-task", "mutex", "mutex-unbatched", "channel", "rwlock", "sequential-hashmap"]
+ORDER = ["lockfree", "pooled", "per-task", "mutex", "mutex-unbatched", "channel", "cond", "rwlock", "sequential-hashmap"]
 COLOURS = {
     "lockfree": "#1b9e77",
     "pooled": "#66a61e",
@@ -29,6 +29,7 @@ COLOURS = {
     "mutex": "#d95f02",
     "mutex-unbatched": "#fc8d62",
     "channel": "#7570b3",
+    "cond": "#a6761d",
     "rwlock": "#e7298a",
     "sequential-hashmap": "#666666",
 }

@@ -40,7 +40,7 @@
 //!   skipped, counted and listed ([`Skipped`]).
 //! - [`Mapper`] and [`Emit`]: the map side, as closures or as a trait
 //!   (with [`Mapper::finish_thread`] and [`RunId`] for per-thread state).
-//! - [`ShuffleStrategy`]: how map output reaches reduce (five strategies).
+//! - [`ShuffleStrategy`]: how map output reaches reduce (six strategies).
 //! - [`Output`] and [`Counters`]: the result, and what the job counted;
 //!   [`add_to_counter`] and [`Emit::counter`] for counters of your own;
 //!   [`Progress`] reports through [`JobBuilder::progress`].

@@ -136,7 +136,7 @@ mrtest!(
             &["--no-mmap"],
             &["--no-mmap", "--threads", "2", "--split-size", "1K"],
         ];
-        let strategies = ["lockfree", "mutex", "rwlock", "channel", "pooled"];
+        let strategies = ["lockfree", "mutex", "rwlock", "channel", "cond", "pooled"];
         let shuffles: Vec<[&str; 6]> = strategies
             .iter()
             .map(|s| ["--shuffle", s, "--threads", "3", "--split-size", "64K"])

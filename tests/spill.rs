@@ -116,7 +116,11 @@ fn built_in_jobs_agree_when_spilling() {
         "world",
         crate::util::read(data.join("canterbury-world192.txt")),
     );
-    for strategy in [ShuffleStrategy::lockfree(), ShuffleStrategy::channel()] {
+    for strategy in [
+        ShuffleStrategy::lockfree(),
+        ShuffleStrategy::channel(),
+        ShuffleStrategy::cond(),
+    ] {
         let plain = builder(2, 64, 256 << 10, strategy).build().unwrap();
         let tiny = builder(2, 64, 256 << 10, strategy)
             .memory(1 << 20)

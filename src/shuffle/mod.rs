@@ -13,6 +13,8 @@
 //!   lock.
 //! - `channel`: producer-consumer; batches go over bounded channels to one
 //!   owner thread per partition, the only one that touches its table.
+//! - `cond`: the same producer-consumer shape over a bounded queue built
+//!   from a `Mutex` and two `Condvar`s (Go's `sync.Cond`).
 //! - `pooled`: one buffer per map task, taken from and returned to a pool.
 //!
 //! A strategy says how map workers buffer before handing over, and what
@@ -25,6 +27,7 @@ use crate::buffer::Buffer;
 use crate::pairs::{Chunk, Combiner, Partitions};
 
 mod channel;
+mod cond;
 mod lockfree;
 mod mutex;
 mod pooled;
@@ -32,7 +35,7 @@ mod rwlock;
 
 /// Pairs per batch for the strategies that hand over batches.
 const DEFAULT_BATCH: usize = 1024;
-/// Batches a `channel` partition queue holds before senders wait.
+/// Batches a `channel` or `cond` queue holds before senders wait.
 const DEFAULT_CAPACITY: usize = 64;
 
 /// The seam between map and reduce.
@@ -108,6 +111,7 @@ enum Kind {
     Mutex,
     RwLock,
     Channel,
+    Cond,
     Pooled,
     /// `pooled` without its pool: a fresh buffer per task. Only there to
     /// measure what the pool saves.
@@ -159,6 +163,15 @@ impl ShuffleStrategy {
         ShuffleStrategy::of(Kind::Channel)
     }
 
+    /// Producer-consumer like [`channel`](ShuffleStrategy::channel), over a
+    /// bounded queue built from a `Mutex` and two `Condvar`s (Go's
+    /// `sync.Cond`) instead of crossbeam's lock-free channel: each queue
+    /// holds [`capacity`](ShuffleStrategy::capacity) batches, and one
+    /// owner thread per partition, outside the pool, folds them.
+    pub fn cond() -> ShuffleStrategy {
+        ShuffleStrategy::of(Kind::Cond)
+    }
+
     /// One buffer per map task, taken from a pool and returned to it after
     /// the task, so the steady state allocates no tables.
     pub fn pooled() -> ShuffleStrategy {
@@ -172,15 +185,16 @@ impl ShuffleStrategy {
     }
 
     /// Sets the number of pairs a map task hands over at once, for the
-    /// strategies that hand over batches (`mutex`, `channel`). By default
-    /// 1024; 1 hands over every pair on its own. Values below 1 count as 1.
+    /// strategies that hand over batches (`mutex`, `channel`, `cond`). By
+    /// default 1024; 1 hands over every pair on its own. Values below 1
+    /// count as 1.
     pub fn batch(mut self, pairs: usize) -> ShuffleStrategy {
         self.batch = pairs.max(1);
         self
     }
 
-    /// Sets how many batches a `channel` queue holds before a sender waits.
-    /// By default 64. Values below 1 count as 1.
+    /// Sets how many batches a `channel` or `cond` queue holds before a
+    /// sender waits. By default 64. Values below 1 count as 1.
     pub fn capacity(mut self, batches: usize) -> ShuffleStrategy {
         self.capacity = batches.max(1);
         self
@@ -193,6 +207,7 @@ impl ShuffleStrategy {
             Kind::Mutex,
             Kind::RwLock,
             Kind::Channel,
+            Kind::Cond,
             Kind::Pooled,
         ]
         .into_iter()
@@ -214,6 +229,7 @@ impl ShuffleStrategy {
             Kind::Mutex => "mutex",
             Kind::RwLock => "rwlock",
             Kind::Channel => "channel",
+            Kind::Cond => "cond",
             Kind::Pooled => "pooled",
             Kind::PerTask => "per-task",
         }
@@ -258,6 +274,7 @@ impl ShuffleStrategy {
             Kind::Channel => {
                 channel::run(partitions, combiner, self.batch, self.capacity, map_phase)
             }
+            Kind::Cond => cond::run(partitions, combiner, self.batch, self.capacity, map_phase),
         }
     }
 }
