@@ -26,10 +26,11 @@
 //! a user counter. Sums are `i64`, so they do not overflow where
 //! Phoenix++'s `int`s would.
 //!
-//! Threads: `RAYON_NUM_THREADS` (Phoenix++: `MR_NUMTHREADS`). For a run of
-//! a few seconds on 2 cores: `-d 3 -c 100 -p 4000000 -s 1000` (Phoenix++
-//! takes the same arguments; it supports at most 100 clusters, the size of
-//! its array container).
+//! Threads: `RAYON_NUM_THREADS` (Phoenix++: `MR_NUMTHREADS`). Benchmark
+//! with the defaults, `-d 3 -c 100 -p 100000 -s 1000`: a few seconds on 2
+//! cores. The time grows faster than the points, since more points take
+//! more iterations (`-p 1000000`: about 40 s). Phoenix++ supports at most
+//! 100 clusters, the size of its array container.
 
 #[path = "common/glibc_rand.rs"]
 mod glibc_rand;
