@@ -32,10 +32,10 @@
 //! more iterations (`-p 1000000`: about 40 s). Phoenix++ supports at most
 //! 100 clusters, the size of its array container.
 
-#[path = "common/glibc_rand.rs"]
-mod glibc_rand;
 #[path = "common/getopt.rs"]
 mod getopt;
+#[path = "common/glibc_rand.rs"]
+mod glibc_rand;
 
 use std::error::Error;
 use std::io::Write;
@@ -63,7 +63,9 @@ impl Points<'_> {
         };
         match other {
             Points::One(point) => {
-                sum.iter_mut().zip(coords(point)).for_each(|(s, x)| *s += i64::from(x));
+                sum.iter_mut()
+                    .zip(coords(point))
+                    .for_each(|(s, x)| *s += i64::from(x));
                 *count += 1;
             }
             Points::Sum { coords, count: n } => {
@@ -102,7 +104,8 @@ fn sq_dist(point: &[u8], mean: &[i32]) -> u32 {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let usage = "Usage: kmeans -d <vector dimension> -c <num clusters> -p <num points> -s <max value>";
+    let usage =
+        "Usage: kmeans -d <vector dimension> -c <num clusters> -p <num points> -s <max value>";
     let options = getopt::parse("dcps", usage);
     let [dim, clusters, points, grid] =
         [('d', 3), ('c', 100), ('p', 100_000), ('s', 1000)].map(|(c, n)| options.get(c, n));

@@ -69,7 +69,10 @@ fn create_files(side: usize) -> Result<(), Box<dyn Error>> {
 fn unreadable(name: &str, count: usize, e: std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof => {
-            format!("{name}: shorter than a matrix of {count} values ({} bytes)", count * 4)
+            format!(
+                "{name}: shorter than a matrix of {count} values ({} bytes)",
+                count * 4
+            )
         }
         _ => format!("{name}: {e}"),
     }
@@ -120,7 +123,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     if side < 0 || row_block < 0 {
         return Err("the side and the row block must not be negative".into());
     }
-    eprintln!("***** file size is {}", side.wrapping_mul(side).wrapping_mul(4));
+    eprintln!(
+        "***** file size is {}",
+        side.wrapping_mul(side).wrapping_mul(4)
+    );
     println!("MatrixMult: Side of the matrix is {side}");
     println!("MatrixMult: Row Block Len is {row_block}");
     println!("MatrixMult: Running...");

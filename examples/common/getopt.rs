@@ -66,7 +66,9 @@ pub fn atoi(text: &str) -> i32 {
     let n = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i32, |n, d| n.wrapping_mul(10).wrapping_add(i32::from(d - b'0')));
+        .fold(0i32, |n, d| {
+            n.wrapping_mul(10).wrapping_add(i32::from(d - b'0'))
+        });
     if negative {
         n.wrapping_neg()
     } else {
