@@ -439,3 +439,224 @@ fn assert_failed_with_one_line(out: &Output, path: &Path, cause: &str) {
     assert!(stderr.contains(&path.display().to_string()), "{stderr:?}");
     assert!(stderr.contains(cause), "{stderr:?} should say {cause:?}");
 }
+
+/// glibc's `rand()` from `srand(seed)`, written from its definition for the
+/// tests (the examples have their own): `r[i] = r[i-3] + r[i-31]` after 31
+/// words from the LCG 16807 and three copies, the first 310 outputs
+/// dropped, each output shifted right by one.
+fn glibc_rand(seed: u32, n: usize) -> Vec<i32> {
+    let mut r: Vec<i32> = vec![seed as i32];
+    for i in 1..31 {
+        // 16807 * r mod (2^31 - 1), on the word as a signed number.
+        let word = (16_807 * i64::from(r[i - 1])).rem_euclid(2_147_483_647);
+        r.push(word as i32);
+    }
+    for i in 31..34 {
+        r.push(r[i - 31]);
+    }
+    while r.len() < 344 + n {
+        let i = r.len();
+        r.push(r[i - 3].wrapping_add(r[i - 31]));
+    }
+    r[344..].iter().map(|&w| ((w as u32) >> 1) as i32).collect()
+}
+
+#[test]
+fn glibc_rand_copy_gives_what_gcc_gives() {
+    // `int main() { for (...) printf("%d\n", rand()); }`, built with gcc.
+    let first = [1804289383, 846930886, 1681692777, 1714636915, 1957747793];
+    assert_eq!(glibc_rand(1, 5), first);
+    assert_eq!(glibc_rand(1, 1000)[999], 1_143_565_421);
+}
+
+/// The little-endian bytes of `values`.
+fn le_bytes(values: &[i32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+#[test]
+fn kmeans_matches_a_sequential_lloyd_loop() {
+    let (dim, k, n, grid) = (3, 8, 10_000, 100);
+    let random = glibc_rand(1, (n + k) * dim);
+    let points: Vec<&[i32]> = random[..n * dim].chunks(dim).collect();
+    let mut means: Vec<Vec<i32>> = random[n * dim..]
+        .chunks(dim)
+        .map(|m| m.iter().map(|x| x % grid).collect())
+        .collect();
+    let mut cluster = vec![usize::MAX; n];
+    let mut iterations = 0;
+    loop {
+        iterations += 1;
+        let mut changed = false;
+        let mut sums = vec![(vec![0i64; dim], 0i64); k];
+        for (p, point) in points.iter().enumerate() {
+            let dist = |m: &Vec<i32>| -> i64 {
+                (0..dim)
+                    .map(|d| i64::from(point[d] % grid - m[d]).pow(2))
+                    .sum()
+            };
+            // The first of the nearest.
+            let nearest = (0..k).min_by_key(|&c| (dist(&means[c]), c)).unwrap();
+            changed |= cluster[p] != nearest;
+            cluster[p] = nearest;
+            sums[nearest].1 += 1;
+            for d in 0..dim {
+                sums[nearest].0[d] += i64::from(point[d] % grid);
+            }
+        }
+        for (mean, (sum, count)) in means.iter_mut().zip(sums) {
+            if count > 0 {
+                *mean = sum.iter().map(|s| (s / count) as i32).collect();
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    assert!(iterations > 3, "{iterations} iterations test too little");
+    let mut expected = format!(
+        "Dimension = {dim}\nNumber of clusters = {k}\nNumber of points = {n}\n\
+         Size of each dimension = {grid}\nKMeans: Calling MapReduce Scheduler\n\
+         KMeans: MapReduce Completed\n\n\nFinal means:\n"
+    );
+    for mean in &means {
+        expected += &mean.iter().map(|x| format!("{x:5} ")).collect::<String>();
+        expected += "\n";
+    }
+    let args = format!("-d {dim} -c {k} -p{n} -s {grid}");
+    let mut cmd = example("kmeans");
+    let out = cmd
+        .args(args.split(' '))
+        .env("RAYON_NUM_THREADS", "3")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_text_eq!(expected, text(&out.stdout));
+}
+
+#[test]
+fn pca_matches_a_direct_covariance_sum() {
+    // More rows than columns: what Phoenix++'s keys cannot hold.
+    for (rows, cols, max) in [(10, 10, 100), (150, 120, 1000), (60, 7, 5)] {
+        let random = glibc_rand(1, rows * cols);
+        let matrix: Vec<&[i32]> = random.chunks(cols).collect();
+        let at = |i: usize, k: usize| i64::from(matrix[i][k] % max);
+        let means: Vec<i64> = (0..rows)
+            .map(|i| (0..cols).map(|k| at(i, k)).sum::<i64>() / cols as i64)
+            .collect();
+        let mut sum = 0i64;
+        for i in 0..rows {
+            for j in i..rows {
+                let products: i64 = (0..cols)
+                    .map(|k| (at(i, k) - means[i]) * (at(j, k) - means[j]))
+                    .sum();
+                sum += products / (cols as i64 - 1);
+            }
+        }
+        let expected = format!(
+            "Number of rows = {rows}\nNumber of cols = {cols}\nMax value for each element = {max}\n\
+             PCA Mean: Calling MapReduce Scheduler\nPCA Mean: MapReduce Completed\n\
+             PCA Cov: Calling MapReduce Scheduler\nPCA Cov: MapReduce Completed\n\n\n\
+             Covariance sum: {sum}\n"
+        );
+        let args = [
+            format!("-r{rows}"),
+            "-c".into(),
+            cols.to_string(),
+            format!("-s{max}"),
+        ];
+        let (stdout, _) = run("pca", &args);
+        assert_text_eq!(expected, text(&stdout));
+    }
+}
+
+/// Runs example `matrix_multiply` in `dir` and returns its stdout.
+fn matrix_multiply(dir: &Dir, args: &[&str]) -> String {
+    let out = example("matrix_multiply")
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// The sum of the elements of `a` × `b`, `side` × `side`, in wrapping
+/// `i32`s, straight from the definition.
+fn product_sum(a: &[i32], b: &[i32], side: usize) -> i32 {
+    let mut sum = 0i32;
+    for i in 0..side {
+        for j in 0..side {
+            for k in 0..side {
+                sum = sum.wrapping_add(a[i * side + k].wrapping_mul(b[k * side + j]));
+            }
+        }
+    }
+    sum
+}
+
+fn matrix_multiply_output(side: usize, row_block: usize, sum: i32) -> String {
+    format!(
+        "MatrixMult: Side of the matrix is {side}\nMatrixMult: Row Block Len is {row_block}\n\
+         MatrixMult: Running...\nMatrixMult: Calling MapReduce Scheduler Matrix Multiplication\n\
+         MatrixMult: total sum is {sum}\nMatrixMult: MapReduce Completed\n"
+    )
+}
+
+#[test]
+fn matrix_multiply_matches_a_direct_product_of_its_files() {
+    let dir = Dir::new("matrix_multiply");
+    // Values that overflow an i32 sum, negative ones too.
+    let side = 150;
+    let values = glibc_rand(7, 2 * side * side);
+    let a: Vec<i32> = values[..side * side]
+        .iter()
+        .map(|v| v % 2001 - 1000)
+        .collect();
+    let b: Vec<i32> = values[side * side..].iter().map(|v| v % 50_000).collect();
+    dir.create("matrix_file_A.txt", le_bytes(&a));
+    dir.create("matrix_file_B.txt", le_bytes(&b));
+    let expected = matrix_multiply_output(side, 1, product_sum(&a, &b, side));
+    assert_text_eq!(expected, matrix_multiply(&dir, &["150"]));
+
+    // Files longer than the matrix: read up to the side asked for.
+    let (a, b) = (&a[..100 * 100], &b[..100 * 100]);
+    let expected = matrix_multiply_output(100, 4, product_sum(a, b, 100));
+    assert_text_eq!(expected, matrix_multiply(&dir, &["100", "4"]));
+
+    // Shorter ones fail, naming the file.
+    let out = example("matrix_multiply")
+        .arg("151")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("matrix_file_A.txt: shorter than"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn matrix_multiply_writes_files_it_then_reads() {
+    let dir = Dir::new("matrix_multiply_create");
+    let side = 40;
+    let stdout = matrix_multiply(&dir, &["40", "1", "create"]);
+    let read = |name: &str| -> Vec<i32> {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        assert_eq!(bytes.len(), side * side * 4, "{name}");
+        bytes
+            .chunks(4)
+            .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    };
+    let (a, b) = (read("matrix_file_A.txt"), read("matrix_file_B.txt"));
+    // rand() % 11, as Phoenix++ writes them.
+    assert!(a.iter().chain(&b).all(|v| (0..=10).contains(v)));
+    assert!(a != b && a.contains(&10));
+    assert_text_eq!(
+        matrix_multiply_output(side, 1, product_sum(&a, &b, side)),
+        stdout
+    );
+}
