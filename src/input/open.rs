@@ -129,6 +129,12 @@ impl Reopen {
         }
     }
 
+    /// The same, read from `offset` on.
+    pub(super) fn starting_at(mut self, offset: u64) -> Reopen {
+        self.offset = offset;
+        self
+    }
+
     /// Closes the file until it is next read.
     pub(super) fn close(&mut self) {
         self.file = None;
