@@ -67,12 +67,13 @@ impl MmapChoice {
     /// Maps `file`, or returns `None` where mapping is off or fails (the
     /// caller then reads the file).
     pub(crate) fn open(&self, file: &File) -> Option<Mmap> {
-        self.open_from(file, 0)
+        let len = file.metadata().ok()?.len();
+        self.open_part(file, 0, len)
     }
 
-    /// Maps `file` from `offset` to its end, as [`MmapChoice::open`] does
-    /// from its start. The offset need not be a multiple of the page size.
-    pub(crate) fn open_from(&self, file: &File, offset: u64) -> Option<Mmap> {
+    /// Maps `len` bytes of `file` from `offset`, as [`MmapChoice::open`]
+    /// maps it whole. The offset need not be a multiple of the page size.
+    pub(crate) fn open_part(&self, file: &File, offset: u64, len: u64) -> Option<Mmap> {
         if !self.is_enabled() {
             return None;
         }
@@ -80,7 +81,8 @@ impl MmapChoice {
         // `unsafe fn auto`, whose caller promised that the inputs are not
         // modified while the job runs; the map is read-only and private to
         // this process, so no write of ours can alias it either.
-        let map = unsafe { MmapOptions::new().offset(offset).map(file) }.ok()?;
+        let len = usize::try_from(len).ok()?;
+        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(file) }.ok()?;
         // Advice is only a hint: a kernel that refuses it reads the file
         // just as well, so its error is of no interest.
         let _ = map.advise(Advice::Sequential);

@@ -544,12 +544,17 @@ fn stdin_id() -> Option<FileId> {
 
 /// Maps or reads one file.
 fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
-    open_file_from(path, 0, options)
+    open_file_part(path, 0, None, options)
 }
 
-/// Maps or reads one file's bytes from `offset` to its end (see
-/// [`Inputs::push_file_from`]).
-fn open_file_from(path: &Path, offset: u64, options: &InputOptions) -> Result<InputFile, Error> {
+/// Maps or reads one file's bytes from `offset` to `end`, or to its end
+/// (see [`Inputs::push_file_range`]).
+fn open_file_part(
+    path: &Path,
+    offset: u64,
+    end: Option<u64>,
+    options: &InputOptions,
+) -> Result<InputFile, Error> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     // Ask the open file, not the path: `/dev/stdin` and process
     // substitution name pipes, which must be read, never mapped.
@@ -559,7 +564,7 @@ fn open_file_from(path: &Path, offset: u64, options: &InputOptions) -> Result<In
     }
     let regular = meta.is_file();
     let len = match regular {
-        true => range::len_from(path, meta.len(), offset)?,
+        true => range::len_of(path, meta.len(), offset, end)?,
         false => meta.len(),
     };
     if offset > 0 {
@@ -567,7 +572,7 @@ fn open_file_from(path: &Path, offset: u64, options: &InputOptions) -> Result<In
     }
     let small = regular && len < MMAP_MIN_LEN;
     let mapped = if regular && !small {
-        options.mmap.open_from(&file, offset)
+        options.mmap.open_part(&file, offset, len)
     } else {
         None
     };
@@ -576,15 +581,20 @@ fn open_file_from(path: &Path, offset: u64, options: &InputOptions) -> Result<In
         // A regular file is opened again when a run reads it, so that
         // thousands of inputs do not hold thousands of descriptors.
         None if options.stream && regular && !small => {
-            let reopen = Reopen::new(path, FileId::of(path, &meta)).starting_at(offset);
+            let reopen = Reopen::new(path, FileId::of(path, &meta)).part(offset, len);
             Data::Open(Stream::new(Feed::File(reopen), Some(len)))
         }
         None if options.stream && !small => {
-            Data::Open(Stream::new(Feed::Reader(Box::new(file)), None))
+            let reader = file.take(end.map_or(u64::MAX, |end| end - offset));
+            Data::Open(Stream::new(Feed::Reader(Box::new(reader)), None))
         }
-        None => {
-            Data::Owned(read::read_file(&file, len, regular).map_err(|e| Error::read(path, e))?)
-        }
+        None => Data::Owned(
+            match end {
+                None => read::read_file(&file, len, regular),
+                Some(end) => read::read_file_part(&file, end - offset, regular),
+            }
+            .map_err(|e| Error::read(path, e))?,
+        ),
     };
     Ok(InputFile {
         id: FileId::of(path, &meta),

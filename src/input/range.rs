@@ -1,11 +1,13 @@
-//! [`Inputs::push_file_from`]: a file's bytes from an offset, for formats
-//! with a header that the records follow (a BMP's pixels, say).
+//! [`Inputs::push_file_from`] and [`Inputs::push_file_range`]: a part of a
+//! file as an input, for formats with a header that the records follow (a
+//! BMP's pixels, say).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::Path;
 
-use super::{open_file_from, InputOptions, Inputs};
+use super::{open_file_part, InputOptions, Inputs};
 use crate::error::Error;
 
 impl Inputs {
@@ -44,18 +46,70 @@ impl Inputs {
         offset: u64,
         options: &InputOptions,
     ) -> Result<(), Error> {
-        let file = open_file_from(path.as_ref(), offset, options)?;
+        let file = open_file_part(path.as_ref(), offset, None, options)?;
+        self.files.push(file);
+        Ok(())
+    }
+
+    /// Like [`Inputs::push_file_from`], but adds only the bytes of `range`:
+    /// for a format whose records are followed by a trailer, or to leave
+    /// out a last partial record.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Inputs::push_file_from`]; also a range that ends past the
+    /// file's end, or before it starts.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::{InputOptions, Inputs};
+    ///
+    /// let path = std::env::temp_dir().join(format!("mr-local-doc-range-{}", std::process::id()));
+    /// std::fs::write(&path, "HEADERpixelsTRAILER")?;
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_file_range(&path, 6..12, &InputOptions::default())?;
+    /// assert_eq!(inputs.files()[0].bytes(), b"pixels");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push_file_range(
+        &mut self,
+        path: impl AsRef<Path>,
+        range: Range<u64>,
+        options: &InputOptions,
+    ) -> Result<(), Error> {
+        let path = path.as_ref();
+        if range.end < range.start {
+            let cause = format!("range {}..{} ends before it starts", range.start, range.end);
+            return Err(Error::io(path, std::io::Error::other(cause)));
+        }
+        let file = open_file_part(path, range.start, Some(range.end), options)?;
         self.files.push(file);
         Ok(())
     }
 }
 
-/// The length of a regular file of `len` bytes from `offset` on.
-pub(super) fn len_from(path: &Path, len: u64, offset: u64) -> Result<u64, Error> {
-    len.checked_sub(offset).ok_or_else(|| {
-        let cause = format!("offset {offset} is past the end of the file ({len} bytes)");
+/// The length of the part from `offset` to `end` (or the end) of a regular
+/// file of `len` bytes.
+pub(super) fn len_of(path: &Path, len: u64, offset: u64, end: Option<u64>) -> Result<u64, Error> {
+    let past = |what: &str, at: u64| {
+        let cause = format!("{what} {at} is past the end of the file ({len} bytes)");
         Error::io(path, std::io::Error::other(cause))
-    })
+    };
+    match end {
+        Some(end) if end > len => Err(past("range end", end)),
+        Some(end) => Ok(end - offset),
+        None => len
+            .checked_sub(offset)
+            .ok_or_else(|| past("offset", offset)),
+    }
+}
+
+/// The error of a pipe that ended after `skipped` bytes, before `offset`.
+fn ended_before(path: &Path, skipped: u64, offset: u64) -> Error {
+    let cause = format!("offset {offset} is past the end of the file ({skipped} bytes)");
+    Error::io(path, std::io::Error::other(cause))
 }
 
 /// Moves `file` to `offset`: a seek for a regular file, else reading and
@@ -69,7 +123,7 @@ pub(super) fn skip(path: &Path, file: &mut File, offset: u64, regular: bool) -> 
     let skipped = std::io::copy(&mut file.take(offset), &mut std::io::sink())
         .map_err(|e| Error::read(path, e))?;
     if skipped < offset {
-        return Err(len_from(path, skipped, offset).unwrap_err());
+        return Err(ended_before(path, skipped, offset));
     }
     Ok(())
 }
@@ -145,5 +199,35 @@ mod tests {
                 .ends_with("offset 4 is past the end of the file (3 bytes)"),
             "{err}"
         );
+        let err = inputs
+            .push_file_range(&path, 1..4, &InputOptions::default())
+            .unwrap_err();
+        let want = "range end 4 is past the end of the file (3 bytes)";
+        assert!(err.to_string().ends_with(want), "{err}");
+    }
+
+    #[test]
+    #[allow(unsafe_code)]
+    fn a_range_stops_at_its_end_mapped_read_or_streamed() {
+        let dir = TempDir::new("input-range");
+        let file: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let path = dir.write("data.bin", &file);
+        let range = 7..290_001u64;
+        let want = &file[7..290_001];
+        // SAFETY: the test's files are not modified while it runs.
+        let mapped = InputOptions::default().mmap(unsafe { MmapChoice::auto() });
+        for (options, is_mapped) in [(mapped, true), (InputOptions::default(), false)] {
+            let mut inputs = Inputs::new();
+            inputs
+                .push_file_range(&path, range.clone(), &options)
+                .unwrap();
+            assert_eq!(inputs.files()[0].is_mapped(), is_mapped);
+            assert_eq!(inputs.files()[0].bytes(), want);
+        }
+        let mut inputs = Inputs::new();
+        let streamed = InputOptions::default().stream(true);
+        inputs.push_file_range(&path, range, &streamed).unwrap();
+        inputs.read_open_inputs().unwrap();
+        assert_eq!(inputs.files()[0].bytes(), want);
     }
 }
