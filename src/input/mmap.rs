@@ -64,15 +64,9 @@ impl MmapChoice {
         self.0 == MmapChoiceImpl::Auto
     }
 
-    /// Maps `file`, or returns `None` where mapping is off or fails (the
-    /// caller then reads the file).
-    pub(crate) fn open(&self, file: &File) -> Option<Mmap> {
-        let len = file.metadata().ok()?.len();
-        self.open_part(file, 0, len)
-    }
-
-    /// Maps `len` bytes of `file` from `offset`, as [`MmapChoice::open`]
-    /// maps it whole. The offset need not be a multiple of the page size.
+    /// Maps `len` bytes of `file` from `offset` (which need not be a
+    /// multiple of the page size), or returns `None` where mapping is off
+    /// or fails (the caller then reads the file).
     pub(crate) fn open_part(&self, file: &File, offset: u64, len: u64) -> Option<Mmap> {
         if !self.is_enabled() {
             return None;
