@@ -30,16 +30,19 @@
 #                         [8 MiB]
 #      word_count         `mr-local generate --size 512M --seed 42` (a Zipf
 #                         corpus) [4 MiB]
-#      string_match       that corpus one word a line (`tr -cs A-Za-z '\n'`),
-#                         the four keys inserted every 997th to 1021st line,
-#                         cut to 512 MiB [4 MiB]
-#      kmeans             -d 3 -c 100 -p 1000000 -s 1000 [-p 20000 -c 20]
-#      pca                -r 1500 -c 1500 -s 100 [-r 200 -c 200]
-#      matrix_multiply    side 1000, files written once by Phoenix++ (`1000
+#      string_match       that corpus twice, one word a line (`tr -cs
+#                         A-Za-z '\n'`), the four keys inserted every 997th
+#                         to 1021st line, cut to 512 MiB [4 MiB]
+#      kmeans             -d 3 -c 100 -p 200000 -s 1000 [-p 20000 -c 20]
+#      pca                -r 2000 -c 2000 -s 100 [-r 200 -c 200]
+#      matrix_multiply    side 2000, files written once by Phoenix++ (`2000
 #                         1 create`, untimed) and then read by both [side 150]
 #    The last three generate their data themselves (glibc rand(), seed 1;
-#    matrix_multiply's files are shared): the sizes above are meant to take
-#    a few seconds a run on the 2-core machine; override them with
+#    matrix_multiply's files are shared). Their sizes are meant to take a
+#    few seconds a run: one-off Phoenix++ runs at 2 threads on the 2-core
+#    machine (load average 8) took 2.0 s for kmeans at -p 100000, 0.35 s
+#    for pca at 1000 x 1000 and 0.37 s for matrix_multiply at side 1000, and
+#    the sizes above are 2x, 8x and 8x those. Override them with
 #    PHX_KMEANS_ARGS, PHX_PCA_ARGS, PHX_MM_SIDE.
 # 3. Runs Phoenix++ (threads: MR_NUMTHREADS) and ours (RAYON_NUM_THREADS,
 #    which Job::builder() honours) alternately, the first of the two
@@ -108,9 +111,9 @@ if [ "$quick" = 1 ]; then
     mm_side=${PHX_MM_SIDE:-150}
 else
     big=$((1 << 30)) text=$((512 << 20))
-    kmeans_args=${PHX_KMEANS_ARGS:--d 3 -c 100 -p 1000000 -s 1000}
-    pca_args=${PHX_PCA_ARGS:--r 1500 -c 1500 -s 100}
-    mm_side=${PHX_MM_SIDE:-1000}
+    kmeans_args=${PHX_KMEANS_ARGS:--d 3 -c 100 -p 200000 -s 1000}
+    pca_args=${PHX_PCA_ARGS:--r 2000 -c 2000 -s 100}
+    mm_side=${PHX_MM_SIDE:-2000}
 fi
 inputs="$scratch/inputs"
 mkdir -p "$inputs"
@@ -150,12 +153,15 @@ make_corpus() { # FILE BYTES
 make_words() { # FILE BYTES CORPUS
     [ "$(size_of "$1")" = "$2" ] && return 0
     say "generating $1: one word a line, with the four keys"
-    tr -cs 'A-Za-z' '\n' <"$3" | awk '
+    # The corpus twice: its words alone are a few percent shorter than it.
+    # head closes the pipe early, so the others' SIGPIPE is expected.
+    cat "$3" "$3" | tr -cs 'A-Za-z' '\n' | awk '
         NR % 997 == 0 { print "Helloworld" }
         NR % 1009 == 0 { print "howareyou" }
         NR % 1013 == 0 { print "ferrari" }
         NR % 1021 == 0 { print "whotheman" }
-        { print }' | head -c "$2" >"$1"
+        { print }' | head -c "$2" >"$1" || true
+    [ "$(size_of "$1")" = "$2" ] || { say "$1: not $2 bytes"; exit 1; }
 }
 
 # app -> Phoenix++ binary, our example, arguments.
