@@ -660,3 +660,216 @@ fn matrix_multiply_writes_files_it_then_reads() {
         stdout
     );
 }
+
+/// A fixed LCG's next byte, for the Phoenix++ ports' generated inputs.
+fn lcg_bytes(seed: u64, n: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 56) as u8
+        })
+        .collect()
+}
+
+/// Runs a Phoenix++ port on 2 threads and returns its stdout.
+fn run_port(name: &str, args: &[&OsStr]) -> String {
+    let mut cmd = example(name);
+    cmd.args(args).env("RAYON_NUM_THREADS", "2");
+    let out = cmd.output().expect("run the example");
+    assert!(out.status.success(), "{cmd:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn pixel_histogram_prints_phoenix_lines_and_a_direct_count() {
+    let dir = Dir::new("pixel_histogram");
+    // Pixels at an offset that is not a multiple of 3, and a last partial
+    // pixel; blue only from 250, so the first ten bins run into green.
+    let start = 70usize;
+    let mut pixels = lcg_bytes(11, 3 * 400_000 + 2);
+    for blue in pixels.chunks_mut(3) {
+        blue[0] = blue[0].max(250);
+    }
+    let mut bmp = vec![0u8; start];
+    bmp[..2].copy_from_slice(b"BM");
+    bmp[10..12].copy_from_slice(&(start as u16).to_le_bytes());
+    bmp[28..30].copy_from_slice(&24u16.to_le_bytes());
+    bmp.extend(&pixels);
+    let path = dir.create("image.bmp", &bmp);
+
+    let mut bins = [0u64; 768];
+    for pixel in pixels.chunks_exact(3) {
+        for (colour, &value) in pixel.iter().enumerate() {
+            bins[colour * 256 + usize::from(value)] += 1;
+        }
+    }
+    let mut expected = format!(
+        "Histogram: Running...\nThis file has {} bytes of image data, 400000 pixels\n",
+        pixels.len()
+    );
+    expected += "\n\nBlue\n----------\n\n";
+    for (value, count) in bins.iter().enumerate().skip(250).take(6) {
+        expected += &format!("{value} - {count}\n");
+    }
+    expected += "\n\nGreen\n----------\n\n";
+    let green: Vec<usize> = (256..512).filter(|&k| bins[k] > 0).take(4).collect();
+    for key in green {
+        expected += &format!("{} - {}\n", key - 256, bins[key]);
+    }
+    for (key, count) in bins.iter().enumerate() {
+        expected += &format!("{key}\t{count}\n");
+    }
+    let got = run_port("pixel_histogram", &[path.as_os_str(), OsStr::new("--all")]);
+    assert_text_eq!(expected, got);
+}
+
+#[test]
+fn linear_regression_prints_phoenix_sums_and_fit() {
+    let dir = Dir::new("linear_regression");
+    // y follows x, with noise; and a last odd byte, left out.
+    let noise = lcg_bytes(5, 1_000_001);
+    let mut points = Vec::new();
+    for pair in noise.chunks_exact(2) {
+        let x = pair[0] as i8;
+        let y = (i16::from(x) / 2 + i16::from(pair[1] as i8 / 4)) as i8;
+        points.extend([x as u8, y as u8]);
+    }
+    points.push(0x7f);
+    let path = dir.create("points.bin", &points);
+
+    let n = (points.len() / 2) as i64;
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0i64, 0i64, 0i64, 0i64, 0i64);
+    for pair in points.chunks_exact(2) {
+        let (x, y) = (i64::from(pair[0] as i8), i64::from(pair[1] as i8));
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
+    }
+    let (nf, fx, fy) = (n as f64, sx as f64, sy as f64);
+    let b = (nf * sxy as f64 - fx * fy) / (nf * sxx as f64 - fx * fx);
+    let a = (fy - b * fx) / nf;
+    let r2 = (nf * sxy as f64 - fx * fy).powi(2)
+        / ((nf * sxx as f64 - fx * fx) * (nf * syy as f64 - fy * fy));
+    assert!(b > 0.4 && b < 0.6 && r2 > 0.5, "b {b}, r2 {r2}: not a fit");
+    let expected = format!(
+        "Linear Regression: Running...\ndata size: {n}\n\
+         Linear Regression: Calling MapReduce Scheduler\nLinear Regression Results:\n\
+         \ta     = {a:.6}\n\tb     = {b:.6}\n\txbar = {:.6}\n\tybar = {:.6}\n\
+         \tr2    = {r2:.6}\n\tSX    = {sx}\n\tSY    = {sy}\n\tSXX  = {sxx}\n\
+         \tSYY  = {syy}\n\tSXY  = {sxy}\n",
+        fx / nf,
+        fy / nf
+    );
+    assert_text_eq!(expected, run_port("linear_regression", &[path.as_os_str()]));
+}
+
+#[test]
+fn string_match_counts_the_words_phoenix_compares() {
+    let dir = Dir::new("string_match");
+    let keys = ["Helloworld", "howareyou", "ferrari", "whotheman"];
+    let words: [&[u8]; 9] = [
+        b"Helloworld",
+        b"howareyou",
+        b"ferrari",
+        b"whotheman",
+        b"helloworld",
+        b"ferrarix",
+        b"ferrar",
+        b"whotheman\xfbafter",
+        b"",
+    ];
+    let ends: [&[u8]; 4] = [b"\n", b"\r\n", b"\r", b"\n\n"];
+    let mut file = Vec::new();
+    for pick in lcg_bytes(3, 400_000).chunks_exact(2) {
+        file.extend(words[usize::from(pick[0]) % words.len()]);
+        file.extend(ends[usize::from(pick[1]) % ends.len()]);
+    }
+    file.extend(b"ferrari");
+    let path = dir.create("words.txt", &file);
+
+    // A word is a run of bytes other than CR and LF; strcmp of the
+    // hashes stops at the byte that hashes to 0.
+    let mut expected = "String Match: Running...\nString Match: Calling String Match\n".to_owned();
+    for key in keys {
+        let count = file
+            .split(|&b| b == b'\r' || b == b'\n')
+            .filter(|w| w.split(|&b| b == 0xfb).next() == Some(key.as_bytes()))
+            .count();
+        assert!(count > 1000, "{key}: {count}");
+        expected += &format!("{key}\t{count}\n");
+    }
+    assert_text_eq!(expected, run_port("string_match", &[path.as_os_str()]));
+}
+
+#[test]
+fn word_count_prints_phoenix_top_words() {
+    let dir = Dir::new("word_count");
+    let words: [&[u8]; 12] = [
+        b"the",
+        b"The",
+        b"THE",
+        b"don't",
+        b"'quoted'",
+        b"a1b",
+        b"na\xc3\xafve",
+        b"x",
+        b"X",
+        b"rock''n",
+        b"zebra",
+        b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ];
+    let gaps: [&[u8]; 5] = [b" ", b"\n", b"\t", b", ", b"\r\n"];
+    let mut file = Vec::new();
+    for (i, pick) in lcg_bytes(9, 300_000).chunks_exact(2).enumerate() {
+        // Skewed, so that counts differ; some ties between the rare ones.
+        let word = (usize::from(pick[0]) * usize::from(pick[0]) / 5000) % words.len();
+        file.extend(words[word]);
+        file.extend(gaps[usize::from(pick[1]) % gaps.len()]);
+        if i % 1000 == 0 {
+            file.extend(format!("w{} ", i / 1000 % 7).as_bytes());
+        }
+    }
+    let path = dir.create("text.txt", &file);
+
+    // Phoenix++'s scan over the whole file: uppercase, a letter starts a
+    // word, letters and apostrophes continue it.
+    let mut counts = BTreeMap::<Vec<u8>, u64>::new();
+    let upper = file.to_ascii_uppercase();
+    let mut at = 0;
+    while at < upper.len() {
+        if !upper[at].is_ascii_uppercase() {
+            at += 1;
+            continue;
+        }
+        let len = upper[at..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_uppercase() || b == b'\'')
+            .count();
+        *counts.entry(upper[at..at + len].to_vec()).or_default() += 1;
+        at += len;
+    }
+    let total: u64 = counts.values().sum();
+    let mut ranked: Vec<_> = counts.iter().collect();
+    ranked.sort_by_key(|&(word, n)| (std::cmp::Reverse(*n), word));
+    for top in [None, Some(3), Some(1000)] {
+        let shown = top.unwrap_or(10).min(ranked.len());
+        let mut expected = format!(
+            "Wordcount: Running...\nWordcount: Calling MapReduce Scheduler Wordcount\n\
+             Wordcount: MapReduce Completed\n\nWordcount: Results (TOP {shown} of {}):\n",
+            ranked.len()
+        );
+        for (word, n) in &ranked[..shown] {
+            expected += &format!("{:>15} - {n}\n", text(word));
+        }
+        expected += &format!("Total: {total}\n");
+        let top = top.map(|n| n.to_string());
+        let mut args = vec![path.as_os_str()];
+        args.extend(top.as_deref().map(OsStr::new));
+        assert_text_eq!(expected, run_port("word_count", &args), "top {top:?}");
+    }
+}

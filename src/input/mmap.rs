@@ -13,7 +13,7 @@
 
 use std::fs::File;
 
-use memmap2::{Advice, Mmap};
+use memmap2::{Advice, Mmap, MmapOptions};
 
 /// Whether inputs may be memory-mapped.
 ///
@@ -64,9 +64,10 @@ impl MmapChoice {
         self.0 == MmapChoiceImpl::Auto
     }
 
-    /// Maps `file`, or returns `None` where mapping is off or fails (the
-    /// caller then reads the file).
-    pub(crate) fn open(&self, file: &File) -> Option<Mmap> {
+    /// Maps `len` bytes of `file` from `offset` (which need not be a
+    /// multiple of the page size), or returns `None` where mapping is off
+    /// or fails (the caller then reads the file).
+    pub(crate) fn open_part(&self, file: &File, offset: u64, len: u64) -> Option<Mmap> {
         if !self.is_enabled() {
             return None;
         }
@@ -74,7 +75,8 @@ impl MmapChoice {
         // `unsafe fn auto`, whose caller promised that the inputs are not
         // modified while the job runs; the map is read-only and private to
         // this process, so no write of ours can alias it either.
-        let map = unsafe { Mmap::map(file) }.ok()?;
+        let len = usize::try_from(len).ok()?;
+        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(file) }.ok()?;
         // Advice is only a hint: a kernel that refuses it reads the file
         // just as well, so its error is of no interest.
         let _ = map.advise(Advice::Sequential);

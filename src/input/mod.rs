@@ -5,6 +5,7 @@
 //!   walking directories.
 //! - [`mmap`]: [`MmapChoice`], the input side's only `unsafe` code.
 //! - `open`: inputs left open, to be read when a run maps them.
+//! - `range`: [`Inputs::push_file_from`], a file's bytes from an offset.
 //! - `read`: reading stdin, pipes and small files.
 //! - `records`: [`Records`], the input formats: how bytes divide into
 //!   records.
@@ -22,6 +23,7 @@ use crate::error::Error;
 
 pub mod mmap;
 mod open;
+mod range;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod split;
@@ -542,33 +544,56 @@ fn stdin_id() -> Option<FileId> {
 
 /// Maps or reads one file.
 fn open_file(path: &Path, options: &InputOptions) -> Result<InputFile, Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    open_file_part(path, 0, None, options)
+}
+
+/// Maps or reads one file's bytes from `offset` to `end`, or to its end
+/// (see [`Inputs::push_file_range`]).
+fn open_file_part(
+    path: &Path,
+    offset: u64,
+    end: Option<u64>,
+    options: &InputOptions,
+) -> Result<InputFile, Error> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     // Ask the open file, not the path: `/dev/stdin` and process
     // substitution name pipes, which must be read, never mapped.
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return Err(Error::is_directory(path));
     }
-    let mapped = if meta.is_file() && meta.len() >= MMAP_MIN_LEN {
-        options.mmap.open(&file)
+    let regular = meta.is_file();
+    let len = match regular {
+        true => range::len_of(path, meta.len(), offset, end)?,
+        false => meta.len(),
+    };
+    if offset > 0 {
+        range::skip(path, &mut file, offset, regular)?;
+    }
+    let small = regular && len < MMAP_MIN_LEN;
+    let mapped = if regular && !small {
+        options.mmap.open_part(&file, offset, len)
     } else {
         None
     };
-    let regular = meta.is_file();
-    let small = regular && meta.len() < MMAP_MIN_LEN;
     let data = match mapped {
         Some(map) => Data::Mapped(map),
         // A regular file is opened again when a run reads it, so that
         // thousands of inputs do not hold thousands of descriptors.
         None if options.stream && regular && !small => {
-            let reopen = Reopen::new(path, FileId::of(path, &meta));
-            Data::Open(Stream::new(Feed::File(reopen), Some(meta.len())))
+            let reopen = Reopen::new(path, FileId::of(path, &meta)).part(offset, len);
+            Data::Open(Stream::new(Feed::File(reopen), Some(len)))
         }
         None if options.stream && !small => {
-            Data::Open(Stream::new(Feed::Reader(Box::new(file)), None))
+            let reader = file.take(end.map_or(u64::MAX, |end| end - offset));
+            Data::Open(Stream::new(Feed::Reader(Box::new(reader)), None))
         }
         None => Data::Owned(
-            read::read_file(&file, meta.len(), regular).map_err(|e| Error::read(path, e))?,
+            match end {
+                None => read::read_file(&file, len, regular),
+                Some(end) => read::read_file_part(&file, end - offset, regular),
+            }
+            .map_err(|e| Error::read(path, e))?,
         ),
     };
     Ok(InputFile {

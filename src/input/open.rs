@@ -116,6 +116,8 @@ pub(super) struct Reopen {
     file: Option<File>,
     /// How far it has been read.
     offset: u64,
+    /// Where to stop reading, if before the file's end.
+    end: Option<u64>,
 }
 
 impl Reopen {
@@ -126,7 +128,15 @@ impl Reopen {
             id,
             file: None,
             offset: 0,
+            end: None,
         }
+    }
+
+    /// The same, read from `offset` for `len` bytes.
+    pub(super) fn part(mut self, offset: u64, len: u64) -> Reopen {
+        self.offset = offset;
+        self.end = Some(offset.saturating_add(len));
+        self
     }
 
     /// Closes the file until it is next read.
@@ -151,7 +161,11 @@ impl Read for Reopen {
                 self.file.insert(file)
             }
         };
-        let n = file.read(buf)?;
+        let left = self.end.map_or(usize::MAX, |end| {
+            usize::try_from(end.saturating_sub(self.offset)).unwrap_or(usize::MAX)
+        });
+        let room = buf.len().min(left);
+        let n = file.read(&mut buf[..room])?;
         self.offset += n as u64;
         Ok(n)
     }

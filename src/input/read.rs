@@ -200,6 +200,12 @@ pub(crate) fn read_file(mut file: &File, len: u64, regular: bool) -> io::Result<
     read_sized(Vec::new(), &mut file, len, regular.then_some(len))
 }
 
+/// As for [`read_file`], but reads at most `len` bytes: a part of the
+/// file, which must have them all if it is `regular`.
+pub(crate) fn read_file_part(file: &File, len: u64, regular: bool) -> io::Result<Vec<u8>> {
+    read_sized(Vec::new(), &mut file.take(len), len, regular.then_some(len))
+}
+
 /// The error of a regular file that ended before the length it had when it
 /// was opened.
 pub(crate) fn changed_while_read() -> io::Error {
