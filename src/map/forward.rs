@@ -72,7 +72,7 @@ where
         return Err(err);
     }
     out.record = record;
-    out.emitted += worker.counters.map_output;
+    out.emitted = out.emitted.wrapping_add(worker.counters.map_output);
     out.records += worker.counters.records;
     for &(name, n) in &worker.counters.user {
         out.worker.counters.add_user(name, n);

@@ -205,8 +205,23 @@ impl RunId {
 /// The handle a map function emits key/value pairs into.
 ///
 /// Pairs go to a buffer owned by the current worker thread. When the job
-/// has a combiner, a pair whose key is already buffered is folded into it at
-/// once, so a word emitted a million times takes one slot.
+/// has a combiner, a pair whose key is already buffered is folded into it,
+/// so a word emitted a million times takes one slot.
+///
+/// [`Emit::emit`] only stages a pair, in a short array; every 128 pairs the
+/// engine folds the staged ones into the thread's buffer in one loop built
+/// for the run's combiner, so a combiner given to
+/// [`Job::map_reduce`](crate::Job::map_reduce) or
+/// [`MapReduce::fold`](crate::MapReduce::fold) is inlined there rather than
+/// called through a pointer (one given to
+/// [`MapReduce::combine`](crate::MapReduce::combine) is still called through
+/// one). Which container folds them follows from the keys: keys whose
+/// `Hash` writes one integer below 65,536 (`u8`, `u16`, `bool`, small
+/// `u32`/`u64`/`usize` values, and types that hash as one) go in an array
+/// indexed by that integer, each slot checked with `==`, so that a type whose
+/// `Hash` is not one-to-one still counts right; every other key goes in a
+/// hash table. The first key a thread emits decides whether it looks at the
+/// array. There is no setting to choose another container yet.
 pub struct Emit<'a, K, V> {
     /// Pairs emitted and not yet absorbed: the worker's, held here while
     /// the `Emit` lives, one pointer nearer the map function.
@@ -220,9 +235,10 @@ pub struct Emit<'a, K, V> {
     /// The record being mapped, as offsets into the split: where it starts
     /// (for errors) and where the next one starts (for skipping).
     pub(crate) record: Range<usize>,
-    /// Counted here, where they can live in a register, and added to the
-    /// worker's counters when the `Emit` is dropped: incrementing a counter
-    /// in memory on every pair made each emit wait on the one before.
+    /// Counted here and added to the worker's counters when the `Emit` is
+    /// dropped. Pairs staged count when they are absorbed or the `Emit` is
+    /// dropped, not one by one: incrementing a counter in memory on every
+    /// pair made each emit wait on the one before.
     emitted: u64,
     records: u64,
     /// Set while the engine or the combiner runs inside an emit: a panic
@@ -232,8 +248,10 @@ pub struct Emit<'a, K, V> {
 
 impl<K, V> Drop for Emit<'_, K, V> {
     fn drop(&mut self) {
+        self.emitted = self.emitted.wrapping_add(self.staged.len() as u64);
         self.worker.staged = std::mem::take(&mut self.staged);
-        self.worker.counters.map_output += self.emitted;
+        self.worker.counters.map_output =
+            self.worker.counters.map_output.wrapping_add(self.emitted);
         self.worker.counters.records += self.records;
     }
 }
@@ -245,8 +263,11 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         (path, file, offset): (&'a Path, usize, usize),
         finishes_thread: bool,
     ) -> Self {
+        let staged = std::mem::take(&mut worker.staged);
         Emit {
-            staged: std::mem::take(&mut worker.staged),
+            // Pairs an earlier `Emit` left staged were counted by it.
+            emitted: (staged.len() as u64).wrapping_neg(),
+            staged,
             worker,
             sink,
             path,
@@ -254,7 +275,6 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
             offset,
             finishes_thread,
             record: 0..0,
-            emitted: 0,
             records: 0,
             in_engine: false,
         }
@@ -263,7 +283,6 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     /// Emits one key/value pair.
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
-        self.emitted += 1;
         self.stage(key, value);
     }
 
@@ -273,7 +292,8 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     /// it stands for.
     #[inline]
     pub fn emit_folded(&mut self, key: K, value: V, occurrences: u64) {
-        self.emitted += occurrences;
+        // The pair itself counts once it is absorbed.
+        self.emitted = self.emitted.wrapping_add(occurrences.wrapping_sub(1));
         self.stage(key, value);
     }
 
@@ -308,6 +328,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         // A panic here is the combiner's (or the key's `Hash`), not the
         // record's: it fails the job, skipping or not.
         self.in_engine = true;
+        self.emitted = self.emitted.wrapping_add(self.staged.len() as u64);
         self.worker.absorb(&mut self.staged, self.sink);
         self.in_engine = false;
     }
@@ -345,7 +366,7 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         Q: Hash + Eq + ?Sized,
         K: Borrow<Q>,
     {
-        self.emitted += 1;
+        self.emitted = self.emitted.wrapping_add(1);
         let sink = self.sink;
         let in_engine = &mut self.in_engine;
         let put = self
