@@ -10,12 +10,16 @@
 //! `Hash` is not one-to-one) goes to the hash table beside it, so every key
 //! type is counted right. The first key a buffer sees decides whether it
 //! looks at the array at all.
+//!
+//! Byte-string keys (`&[u8]`, `Vec<u8>`, `String`, `&str`, `Word`) go in
+//! a table of their own that keeps short keys inline ([`Bytes`]).
 
 use std::borrow::Borrow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use super::bytes::{is_byte_string, Bytes};
 use crate::pairs::Chunk;
 use crate::partition::Route;
 
@@ -34,6 +38,8 @@ pub(super) struct Folding<K, V> {
     /// input cannot flood one bucket (partitioning has its own, fixed,
     /// hasher).
     map: HashMap<K, V, ahash::RandomState>,
+    /// For byte-string keys, the table that holds them all.
+    bytes: Option<Bytes<K, V>>,
 }
 
 impl<K, V> Folding<K, V> {
@@ -43,12 +49,13 @@ impl<K, V> Folding<K, V> {
             small: Vec::new(),
             small_len: 0,
             map: HashMap::with_hasher(ahash::RandomState::new()),
+            bytes: is_byte_string::<K>().then(Bytes::new),
         }
     }
 
     /// The number of keys held.
     pub fn len(&self) -> usize {
-        self.small_len + self.map.len()
+        self.small_len + self.map.len() + self.bytes.as_ref().map_or(0, Bytes::len)
     }
 }
 
@@ -57,6 +64,9 @@ impl<K: Hash + Eq, V> Folding<K, V> {
     /// Returns whether the key is new.
     #[inline]
     pub fn put(&mut self, key: K, value: V, combine: impl FnOnce(&mut V, V)) -> bool {
+        if let Some(bytes) = &mut self.bytes {
+            return bytes.put(key, value, combine);
+        }
         if let Some(index) = self.small_index(&key) {
             if index >= self.small.len() {
                 self.grow(index);
@@ -87,6 +97,25 @@ impl<K: Hash + Eq, V> Folding<K, V> {
         }
     }
 
+    /// Folds every pair of `staged` in, calling `full` each time the table
+    /// reaches `limit` keys (which empties it).
+    #[inline]
+    pub fn absorb<C>(
+        &mut self,
+        staged: &mut Vec<(K, V)>,
+        combine: &C,
+        limit: usize,
+        full: &mut dyn FnMut(&mut Self),
+    ) where
+        C: Fn(&mut V, V) + ?Sized,
+    {
+        for (key, value) in staged.drain(..) {
+            if self.put(key, value, combine) && self.len() >= limit {
+                full(self);
+            }
+        }
+    }
+
     /// Like [`Folding::put`], with the key given by reference: the owned
     /// key is made with `to_key` only if the key is new.
     #[inline]
@@ -101,6 +130,9 @@ impl<K: Hash + Eq, V> Folding<K, V> {
         Q: Hash + Eq + ?Sized,
         K: Borrow<Q>,
     {
+        if let Some(bytes) = &mut self.bytes {
+            return bytes.put_with(key, to_key, value, combine);
+        }
         // `Borrow` promises that `key` hashes as its owned form does, so
         // it has the same integer.
         if let Some(index) = self.small_index(key) {
@@ -164,6 +196,9 @@ impl<K: Hash + Eq, V> Folding<K, V> {
         }
         for (key, value) in self.map.drain() {
             parts[route.partition(&key)].push((key, value));
+        }
+        if let Some(bytes) = &mut self.bytes {
+            bytes.drain_into(parts, route);
         }
     }
 }

@@ -14,6 +14,7 @@ use std::hash::Hash;
 use crate::pairs::Chunk;
 use crate::partition::Route;
 
+mod bytes;
 mod folding;
 
 use folding::Folding;
@@ -165,14 +166,10 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
     {
         let limit = self.limit;
         match &mut self.store {
-            Store::Folding(table) => {
-                for (key, value) in staged.drain(..) {
-                    if table.put(key, value, combine) && table.len() >= limit {
-                        let pairs = table.len();
-                        overflow(Overflow::Full(cut_folding(table, route), pairs));
-                    }
-                }
-            }
+            Store::Folding(table) => table.absorb(staged, combine, limit, &mut |table| {
+                let pairs = table.len();
+                overflow(Overflow::Full(cut_folding(table, route), pairs));
+            }),
             Store::Appending { parts, len } => {
                 for (key, value) in staged.drain(..) {
                     parts[route.partition(&key)].push((key, value));

@@ -219,8 +219,10 @@ impl RunId {
 /// `Hash` writes one integer below 65,536 (`u8`, `u16`, `bool`, small
 /// `u32`/`u64`/`usize` values, and types that hash as one) go in an array
 /// indexed by that integer, each slot checked with `==`, so that a type whose
-/// `Hash` is not one-to-one still counts right; every other key goes in a
-/// hash table. The first key a thread emits decides whether it looks at the
+/// `Hash` is not one-to-one still counts right; byte strings (`&[u8]`,
+/// `Vec<u8>`, `String`, `&str`, [`Word`](crate::jobs::wordcount::Word)) go
+/// in a table that keeps keys of up to 16 bytes inline, compared without
+/// reading them back from the input; every other key goes in a hash table. The first key a thread emits decides whether it looks at the
 /// array. There is no setting to choose another container yet.
 pub struct Emit<'a, K, V> {
     /// Pairs emitted and not yet absorbed: the worker's, held here while

@@ -1,0 +1,353 @@
+//! The folding container for byte-string keys: short keys kept inline.
+//!
+//! A general hash table holding `&[u8]` keys compares a probed key by
+//! following its pointer back into the input, a cache miss for every rare
+//! word, and through a call to `memcmp`. This table keeps, beside each
+//! slot, the key as two integers and its length, as the built-in word
+//! count's table does: a key of up to [`INLINE`] bytes is compared with
+//! three integer comparisons and never read back from where it lives. Only
+//! longer keys, after their hash, length and first and last bytes match,
+//! are compared with `==`.
+//!
+//! The bytes of a key are what its `Hash` writes with `Hasher::write`; the
+//! caller uses this table only for key types whose `Hash` writes exactly
+//! their bytes and whose `==` compares exactly those (see
+//! [`is_byte_string`]).
+
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
+
+use crate::pairs::Chunk;
+use crate::partition::Route;
+
+/// Keys of at most this many bytes are compared inline.
+pub(super) const INLINE: usize = 16;
+
+/// Slots of a new table; it doubles when three quarters full.
+const INITIAL_SLOTS: usize = 1 << 10;
+
+/// Whether `K` is one of the byte-string types whose `Hash` writes their
+/// bytes and whose `==` compares them, and nothing else: byte slices and
+/// vectors, strings, and word count's `Word`. Decided by the type's name,
+/// since stable Rust cannot ask for a trait it does not require: a type
+/// not on the list only misses the faster table.
+pub(super) fn is_byte_string<K: ?Sized>() -> bool {
+    const BYTE_STRINGS: [&str; 10] = [
+        "&[u8]",
+        "&mut [u8]",
+        "alloc::vec::Vec<u8>",
+        "alloc::boxed::Box<[u8]>",
+        "alloc::borrow::Cow<[u8]>",
+        "&str",
+        "alloc::string::String",
+        "alloc::boxed::Box<str>",
+        "mr_local::jobs::word::Word",
+        "mr_local::jobs::word::Word<'_>",
+    ];
+    BYTE_STRINGS.contains(&std::any::type_name::<K>())
+}
+
+/// A key as this table sees it: its bytes packed into two integers (all of
+/// them when it is short, the first and last eight when it is long), its
+/// length, and its hash.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Packed {
+    low: u64,
+    high: u64,
+    /// The length, at most `u32::MAX` (a longer key is simply long).
+    len: u32,
+    hash: u32,
+}
+
+impl Packed {
+    /// Packs the bytes `key`'s `Hash` writes, hashed with `seeds`.
+    #[inline]
+    fn of<Q: Hash + ?Sized>(key: &Q, seeds: (u64, u64)) -> Packed {
+        let mut packer = Packer {
+            packed: Packed::default(),
+            seeds,
+        };
+        key.hash(&mut packer);
+        packer.packed
+    }
+
+    fn is_inline(&self) -> bool {
+        self.len as usize <= INLINE
+    }
+}
+
+/// The `Hasher` that packs a key's bytes.
+struct Packer {
+    packed: Packed,
+    seeds: (u64, u64),
+}
+
+impl Hasher for Packer {
+    fn finish(&self) -> u64 {
+        self.packed.hash.into()
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let (low, high) = pack(bytes);
+        let len = bytes.len() as u64;
+        let mut hash = fold(low ^ self.seeds.0, high ^ self.seeds.1 ^ len);
+        if bytes.len() > INLINE {
+            // Long keys: every 16 bytes count in the hash.
+            for chunk in bytes.chunks(INLINE) {
+                let (a, b) = pack(chunk);
+                hash = fold(hash ^ a, b ^ self.seeds.1);
+            }
+        }
+        let p = &mut self.packed;
+        // Byte strings write once; anything more is mixed in, to stay a
+        // hash, though such keys are never given to this table.
+        *p = Packed {
+            low: p.low ^ low,
+            high: p.high ^ high,
+            len: p.len.saturating_add(u32::try_from(len).unwrap_or(u32::MAX)),
+            hash: p.hash ^ (hash >> 32) as u32,
+        };
+    }
+
+    /// Integers a byte string's `Hash` adds (its length first, or a
+    /// terminator after it) follow from its bytes: they change nothing.
+    #[inline]
+    fn write_u8(&mut self, _: u8) {}
+
+    #[inline]
+    fn write_usize(&mut self, _: usize) {}
+}
+
+/// Packs up to 16 bytes into two integers that, with the length, give the
+/// bytes back; of more, the first and the last eight.
+#[inline]
+fn pack(bytes: &[u8]) -> (u64, u64) {
+    let n = bytes.len();
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            bytes[at..at + 4].try_into().unwrap_or([0; 4]),
+        ))
+    };
+    if n >= 8 {
+        (word(0), word(n - 8))
+    } else if n >= 4 {
+        (half(0) | half(n - 4) << 32, 0)
+    } else if n > 0 {
+        let b = |at: usize| u64::from(bytes[at]);
+        (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Mixes two integers into one with a 128-bit multiplication.
+#[inline]
+fn fold(x: u64, y: u64) -> u64 {
+    let product = u128::from(x) * u128::from(y | 1);
+    (product as u64) ^ (product >> 64) as u64
+}
+
+/// Values folded by byte-string key.
+pub(super) struct Bytes<K, V> {
+    /// Open addressing, linear probing: the key as packed, and where its
+    /// pair is in `pairs` plus one (0 for an empty slot).
+    slots: Vec<(Packed, u32)>,
+    pairs: Vec<(K, V)>,
+    seeds: (u64, u64),
+}
+
+impl<K, V> Bytes<K, V> {
+    pub fn new() -> Self {
+        let random = ahash::RandomState::new();
+        Bytes {
+            slots: Vec::new(),
+            pairs: Vec::new(),
+            seeds: (random.hash_one(1u8), random.hash_one(2u8) | 1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+}
+
+impl<K: Hash + Eq, V> Bytes<K, V> {
+    /// Folds `value` into `key`'s with `combine`, or adds the key. Returns
+    /// whether the key is new.
+    #[inline]
+    pub fn put(&mut self, key: K, value: V, combine: impl FnOnce(&mut V, V)) -> bool {
+        let packed = Packed::of(&key, self.seeds);
+        match self.find(&packed, &key) {
+            Ok(at) => {
+                combine(&mut self.pairs[at].1, value);
+                false
+            }
+            Err(slot) => {
+                self.insert(slot, packed, key, value);
+                true
+            }
+        }
+    }
+
+    /// Like [`Bytes::put`], with the key given by reference: the owned key
+    /// is made with `to_key` only if it is new.
+    #[inline]
+    pub fn put_with<Q>(
+        &mut self,
+        key: &Q,
+        to_key: impl FnOnce(&Q) -> K,
+        value: V,
+        combine: impl FnOnce(&mut V, V),
+    ) -> bool
+    where
+        Q: Hash + Eq + ?Sized,
+        K: Borrow<Q>,
+    {
+        // `Borrow` promises that `key` hashes as its owned form does.
+        let packed = Packed::of(key, self.seeds);
+        match self.find(&packed, key) {
+            Ok(at) => {
+                combine(&mut self.pairs[at].1, value);
+                false
+            }
+            Err(slot) => {
+                self.insert(slot, packed, to_key(key), value);
+                true
+            }
+        }
+    }
+
+    /// The pair of `key`, or the empty slot where it would go.
+    #[inline]
+    fn find<Q>(&mut self, packed: &Packed, key: &Q) -> Result<usize, usize>
+    where
+        Q: Eq + ?Sized,
+        K: Borrow<Q>,
+    {
+        if self.slots.is_empty() {
+            self.slots = vec![(Packed::default(), 0); INITIAL_SLOTS];
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = packed.hash as usize & mask;
+        loop {
+            let (held, at) = &self.slots[slot];
+            if *at == 0 {
+                return Err(slot);
+            }
+            if held == packed
+                && (packed.is_inline() || self.pairs[*at as usize - 1].0.borrow() == key)
+            {
+                return Ok(*at as usize - 1);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    fn insert(&mut self, slot: usize, packed: Packed, key: K, value: V) {
+        self.pairs.push((key, value));
+        self.slots[slot] = (packed, self.pairs.len() as u32);
+        if self.pairs.len() * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![(Packed::default(), 0); old.len() * 2];
+        let mask = self.slots.len() - 1;
+        for (packed, at) in old.into_iter().filter(|(_, at)| *at != 0) {
+            let mut slot = packed.hash as usize & mask;
+            while self.slots[slot].1 != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = (packed, at);
+        }
+    }
+
+    /// Moves every pair into `parts`, cut by `route`; the table keeps its
+    /// slots, emptied, for what comes next.
+    pub fn drain_into(&mut self, parts: &mut [Chunk<K, V>], route: &Route<'_, K>) {
+        for (key, value) in self.pairs.drain(..) {
+            parts[route.partition(&key)].push((key, value));
+        }
+        self.slots.fill((Packed::default(), 0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::wordcount::Word;
+    use crate::partition::Partitioner;
+
+    #[test]
+    fn byte_strings_are_known_by_name() {
+        assert!(is_byte_string::<&[u8]>());
+        assert!(is_byte_string::<Vec<u8>>());
+        assert!(is_byte_string::<String>());
+        assert!(is_byte_string::<&str>());
+        assert!(is_byte_string::<Word<'static>>());
+        assert!(!is_byte_string::<u64>());
+        assert!(!is_byte_string::<(Vec<u8>, u8)>());
+        assert!(!is_byte_string::<Vec<u16>>());
+    }
+
+    #[test]
+    fn packing_tells_every_short_key_apart() {
+        let seeds = (3, 5);
+        let mut seen = std::collections::HashMap::new();
+        let mut keys: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=INLINE {
+            for fill in [0u8, 1, 0xff] {
+                let mut key = vec![fill; len];
+                keys.push(key.clone());
+                key[len - 1] ^= 0x80;
+                keys.push(key.clone());
+                key[0] ^= 0x40;
+                keys.push(key);
+            }
+        }
+        for key in &keys {
+            let packed = Packed::of(&key[..], seeds);
+            assert!(packed.is_inline());
+            if let Some(other) = seen.insert((packed.low, packed.high, packed.len), key) {
+                assert_eq!(other, key, "two keys packed alike");
+            }
+        }
+    }
+
+    fn count<K: Hash + Eq + Clone + Ord>(keys: &[K]) -> Vec<(K, u32)> {
+        let mut table = Bytes::new();
+        for key in keys {
+            table.put(key.clone(), 1, |acc, n| *acc += n);
+        }
+        let mut parts = vec![Vec::new()];
+        table.drain_into(&mut parts, &Route::Hash(Partitioner::new(1)));
+        assert_eq!(table.len(), 0);
+        let mut pairs = parts.pop().unwrap();
+        pairs.sort();
+        pairs
+    }
+
+    #[test]
+    fn counts_agree_with_a_map_across_growth_and_long_keys() {
+        let mut keys: Vec<String> = Vec::new();
+        for i in 0..5000u32 {
+            keys.push(format!("w{}", i % 1700));
+            // Long keys that share their first and last bytes.
+            keys.push(format!("prefix-prefix-{:06}-suffix-suffix", i % 300));
+        }
+        keys.push(String::new());
+        let mut expected = std::collections::BTreeMap::new();
+        for key in &keys {
+            *expected.entry(key.clone()).or_insert(0) += 1;
+        }
+        let expected: Vec<(String, u32)> = expected.into_iter().collect();
+        assert_eq!(count(&keys), expected);
+        let borrowed: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+        assert_eq!(count(&borrowed).len(), expected.len());
+    }
+}
