@@ -5,16 +5,15 @@
 //! word, and through a call to `memcmp`. This table keeps, beside each
 //! slot, the key as two integers and its length, as the built-in word
 //! count's table does: a key of up to [`INLINE`] bytes is compared with
-//! three integer comparisons and never read back from where it lives. Only
-//! longer keys, after their hash, length and first and last bytes match,
-//! are compared with `==`.
+//! three integer comparisons and never read back from where it lives.
+//! Longer keys are not taken: the caller keeps them in a general table,
+//! where they hash as fast and compare no slower.
 //!
 //! The bytes of a key are what its `Hash` writes with `Hasher::write`; the
 //! caller uses this table only for key types whose `Hash` writes exactly
 //! their bytes and whose `==` compares exactly those (see
 //! [`is_byte_string`]).
 
-use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
 use crate::pairs::Chunk;
@@ -51,7 +50,7 @@ pub(super) fn is_byte_string<K: ?Sized>() -> bool {
 /// them when it is short, the first and last eight when it is long), its
 /// length, and its hash.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
-struct Packed {
+pub(super) struct Packed {
     low: u64,
     high: u64,
     /// The length, at most `u32::MAX` (a longer key is simply long).
@@ -71,7 +70,8 @@ impl Packed {
         packer.packed
     }
 
-    fn is_inline(&self) -> bool {
+    /// Whether the key is short enough for the table.
+    pub fn is_inline(&self) -> bool {
         self.len as usize <= INLINE
     }
 }
@@ -89,16 +89,19 @@ impl Hasher for Packer {
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let (low, high) = pack(bytes);
         let len = bytes.len() as u64;
-        let mut hash = fold(low ^ self.seeds.0, high ^ self.seeds.1 ^ len);
-        if bytes.len() > INLINE {
-            // Long keys: every 16 bytes count in the hash.
-            for chunk in bytes.chunks(INLINE) {
-                let (a, b) = pack(chunk);
-                hash = fold(hash ^ a, b ^ self.seeds.1);
+        let (low, high, hash) = match bytes.len() > INLINE {
+            // A long key is only measured: the table does not take it.
+            true => (0, 0, 0),
+            false => {
+                let (low, high) = pack(bytes);
+                (
+                    low,
+                    high,
+                    fold(low ^ self.seeds.0, high ^ self.seeds.1 ^ len),
+                )
             }
-        }
+        };
         let p = &mut self.packed;
         // Byte strings write once; anything more is mixed in, to stay a
         // hash, though such keys are never given to this table.
@@ -174,58 +177,42 @@ impl<K, V> Bytes<K, V> {
 }
 
 impl<K: Hash + Eq, V> Bytes<K, V> {
-    /// Folds `value` into `key`'s with `combine`, or adds the key. Returns
-    /// whether the key is new.
+    /// `key` packed for this table: [`Bytes::put`] takes it if it
+    /// [`is_inline`](Packed::is_inline); a longer key belongs in the
+    /// caller's general table.
     #[inline]
-    pub fn put(&mut self, key: K, value: V, combine: impl FnOnce(&mut V, V)) -> bool {
-        let packed = Packed::of(&key, self.seeds);
-        match self.find(&packed, &key) {
-            Ok(at) => {
-                combine(&mut self.pairs[at].1, value);
-                false
-            }
-            Err(slot) => {
-                self.insert(slot, packed, key, value);
-                true
-            }
-        }
+    pub fn pack<Q: Hash + ?Sized>(&self, key: &Q) -> Packed {
+        Packed::of(key, self.seeds)
     }
 
-    /// Like [`Bytes::put`], with the key given by reference: the owned key
-    /// is made with `to_key` only if it is new.
+    /// Folds `value` into the value of the key packed as `packed` with
+    /// `combine`, or adds the key, made with `to_key` only then. Returns
+    /// whether it is new.
     #[inline]
-    pub fn put_with<Q>(
+    pub fn put(
         &mut self,
-        key: &Q,
-        to_key: impl FnOnce(&Q) -> K,
+        packed: Packed,
+        to_key: impl FnOnce() -> K,
         value: V,
         combine: impl FnOnce(&mut V, V),
-    ) -> bool
-    where
-        Q: Hash + Eq + ?Sized,
-        K: Borrow<Q>,
-    {
-        // `Borrow` promises that `key` hashes as its owned form does.
-        let packed = Packed::of(key, self.seeds);
-        match self.find(&packed, key) {
+    ) -> bool {
+        debug_assert!(packed.is_inline());
+        match self.find(&packed) {
             Ok(at) => {
                 combine(&mut self.pairs[at].1, value);
                 false
             }
             Err(slot) => {
-                self.insert(slot, packed, to_key(key), value);
+                self.insert(slot, packed, to_key(), value);
                 true
             }
         }
     }
 
-    /// The pair of `key`, or the empty slot where it would go.
+    /// The pair of the key packed as `packed` (short keys only: the
+    /// packing is the whole key), or the empty slot where it would go.
     #[inline]
-    fn find<Q>(&mut self, packed: &Packed, key: &Q) -> Result<usize, usize>
-    where
-        Q: Eq + ?Sized,
-        K: Borrow<Q>,
-    {
+    fn find(&mut self, packed: &Packed) -> Result<usize, usize> {
         if self.slots.is_empty() {
             self.slots = vec![(Packed::default(), 0); INITIAL_SLOTS];
         }
@@ -236,9 +223,7 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
             if *at == 0 {
                 return Err(slot);
             }
-            if held == packed
-                && (packed.is_inline() || self.pairs[*at as usize - 1].0.borrow() == key)
-            {
+            if held == packed {
                 return Ok(*at as usize - 1);
             }
             slot = (slot + 1) & mask;
@@ -321,13 +306,21 @@ mod tests {
 
     fn count<K: Hash + Eq + Clone + Ord>(keys: &[K]) -> Vec<(K, u32)> {
         let mut table = Bytes::new();
+        let mut long = std::collections::BTreeMap::new();
         for key in keys {
-            table.put(key.clone(), 1, |acc, n| *acc += n);
+            let packed = table.pack(key);
+            match packed.is_inline() {
+                true => {
+                    table.put(packed, || key.clone(), 1, |acc, n| *acc += n);
+                }
+                false => *long.entry(key.clone()).or_insert(0) += 1,
+            }
         }
         let mut parts = vec![Vec::new()];
         table.drain_into(&mut parts, &Route::Hash(Partitioner::new(1)));
         assert_eq!(table.len(), 0);
         let mut pairs = parts.pop().unwrap();
+        pairs.extend(long);
         pairs.sort();
         pairs
     }

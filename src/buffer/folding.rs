@@ -65,7 +65,12 @@ impl<K: Hash + Eq, V> Folding<K, V> {
     #[inline]
     pub fn put(&mut self, key: K, value: V, combine: impl FnOnce(&mut V, V)) -> bool {
         if let Some(bytes) = &mut self.bytes {
-            return bytes.put(key, value, combine);
+            let packed = bytes.pack(&key);
+            if packed.is_inline() {
+                return bytes.put(packed, || key, value, combine);
+            }
+            // Too long for it: the hash table takes it.
+            return self.put_hashed(key, value, combine);
         }
         if let Some(index) = self.small_index(&key) {
             if index >= self.small.len() {
@@ -85,6 +90,12 @@ impl<K: Hash + Eq, V> Folding<K, V> {
                 Some(_) => {}
             }
         }
+        self.put_hashed(key, value, combine)
+    }
+
+    /// [`Folding::put`] into the hash table.
+    #[inline]
+    fn put_hashed(&mut self, key: K, value: V, combine: impl FnOnce(&mut V, V)) -> bool {
         match self.map.entry(key) {
             Entry::Occupied(mut slot) => {
                 combine(slot.get_mut(), value);
@@ -131,11 +142,14 @@ impl<K: Hash + Eq, V> Folding<K, V> {
         K: Borrow<Q>,
     {
         if let Some(bytes) = &mut self.bytes {
-            return bytes.put_with(key, to_key, value, combine);
-        }
-        // `Borrow` promises that `key` hashes as its owned form does, so
-        // it has the same integer.
-        if let Some(index) = self.small_index(key) {
+            // `Borrow` promises that `key` hashes as its owned form does.
+            let packed = bytes.pack(key);
+            if packed.is_inline() {
+                return bytes.put(packed, || to_key(key), value, combine);
+            }
+        } else if let Some(index) = self.small_index(key) {
+            // `Borrow` promises that `key` hashes as its owned form does,
+            // so it has the same integer.
             if index >= self.small.len() {
                 self.grow(index);
             }
