@@ -573,6 +573,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_streamed_run_counts_each_emitted_pair_once() {
+        let lines = FnMapper::new(|line: &[u8], out: &mut Emit<Vec<u8>, u64>| {
+            out.emit(line.to_vec(), 1);
+            out.emit(b"all".to_vec(), 1);
+            Ok(())
+        });
+        let text = "a\nb\na\n".repeat(500);
+        for split in [4, 1 << 20] {
+            let inputs = streamed(&[text.as_bytes()], 64);
+            let job = Job::builder().threads(2).split_size(split).build().unwrap();
+            let output = job
+                .map_with(&inputs, &lines)
+                .streamed()
+                .fold(|a, b| *a += b)
+                .unwrap();
+            assert_eq!(output.counters().records, 1500);
+            assert_eq!(output.counters().map_output_records, 3000, "split {split}");
+        }
+    }
+
     fn lengths(line: &[u8], out: &mut Emit<usize, u64>) -> Result<(), BoxError> {
         if line == b"bad" {
             return Err("bad line".into());

@@ -125,7 +125,7 @@ where
             value.encode(bytes);
             let mut input = &bytes[..];
             match K::decode(&mut input).and_then(|k| Ok((k, V::decode(&mut input)?))) {
-                Ok((key, value)) => out.stage(key, value),
+                Ok((key, value)) => out.restage(key, value),
                 Err(err) => {
                     *failed = Some(err);
                     return;

@@ -324,6 +324,13 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
         }
     }
 
+    /// Stages a pair counted already where it was first emitted (one of a
+    /// streamed chunk's, re-homed): it does not count again.
+    fn restage(&mut self, key: K, value: V) {
+        self.emitted = self.emitted.wrapping_sub(1);
+        self.stage(key, value);
+    }
+
     #[cold]
     #[inline(never)]
     fn absorb(&mut self) {
