@@ -1,12 +1,15 @@
 //! The per-worker buffer: where a map worker keeps what it emits until the
 //! buffer is full, or the map phase ends, and it is handed to the shuffle.
 //!
-//! The map side sees only what this file exports: put a pair in, learn
-//! whether the buffer is full, drain it cut by partition. Which container
-//! holds the pairs is chosen by the shuffle strategy that makes the buffer
-//! ([`Shuffle::buffer`](crate::shuffle::Shuffle::buffer)), so containers
-//! for particular kinds of key can be added here without the map side or
-//! the strategies changing shape.
+//! The map side sees only what this file exports: absorb a batch of staged
+//! pairs (or put one pair in by reference), learn whether the buffer is
+//! full, drain it cut by partition. The shuffle strategy that makes a
+//! buffer ([`Shuffle::buffer`](crate::shuffle::Shuffle::buffer)) chooses
+//! whether it folds, appends or passes pairs on; a folding buffer picks its
+//! container from the keys (`folding.rs`: an array for small-integer keys,
+//! `bytes.rs` for short byte strings, a hash table for the rest), so
+//! containers for other kinds of key can be added here without the map side
+//! or the strategies changing shape.
 
 use std::borrow::Borrow;
 use std::hash::Hash;
