@@ -145,11 +145,12 @@ fn pack(bytes: &[u8]) -> (u64, u64) {
     }
 }
 
-/// Mixes two integers into one with a 128-bit multiplication.
+/// Multiplies as 128 bits and folds the halves together: every input bit
+/// reaches every output bit. Word count's table hashes with it too.
 #[inline]
-fn fold(x: u64, y: u64) -> u64 {
-    let product = u128::from(x) * u128::from(y | 1);
-    (product as u64) ^ (product >> 64) as u64
+pub(crate) fn fold(x: u64, y: u64) -> u64 {
+    let product = u128::from(x) * u128::from(y);
+    (product as u64) ^ ((product >> 64) as u64)
 }
 
 /// Values folded by byte-string key.

@@ -20,6 +20,7 @@ use crate::partition::Route;
 mod bytes;
 mod folding;
 
+pub(crate) use bytes::fold;
 use folding::Folding;
 
 /// One map worker's output, not yet handed to the shuffle.

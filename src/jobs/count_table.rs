@@ -19,6 +19,7 @@
 //! crafted to collide cannot be prepared in advance.
 
 use super::blocks::prefetch;
+use crate::buffer::fold;
 
 /// Longest word the tables hold; longer words take the general path.
 pub(crate) const MAX_LEN: usize = 15;
@@ -240,14 +241,6 @@ impl<K: Packed> CountTable<K> {
         }
         false
     }
-}
-
-/// Multiplies as 128 bits and folds the halves together: every input bit
-/// reaches every output bit.
-#[inline]
-fn fold(x: u64, y: u64) -> u64 {
-    let product = u128::from(x) * u128::from(y);
-    (product as u64) ^ ((product >> 64) as u64)
 }
 
 /// Packs `text[start..start + len]` (`len <= SHORT_LEN`).
