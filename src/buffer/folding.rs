@@ -120,7 +120,45 @@ impl<K: Hash + Eq, V> Folding<K, V> {
     ) where
         C: Fn(&mut V, V) + ?Sized,
     {
+        if self.bytes.is_none() && self.small_keys == Some(true) {
+            return self.absorb_small(staged, combine, limit, full);
+        }
         for (key, value) in staged.drain(..) {
+            if self.put(key, value, combine) && self.len() >= limit {
+                full(self);
+            }
+        }
+    }
+
+    /// [`Folding::absorb`] for a buffer of small-integer keys: a key found
+    /// in its slot is folded there with nothing else checked (no container
+    /// choice, no growth, no count), and only the rest take the general
+    /// path.
+    #[inline]
+    fn absorb_small<C>(
+        &mut self,
+        staged: &mut Vec<(K, V)>,
+        combine: &C,
+        limit: usize,
+        full: &mut dyn FnMut(&mut Self),
+    ) where
+        C: Fn(&mut V, V) + ?Sized,
+    {
+        let mut pairs = staged.drain(..);
+        loop {
+            // The array borrowed afresh after each miss, as a slice whose
+            // address and length stay in registers through the loop.
+            let small = &mut self.small[..];
+            let missed = pairs.by_ref().find_map(|(key, value)| {
+                match small_integer(&key).and_then(|i| small.get_mut(i)) {
+                    Some(Some((held, acc))) if *held == key => {
+                        combine(acc, value);
+                        None
+                    }
+                    _ => Some((key, value)),
+                }
+            });
+            let Some((key, value)) = missed else { return };
             if self.put(key, value, combine) && self.len() >= limit {
                 full(self);
             }
@@ -364,5 +402,46 @@ mod tests {
         assert_eq!(counts(&keys), [(0, 1), (5, 2), (70_000, 1), (1 << 40, 2)]);
         // A first key that is not small keeps the array out of the way.
         assert_eq!(counts(&[1u64 << 40, 3, 3]), [(3, 2), (1 << 40, 1)]);
+    }
+
+    /// Absorbs `keys` (each counting 1) in batches of `batch`, with a
+    /// table full at `limit` keys, and returns the counts summed over
+    /// every table that filled and what was left.
+    fn absorbed<K: Hash + Eq + Clone + Ord>(
+        keys: &[K],
+        batch: usize,
+        limit: usize,
+    ) -> Vec<(K, u32)> {
+        let route = Route::Hash(Partitioner::new(1));
+        let mut parts = vec![Vec::new()];
+        let mut table = Folding::new();
+        for chunk in keys.chunks(batch) {
+            let mut staged: Vec<(K, u32)> = chunk.iter().map(|k| (k.clone(), 1)).collect();
+            table.absorb(
+                &mut staged,
+                &|acc: &mut u32, n| *acc += n,
+                limit,
+                &mut |full| full.drain_into(&mut parts, &route),
+            );
+            assert!(staged.is_empty());
+        }
+        table.drain_into(&mut parts, &route);
+        let mut totals = std::collections::BTreeMap::new();
+        for (key, n) in parts.pop().unwrap() {
+            *totals.entry(key).or_insert(0) += n;
+        }
+        totals.into_iter().collect()
+    }
+
+    #[test]
+    fn absorbing_in_batches_counts_as_putting_one_by_one() {
+        let lossy: Vec<Lossy> = (0..40).chain(0..13).chain(5..9).map(Lossy).collect();
+        let mixed: Vec<u64> = (0..300)
+            .map(|i| [i % 7, 1 << 40, 70_000 + i % 3][i as usize % 3])
+            .collect();
+        for (batch, limit) in [(1, 1), (3, 2), (7, 5), (128, 1000)] {
+            assert_eq!(absorbed(&lossy, batch, limit), counts(&lossy));
+            assert_eq!(absorbed(&mixed, batch, limit), counts(&mixed));
+        }
     }
 }
