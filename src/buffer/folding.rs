@@ -40,6 +40,9 @@ pub(super) struct Folding<K, V> {
     map: HashMap<K, V, ahash::RandomState>,
     /// For byte-string keys, the table that holds them all.
     bytes: Option<Bytes<K, V>>,
+    /// Pairs put in since the table was last emptied, give or take a
+    /// batch: with the keys held, how well folding pays.
+    pairs: usize,
 }
 
 impl<K, V> Folding<K, V> {
@@ -50,12 +53,19 @@ impl<K, V> Folding<K, V> {
             small_len: 0,
             map: HashMap::with_hasher(ahash::RandomState::new()),
             bytes: is_byte_string::<K>().then(Bytes::new),
+            pairs: 0,
         }
     }
 
     /// The number of keys held.
     pub fn len(&self) -> usize {
         self.small_len + self.map.len() + self.bytes.as_ref().map_or(0, Bytes::len)
+    }
+
+    /// Whether folding has paid since the table was last emptied: whether
+    /// at least half the pairs put in folded into a key held already.
+    pub fn folding_pays(&self) -> bool {
+        self.len() * 2 <= self.pairs
     }
 }
 
@@ -120,6 +130,7 @@ impl<K: Hash + Eq, V> Folding<K, V> {
     ) where
         C: Fn(&mut V, V) + ?Sized,
     {
+        self.pairs += staged.len();
         if self.bytes.is_none() && self.small_keys == Some(true) {
             return self.absorb_small(staged, combine, limit, full);
         }
@@ -179,6 +190,7 @@ impl<K: Hash + Eq, V> Folding<K, V> {
         Q: Hash + Eq + ?Sized,
         K: Borrow<Q>,
     {
+        self.pairs += 1;
         if let Some(bytes) = &mut self.bytes {
             // `Borrow` promises that `key` hashes as its owned form does.
             let packed = bytes.pack(key);
@@ -240,6 +252,7 @@ impl<K: Hash + Eq, V> Folding<K, V> {
     /// Moves every pair into `parts`, cut by `route`, keeping the
     /// allocations for what comes next.
     pub fn drain_into(&mut self, parts: &mut [Chunk<K, V>], route: &Route<'_, K>) {
+        self.pairs = 0;
         if self.small_len > 0 {
             for (key, value) in self.small.iter_mut().filter_map(Option::take) {
                 parts[route.partition(&key)].push((key, value));

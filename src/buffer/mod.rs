@@ -29,7 +29,31 @@ pub(crate) struct Buffer<K, V> {
     /// The buffer is full once it holds this many keys (folding) or pairs
     /// (appending).
     limit: usize,
+    /// For a buffer made to fold: whether it folds now.
+    adapt: Adapt,
 }
+
+/// How a buffer made to fold adapts to its keys. Folding pays while keys
+/// repeat: a pair folded here is one the shuffle and the reducers never
+/// see. When most keys are new (ids, n-grams, a sort's lines), it only
+/// inserts every key into one more table than the reducers' own, and
+/// appending does better: each pair is written once, in order, into its
+/// partition's vector, and the reducers fold them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Adapt {
+    /// Not a folding buffer: it keeps the kind it was made.
+    Fixed,
+    /// Folding: at each fill it looks at how many of its pairs folded.
+    Folds,
+    /// Appending because folding did not pay, for this many more fills;
+    /// then it folds again, to look afresh, since keys can change as the
+    /// inputs go on.
+    Appends(u32),
+}
+
+/// Fills a buffer appends for, once folding has not paid, before it tries
+/// folding again: trying costs one fill with folding's overhead.
+const APPENDING_FILLS: u32 = 8;
 
 enum Store<K, V> {
     /// Pairs folded by key with the job's combiner.
@@ -66,6 +90,7 @@ impl<K, V> Buffer<K, V> {
         Buffer {
             store: Store::Folding(Folding::new()),
             limit,
+            adapt: Adapt::Folds,
         }
     }
 
@@ -78,6 +103,7 @@ impl<K, V> Buffer<K, V> {
                 len: 0,
             },
             limit,
+            adapt: Adapt::Fixed,
         }
     }
 
@@ -86,6 +112,7 @@ impl<K, V> Buffer<K, V> {
         Buffer {
             store: Store::Direct,
             limit: 1,
+            adapt: Adapt::Fixed,
         }
     }
 
@@ -97,7 +124,11 @@ impl<K, V> Buffer<K, V> {
         let limit = self.limit.max(fewest).min(most.max(fewest));
         match self.store {
             Store::Direct => Buffer::appending(partitions, limit),
-            store => Buffer { store, limit },
+            store => Buffer {
+                store,
+                limit,
+                adapt: self.adapt,
+            },
         }
     }
 
@@ -168,12 +199,22 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
     ) where
         C: Fn(&mut V, V) + ?Sized,
     {
+        if self.adapt == Adapt::Appends(0) {
+            self.fold_again(route, overflow);
+        }
         let limit = self.limit;
         match &mut self.store {
-            Store::Folding(table) => table.absorb(staged, combine, limit, &mut |table| {
-                let pairs = table.len();
-                overflow(Overflow::Full(cut_folding(table, route), pairs));
-            }),
+            Store::Folding(table) => {
+                let mut pays = true;
+                table.absorb(staged, combine, limit, &mut |table| {
+                    pays &= table.folding_pays();
+                    let pairs = table.len();
+                    overflow(Overflow::Full(cut_folding(table, route), pairs));
+                });
+                if !pays && self.adapt == Adapt::Folds {
+                    self.stop_folding(route, overflow);
+                }
+            }
             Store::Appending { parts, len } => {
                 for (key, value) in staged.drain(..) {
                     parts[route.partition(&key)].push((key, value));
@@ -181,6 +222,9 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
                     if *len >= limit {
                         let full = std::mem::replace(parts, empty_parts(route.partitions()));
                         overflow(Overflow::Full(full, std::mem::take(len)));
+                        if let Adapt::Appends(fills) = &mut self.adapt {
+                            *fills = fills.saturating_sub(1);
+                        }
                     }
                 }
             }
@@ -192,18 +236,71 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
         }
     }
 
+    /// Turns a folding buffer whose pairs mostly did not fold into an
+    /// appending one, handing over what it holds. ([`Buffer::drain`] does
+    /// the same for a buffer filled by [`Buffer::put_with`].)
+    #[cold]
+    fn stop_folding(&mut self, route: &Route<'_, K>, overflow: &mut dyn FnMut(Overflow<K, V>)) {
+        if let Some(parts) = self.drain(route) {
+            let pairs = parts.iter().map(Vec::len).sum();
+            overflow(Overflow::Full(parts, pairs));
+        }
+        self.appends(route);
+    }
+
+    /// Makes this (empty) buffer append for the next [`APPENDING_FILLS`]
+    /// fills.
+    fn appends(&mut self, route: &Route<'_, K>) {
+        self.store = Store::Appending {
+            parts: empty_parts(route.partitions()),
+            len: 0,
+        };
+        self.adapt = Adapt::Appends(APPENDING_FILLS);
+    }
+
+    /// Makes an appending buffer that stopped folding fold again, handing
+    /// over what it holds.
+    #[cold]
+    fn fold_again(&mut self, route: &Route<'_, K>, overflow: &mut dyn FnMut(Overflow<K, V>)) {
+        if let Some(parts) = self.drain(route) {
+            let pairs = parts.iter().map(Vec::len).sum();
+            overflow(Overflow::Full(parts, pairs));
+        }
+        self.store = Store::Folding(Folding::new());
+        self.adapt = Adapt::Folds;
+    }
+
     /// Takes every pair out, cut by partition (`parts[p]` belongs to
     /// partition `p`), keeping the buffer's allocation for what comes
     /// next; `None` if it held none.
     pub fn drain(&mut self, route: &Route<'_, K>) -> Option<Vec<Chunk<K, V>>> {
         match &mut self.store {
-            Store::Folding(table) => (table.len() > 0).then(|| cut_folding(table, route)),
+            Store::Folding(table) => {
+                if table.len() == 0 {
+                    return None;
+                }
+                let pays = table.folding_pays();
+                let parts = cut_folding(table, route);
+                if !pays && self.adapt == Adapt::Folds {
+                    self.appends(route);
+                }
+                Some(parts)
+            }
             Store::Appending { parts, len } => {
                 if *len == 0 {
                     return None;
                 }
                 *len = 0;
-                Some(std::mem::replace(parts, empty_parts(route.partitions())))
+                let full = std::mem::replace(parts, empty_parts(route.partitions()));
+                match &mut self.adapt {
+                    Adapt::Appends(0 | 1) => {
+                        self.store = Store::Folding(Folding::new());
+                        self.adapt = Adapt::Folds;
+                    }
+                    Adapt::Appends(fills) => *fills -= 1,
+                    Adapt::Fixed | Adapt::Folds => {}
+                }
+                Some(full)
             }
             Store::Direct => None,
         }
@@ -291,5 +388,68 @@ mod tests {
         let big = Buffer::<u8, u8>::folding(1 << 20).bounded(2, 4, 100);
         assert_eq!(big.limit, 100);
         assert_eq!(big.bounded(2, 4, 100).limit, 100);
+    }
+
+    #[test]
+    fn a_folding_buffer_appends_while_keys_do_not_repeat_and_then_folds_again() {
+        let route = Route::Hash(Partitioner::new(2));
+        let add = |acc: &mut u32, n: u32| *acc += n;
+        let mut buffer = Buffer::folding(4);
+        let mut totals = std::collections::BTreeMap::new();
+        let mut total = |pairs: Vec<(u32, u32)>| {
+            for (key, n) in pairs {
+                *totals.entry(key).or_insert(0) += n;
+            }
+        };
+        // Distinct keys: the first fill shows that folding does not pay.
+        let (full, _) = absorb(&mut buffer, (0..4).map(|k| (k, 1)).collect(), &route, &add);
+        assert_eq!(full, [4]);
+        assert_eq!(buffer.adapt, Adapt::Appends(APPENDING_FILLS));
+        let mut fills = Vec::new();
+        for round in 0..APPENDING_FILLS {
+            let pairs = (0..4).map(|k| (100 + round * 4 + k, 1)).collect();
+            fills.extend(absorb(&mut buffer, pairs, &route, &add).0);
+            assert!(matches!(buffer.store, Store::Appending { .. }));
+        }
+        assert_eq!(fills, [4; APPENDING_FILLS as usize]);
+        // The next batch folds again: a key repeating folds.
+        let (full, _) = absorb(&mut buffer, vec![(7, 1), (7, 2), (7, 3)], &route, &add);
+        assert!(full.is_empty());
+        assert_eq!(buffer.adapt, Adapt::Folds);
+        assert_eq!(buffer.len(), 1);
+        total(
+            buffer
+                .drain(&route)
+                .unwrap()
+                .into_iter()
+                .flatten()
+                .collect(),
+        );
+        assert_eq!(totals.into_iter().collect::<Vec<_>>(), [(7, 6)]);
+    }
+
+    #[test]
+    fn a_buffer_filled_key_by_key_adapts_when_drained() {
+        let route = Route::Hash(Partitioner::new(1));
+        let add = |acc: &mut u32, n: u32| *acc += n;
+        let mut buffer = Buffer::folding(3);
+        for key in 0..3u32 {
+            buffer.put_with(&key, |k| *k, 1, &route, add);
+        }
+        assert_eq!(buffer.drain(&route).unwrap()[0].len(), 3);
+        assert_eq!(buffer.adapt, Adapt::Appends(APPENDING_FILLS));
+        for fill in (0..APPENDING_FILLS).rev() {
+            for key in 0..3u32 {
+                buffer.put_with(&key, |k| *k, 1, &route, add);
+            }
+            let mut pairs = buffer.drain(&route).unwrap().pop().unwrap();
+            pairs.sort();
+            assert_eq!(pairs, [(0, 1), (1, 1), (2, 1)]);
+            let expected = match fill {
+                0 => Adapt::Folds,
+                n => Adapt::Appends(n),
+            };
+            assert_eq!(buffer.adapt, expected);
+        }
     }
 }

@@ -319,6 +319,23 @@ impl Job {
         self.map_with(inputs, mapper).sorted().reduce(reduce)
     }
 
+    /// Runs `work` on the job's pool, so that rayon's parallel iterators
+    /// inside it use the job's threads (and no more of them).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use rayon::prelude::*;
+    ///
+    /// let job = mr_local::Job::builder().threads(2).build()?;
+    /// let sum: u64 = job.install(|| (1..=100u64).into_par_iter().sum());
+    /// assert_eq!(sum, 5050);
+    /// # Ok::<(), mr_local::Error>(())
+    /// ```
+    pub fn install<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        self.engine.pool.install(work)
+    }
+
     /// Sorts `items` with `compare` on the job's pool.
     ///
     /// # Example

@@ -186,9 +186,35 @@ impl PartialOrd for Word<'_> {
 }
 
 impl Ord for Word<'_> {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        self.as_bytes().cmp(other.as_bytes())
+        match (&self.0, &other.0) {
+            (Repr::Inline { len: a, bytes: x }, Repr::Inline { len: b, bytes: y }) => {
+                cmp_padded(x, y).then(a.cmp(b))
+            }
+            _ => self.as_bytes().cmp(other.as_bytes()),
+        }
     }
+}
+
+/// Compares two inline words' arrays, each zero past the word's end, as
+/// big-endian integers, eight bytes at a time: no call to `memcmp`. With
+/// the lengths to break a tie, this is the words' bytewise order. Where
+/// the words differ at a byte both have, that byte decides. Where one is
+/// the other with more bytes after it, those bytes are at least the zeros
+/// they meet, so the shorter compares less or, when all of them are zero,
+/// equal, and its length decides.
+#[inline]
+fn cmp_padded(x: &[u8; INLINE], y: &[u8; INLINE]) -> Ordering {
+    const _: () = assert!(INLINE <= 24, "three integers hold an inline word");
+    let at = |bytes: &[u8; INLINE], i: usize| {
+        let mut eight = [0; 8];
+        let end = (i + 8).min(INLINE);
+        eight[..end - i].copy_from_slice(&bytes[i..end]);
+        u64::from_be_bytes(eight)
+    };
+    let three = |bytes| (at(bytes, 0), at(bytes, 8), at(bytes, 16));
+    three(x).cmp(&three(y))
 }
 
 impl fmt::Debug for Word<'_> {
@@ -258,5 +284,31 @@ mod tests {
         assert!(Word::copied(b"ab") < Word::copied(b"ab\0"));
         assert!(Word::copied(b"b") > Word::borrowed(&[b'a'; 30]));
         assert_eq!(std::mem::size_of::<Word<'_>>(), 24);
+    }
+
+    #[test]
+    fn inline_words_order_as_their_bytes_at_every_length() {
+        // Bytes that compare differently as signed and unsigned, zeros
+        // that meet the padding, and differences at every position.
+        let alphabet = [0u8, 1, b'a', 0x7f, 0x80, 0xff];
+        let mut words: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=INLINE + 2 {
+            for (i, &fill) in alphabet.iter().enumerate() {
+                let mut word = vec![fill; len];
+                word[len / 2] = alphabet[(i + 1) % alphabet.len()];
+                words.push(word.clone());
+                word[len - 1] = 0;
+                words.push(word.clone());
+                word[0] = alphabet[(i + 3) % alphabet.len()];
+                words.push(word);
+            }
+        }
+        for a in &words {
+            for b in &words {
+                let order = Word::copied(a).cmp(&Word::copied(b));
+                assert_eq!(order, a.cmp(b), "{a:?} against {b:?}");
+                assert_eq!(Word::borrowed(a).cmp(&Word::copied(b)), order);
+            }
+        }
     }
 }

@@ -88,8 +88,13 @@ where
             match SortedRuns::in_memory(runs) {
                 Ok(mut pairs) => {
                     job.par_sort_by(&mut pairs, by_count);
-                    let pairs = pairs.iter().map(|(word, n)| (word, *n));
-                    crate::write_output(path, |out| write_pairs(out, args.format, pairs, true))?;
+                    crate::write_output(path, |out| match args.format {
+                        FormatArg::Tsv => write_tsv_in_parallel(job, out, &pairs),
+                        format => {
+                            let pairs = pairs.iter().map(|(word, n)| (word, *n));
+                            write_pairs(out, format, pairs, true)
+                        }
+                    })?;
                 }
                 Err(runs) => write_merged(path, args.format, runs, job.tmp_dir())?,
             }
@@ -256,6 +261,35 @@ fn sort_first<'d>(
     }
     job.par_sort_by(pairs, compare);
     pairs.truncate(n);
+}
+
+/// Pairs one thread formats at a time in [`write_tsv_in_parallel`].
+const PIECE: usize = 1 << 14;
+
+/// Writes `pairs` as TSV, as [`output::write_tsv`] does, formatting pieces
+/// of them on the job's threads and writing the pieces in order. A few
+/// pieces per thread are formatted at a time, so the memory this takes
+/// beyond the pairs stays small however many there are.
+fn write_tsv_in_parallel(job: &Job, out: &mut dyn Write, pairs: &[Pair<'_>]) -> io::Result<()> {
+    use rayon::prelude::*;
+
+    let window = PIECE * 4 * job.threads().max(1);
+    for pairs in pairs.chunks(window) {
+        let pieces: Vec<io::Result<Vec<u8>>> = job.install(|| {
+            pairs
+                .par_chunks(PIECE)
+                .map(|piece| {
+                    let mut text = Vec::with_capacity(piece.len() * 16);
+                    output::write_tsv(&mut text, piece.iter().map(|(word, n)| (word, *n)))?;
+                    Ok(text)
+                })
+                .collect()
+        });
+        for piece in pieces {
+            out.write_all(&piece?)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes `pairs` in `format`; for CSV, with a header line if `header`.
