@@ -1,0 +1,405 @@
+"""Runs the README's Hadoop Streaming recipes on a Spark standalone cluster.
+
+Usage: python streaming_cluster.py MR_LOCAL WORDLENGTH IN_DIR OUT_DIR
+
+IN_DIR holds `text.txt`, `records.tsv` (reducer input with a bad record),
+`words.txt` (a word that holds a comma) and `invert/` (the files to index).
+
+Starts a standalone master and two workers of one core each, every one a
+JVM of its own, on 127.0.0.1 and free ports (with `bin/spark-class` from
+the pyspark wheel), waits until both workers have registered, and submits
+one application to them that ships MR_LOCAL and WORDLENGTH with
+`SparkContext.addFile`: the executors run the copies Spark fetched into
+their own working directories (`SparkFiles.get`), never the paths given.
+Into OUT_DIR it writes:
+
+- `wordcount.tsv`: `text.txt` through `map wordcount` and `combine wordcount`
+  in the map stage (after a sort within each map partition), three reduce
+  partitions and `reduce wordcount`; the first attempt of one map task
+  fails after its mapper ran, so Spark reruns it (see TASK_TO_FAIL);
+- `invert.tsv`: the files of `invert/` through the JVM's `RDD.pipe`, which
+  exports `mapreduce_map_input_file` from each task's input split as
+  Hadoop Streaming does, then `reduce invert`;
+- `sort/part-*`: `text.txt` through `map sort`, three sorted reduce partitions
+  and `reduce sort`, saved with `saveAsTextFile`;
+- `wordlength.tsv`: `text.txt` through the `streaming_wordlength` example;
+- `bad-record.tsv` and `bad-record-counters.tsv`: `records.tsv` through
+  one reducer, and the counters its stderr reported;
+- `mapper-failure.txt`: the driver's error when the mapper run on
+  `words.txt` with a comma as its output separator exits 1;
+- `shipped.tsv`: each executor's working directory and where
+  `SparkFiles.get` found the binary there;
+- `tasks.tsv`: from the event log, `job<TAB>executor<TAB>worker<TAB>end
+  reason<TAB>tasks` for every job's tasks;
+- `pids`: every process this script started, one PID a line, written as
+  each starts, so that whoever runs it can kill them if it is killed.
+
+Every process it starts is stopped by PID when it ends, on failure too
+(SIGTERM runs the same cleanup), and every wait is bounded. The Rust test
+(tests/spark_cluster.rs) compares the results with the local commands.
+"""
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from subprocess import PIPE
+
+# Spark's Python workers must be this interpreter, with pyspark in it.
+os.environ["PYSPARK_PYTHON"] = sys.executable
+os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+
+import pyspark  # noqa: E402
+from pyspark import AccumulatorParam, SparkConf, SparkContext, SparkFiles, TaskContext  # noqa: E402
+from pyspark.core.rdd import RDD  # noqa: E402
+from pyspark.serializers import UTF8Deserializer  # noqa: E402
+
+WORKERS = 2
+REDUCE_PARTITIONS = 3
+MAP_PARTITIONS = 4
+REGISTER_TIMEOUT_S = 90
+STOP_TIMEOUT_S = 15
+# (job, partition) whose first attempt fails after its mapper ran: Spark
+# runs the task again from its input split, and the counts must not double.
+TASK_TO_FAIL = ("wordcount", 1)
+
+
+def by_key(rdd, partitions):
+    """Hadoop's shuffle: lines keyed by the text before the first tab, hash
+    partitioned, sorted within each partition by the key's UTF-8 bytes."""
+    return (
+        rdd.map(lambda line: (line.split("\t", 1)[0], line))
+        .repartitionAndSortWithinPartitions(partitions, keyfunc=lambda key: key.encode("utf-8"))
+        .values()
+    )
+
+
+def sorted_partition(lines):
+    """One map partition sorted by key bytes, as Hadoop sorts a map task's
+    output before its combiner."""
+    return sorted(lines, key=lambda line: line.split("\t", 1)[0].encode("utf-8"))
+
+
+class Counters(AccumulatorParam):
+    """Sums Hadoop counters, `{(group, name): n}`, across tasks."""
+
+    def zero(self, value):
+        return {}
+
+    def addInPlace(self, a, b):
+        for name, n in b.items():
+            a[name] = a.get(name, 0) + n
+        return a
+
+
+def streaming(rdd, command, counters=None, env=None):
+    """`rdd.pipe(command)` for a Hadoop Streaming command whose first word
+    names a file shipped with `--files` or `addFile`: found on the executor
+    with `SparkFiles.get`; a non-zero exit fails the task with the command's
+    stderr (less its `reporter:` lines) in the error, which Spark shows the
+    driver; `reporter:counter:GROUP,NAME,N` lines go to `counters`."""
+    argv = shlex.split(command)
+
+    def run(lines):
+        binary = SparkFiles.get(argv[0])
+        proc = subprocess.Popen([binary, *argv[1:]], stdin=PIPE, stdout=PIPE, stderr=PIPE, env=env or {})
+        stderr = []
+
+        def feed():
+            try:
+                for line in lines:
+                    proc.stdin.write(line.encode("utf-8") + b"\n")
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass  # the command ended early: its exit status says why
+
+        threads = [threading.Thread(target=feed), threading.Thread(target=lambda: stderr.extend(proc.stderr))]
+        for thread in threads:
+            thread.start()
+        for line in proc.stdout:
+            yield line.rstrip(b"\n").decode("utf-8")
+        for thread in threads:
+            thread.join()
+        text = [line.decode("utf-8", "replace").rstrip("\n") for line in stderr]
+        if proc.wait() != 0:
+            errors = "; ".join(line for line in text if not line.startswith("reporter:"))
+            raise RuntimeError(f"{command}: exit status {proc.returncode}: {errors}")
+        if counters is not None:
+            found = {}
+            for line in text:
+                if line.startswith("reporter:counter:"):
+                    group, name, n = line[len("reporter:counter:") :].rsplit(",", 2)
+                    found[(group, name)] = found.get((group, name), 0) + int(n)
+            counters.add(found)
+
+    return rdd.mapPartitions(run)
+
+
+def jvm_pipe(sc, paths, command, partitions):
+    """`sc.textFile(paths).pipe(command)` run by the JVM's `RDD.pipe`, which
+    (unlike pyspark's) exports `mapreduce_map_input_file` from each task's
+    input split, as Hadoop Streaming does; the command runs in the
+    executor's working directory, where `addFile` put the binary."""
+    jrdd = sc._jsc.textFile(",".join(paths), partitions).pipe(command)
+    return RDD(jrdd, sc, UTF8Deserializer())
+
+
+def fail_first_attempt(job, partition):
+    """Fails the first attempt of task `partition` of `job` after the
+    lines before it were all computed (so its mapper ran to the end)."""
+
+    def check(index, lines):
+        lines = list(lines)
+        if (job, index) == TASK_TO_FAIL and TaskContext.get().attemptNumber() == 0:
+            raise RuntimeError(f"{job}: failing the first attempt of task {index} on purpose")
+        return lines
+
+    return check
+
+
+def write_lines(path, lines):
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        for line in lines:
+            out.write(line + "\n")
+
+
+def run_recipes(sc, inputs, out):
+    """The README's recipes and the failure cases, one Spark job each."""
+    text = os.path.join(inputs, "text.txt")
+    invert = os.path.join(inputs, "invert")
+    invert_files = [os.path.join(invert, name) for name in sorted(os.listdir(invert))]
+    sc.setJobDescription("shipped")
+    probe = sc.parallelize(range(8), 8).map(lambda _: (os.getcwd(), SparkFiles.get("mr-local")))
+    write_lines(os.path.join(out, "shipped.tsv"), sorted({"\t".join(p) for p in probe.collect()}))
+
+    sc.setJobDescription("wordcount")
+    lines = sc.textFile(text, MAP_PARTITIONS)
+    mapped = streaming(lines, "mr-local streaming map wordcount --threads 1 --chunk-size 16K")
+    combined = streaming(mapped.mapPartitions(sorted_partition), "mr-local streaming combine wordcount")
+    combined = combined.mapPartitionsWithIndex(fail_first_attempt("wordcount", TASK_TO_FAIL[1]))
+    counts = streaming(by_key(combined, REDUCE_PARTITIONS), "mr-local streaming reduce wordcount")
+    write_lines(os.path.join(out, "wordcount.tsv"), counts.collect())
+    print(f"spark cluster: wordcount: {lines.getNumPartitions()} map partitions")
+
+    sc.setJobDescription("invert")
+    mapped = jvm_pipe(sc, invert_files, "./mr-local streaming map invert --threads 1", MAP_PARTITIONS)
+    index = streaming(by_key(mapped, REDUCE_PARTITIONS), "mr-local streaming reduce invert")
+    write_lines(os.path.join(out, "invert.tsv"), index.collect())
+    print(f"spark cluster: invert: {mapped.getNumPartitions()} map partitions")
+
+    sc.setJobDescription("sort")
+    mapped = streaming(sc.textFile(text, MAP_PARTITIONS), "mr-local streaming map sort")
+    streaming(by_key(mapped, REDUCE_PARTITIONS), "mr-local streaming reduce sort").saveAsTextFile(
+        "file:" + os.path.join(out, "sort")
+    )
+
+    sc.setJobDescription("wordlength")
+    mapped = streaming(sc.textFile(text, MAP_PARTITIONS), "streaming_wordlength map")
+    lengths = streaming(by_key(mapped, REDUCE_PARTITIONS), "streaming_wordlength reduce")
+    write_lines(os.path.join(out, "wordlength.tsv"), lengths.collect())
+
+    sc.setJobDescription("bad record")
+    counters = sc.accumulator({}, Counters())
+    records = sc.textFile(os.path.join(inputs, "records.tsv"), MAP_PARTITIONS)
+    reduced = streaming(by_key(records, 1), "mr-local streaming reduce wordcount", counters)
+    write_lines(os.path.join(out, "bad-record.tsv"), reduced.collect())
+    write_lines(
+        os.path.join(out, "bad-record-counters.tsv"),
+        sorted(f"{name}\t{n}" for (group, name), n in counters.value.items() if group == "mr-local"),
+    )
+
+    sc.setJobDescription("mapper failure")
+    words = sc.textFile(os.path.join(inputs, "words.txt"), 1)
+    command = "mr-local streaming map wordcount --split whitespace --map-output-field-separator ,"
+    try:
+        streaming(words, command).collect()
+        error = "the job succeeded"
+    except Exception as e:  # Py4JJavaError: the job's failure, the task's error in it
+        error = str(e)
+    with open(os.path.join(out, "mapper-failure.txt"), "w", encoding="utf-8") as f:
+        f.write(error)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid):
+    """The PIDs of `pid`'s children, from /proc (an executor is a worker's)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+class Cluster:
+    """A standalone master and WORKERS workers, each a `spark-class` JVM."""
+
+    def __init__(self, out):
+        self.out = out
+        self.procs = []
+        self.spark_class = os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-class")
+        self.env = dict(os.environ, SPARK_HOME=os.path.dirname(pyspark.__file__))
+        os.makedirs(os.path.join(out, "logs"), exist_ok=True)
+        self.master_ui = free_port()
+        self.url = f"spark://127.0.0.1:{free_port()}"
+        self.worker_uis = {}  # "127.0.0.1:PORT" of each worker's web UI: its name
+
+    def start(self, name, *args):
+        log = open(os.path.join(self.out, "logs", f"{name}.log"), "wb")
+        proc = subprocess.Popen(
+            [self.spark_class, *args], env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        )
+        log.close()
+        self.procs.append(proc)
+        with open(os.path.join(self.out, "pids"), "a") as pids:
+            pids.write(f"{proc.pid}\n")
+
+    def __enter__(self):
+        try:
+            port = self.url.rsplit(":", 1)[1]
+            self.start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                       "--port", port, "--webui-port", str(self.master_ui))
+            for i in range(1, WORKERS + 1):
+                name, ui = f"worker-{i}", free_port()
+                self.worker_uis[f"127.0.0.1:{ui}"] = name
+                self.start(name, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                           "--cores", "1", "--memory", "1g", "--webui-port", str(ui),
+                           "--work-dir", os.path.join(self.out, name), self.url)
+            self.wait_for_workers()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_for_workers(self):
+        deadline = time.monotonic() + REGISTER_TIMEOUT_S
+        alive = []
+        while time.monotonic() < deadline:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{proc.args[1]} exited {proc.returncode}: see {self.out}/logs")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.master_ui}/json/", timeout=5) as r:
+                    state = json.load(r)
+                alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
+                if len(alive) == WORKERS:
+                    return
+            except OSError:
+                pass  # the master's UI is not up yet
+            time.sleep(0.2)
+        raise RuntimeError(f"{len(alive)} of {WORKERS} workers registered after {REGISTER_TIMEOUT_S} s")
+
+    def stop(self):
+        """SIGTERM to each worker's children (its executors), the workers and
+        the master, then SIGKILL to whatever is left after STOP_TIMEOUT_S."""
+        pids = [c for p in self.procs[1:] for c in children(p.pid)] + [p.pid for p in reversed(self.procs)]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for proc in self.procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)  # an executor that outlived its worker
+            except ProcessLookupError:
+                pass
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def task_table(events_dir, worker_uis):
+    """`job, executor, worker, end reason, tasks` rows from the event log;
+    an executor's worker is found from its log URL, on the worker's UI."""
+    job_of_stage, workers, tasks = {}, {}, {}
+    for name in os.listdir(events_dir):
+        with open(os.path.join(events_dir, name), encoding="utf-8") as f:
+            for line in f:
+                event = json.loads(line)
+                kind = event["Event"]
+                if kind == "SparkListenerJobStart":
+                    job = event.get("Properties", {}).get("spark.job.description", "?")
+                    for stage in event["Stage IDs"]:
+                        job_of_stage[stage] = job
+                elif kind == "SparkListenerExecutorAdded":
+                    logs = event["Executor Info"].get("Log Urls", {}).get("stderr", "")
+                    # http://127.0.0.1:WORKER_UI_PORT/logPage/?appId=…
+                    ui = logs.split("/")[2] if logs.count("/") > 2 else "?"
+                    workers[event["Executor ID"]] = worker_uis.get(ui, ui)
+                elif kind == "SparkListenerTaskEnd":
+                    info = event["Task Info"]
+                    key = (job_of_stage.get(event["Stage ID"], "?"), info["Executor ID"],
+                           event["Task End Reason"]["Reason"])
+                    tasks[key] = tasks.get(key, 0) + 1
+    return [f"{job}\t{ex}\t{workers.get(ex, '?')}\t{reason}\t{n}" for (job, ex, reason), n in sorted(tasks.items())]
+
+
+def main():
+    mr_local, wordlength, inputs, out = sys.argv[1:5]
+    # SIGTERM (a test's timeout) unwinds through the finally blocks below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    events = os.path.join(out, "events")
+    os.makedirs(events, exist_ok=True)
+    started = time.monotonic()
+    with Cluster(out) as cluster:
+        print(f"spark cluster: {WORKERS} workers registered in {time.monotonic() - started:.1f} s")
+        conf = (
+            SparkConf()
+            .setMaster(cluster.url)
+            .setAppName("mr-local streaming recipes")
+            .set("spark.driver.host", "127.0.0.1")
+            .set("spark.driver.bindAddress", "127.0.0.1")
+            .set("spark.ui.enabled", "false")
+            .set("spark.executor.cores", "1")
+            .set("spark.executor.memory", "512m")
+            .set("spark.cores.max", str(WORKERS))
+            # Wait (bounded) for both executors before the first task.
+            .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+            .set("spark.scheduler.maxRegisteredResourcesWaitingTime", f"{REGISTER_TIMEOUT_S}s")
+            .set("spark.locality.wait", "0s")
+            # A failed task is tried twice before it fails the job (4 by default).
+            .set("spark.task.maxFailures", "2")
+            .set("spark.eventLog.enabled", "true")
+            .set("spark.eventLog.dir", "file:" + events)
+            .set("spark.eventLog.compress", "false")
+            .set("spark.eventLog.rolling.enabled", "false")
+            .set("spark.ui.showConsoleProgress", "false")
+        )
+        sc = SparkContext(conf=conf)
+        sc.setLogLevel("ERROR")
+        try:
+            sc.addFile(mr_local)
+            sc.addFile(wordlength)
+            run_recipes(sc, inputs, out)
+        finally:
+            sc.stop()
+        write_lines(os.path.join(out, "tasks.tsv"), task_table(events, cluster.worker_uis))
+    print(f"spark cluster: {pyspark.__version__}, done in {time.monotonic() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
