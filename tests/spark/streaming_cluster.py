@@ -8,10 +8,11 @@ IN_DIR holds `text.txt`, `records.tsv` (reducer input with a bad record),
 Starts a standalone master and two workers of one core each, every one a
 JVM of its own, on 127.0.0.1 and free ports (with `bin/spark-class` from
 the pyspark wheel), waits until both workers have registered, and submits
-one application to them that ships MR_LOCAL and WORDLENGTH with
-`SparkContext.addFile`: the executors run the copies Spark fetched into
-their own working directories (`SparkFiles.get`), never the paths given.
-Into OUT_DIR it writes:
+this file to them as one application, `spark-submit --files
+MR_LOCAL,WORDLENGTH streaming_cluster.py --recipes IN_DIR OUT_DIR`: the
+executors run the copies Spark fetched into their own working directories
+(`./mr-local`, or `SparkFiles.get`), never the paths given. Into OUT_DIR it
+writes (logs in `logs/`, the workers' directories in `worker-N/`):
 
 - `wordcount.tsv`: `text.txt` through `map wordcount` and `combine wordcount`
   in the map stage (after a sort within each map partition), three reduce
@@ -20,8 +21,9 @@ Into OUT_DIR it writes:
 - `invert.tsv`: the files of `invert/` through the JVM's `RDD.pipe`, which
   exports `mapreduce_map_input_file` from each task's input split as
   Hadoop Streaming does, then `reduce invert`;
-- `sort/part-*`: `text.txt` through `map sort`, three sorted reduce partitions
-  and `reduce sort`, saved with `saveAsTextFile`;
+- `sort/part-*`: `text.txt` through `map sort`, three sorted reduce
+  partitions and `reduce sort`, with pyspark's `rdd.pipe`, saved with
+  `saveAsTextFile`;
 - `wordlength.tsv`: `text.txt` through the `streaming_wordlength` example;
 - `bad-record.tsv` and `bad-record-counters.tsv`: `records.tsv` through
   one reducer, and the counters its stderr reported;
@@ -57,7 +59,7 @@ os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
 os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
 
 import pyspark  # noqa: E402
-from pyspark import AccumulatorParam, SparkConf, SparkContext, SparkFiles, TaskContext  # noqa: E402
+from pyspark import AccumulatorParam, SparkContext, SparkFiles, TaskContext  # noqa: E402
 from pyspark.core.rdd import RDD  # noqa: E402
 from pyspark.serializers import UTF8Deserializer  # noqa: E402
 
@@ -65,6 +67,7 @@ WORKERS = 2
 REDUCE_PARTITIONS = 3
 MAP_PARTITIONS = 4
 REGISTER_TIMEOUT_S = 90
+APP_TIMEOUT_S = 240
 STOP_TIMEOUT_S = 15
 # (job, partition) whose first attempt fails after its mapper ran: Spark
 # runs the task again from its input split, and the counts must not double.
@@ -194,11 +197,12 @@ def run_recipes(sc, inputs, out):
     write_lines(os.path.join(out, "invert.tsv"), index.collect())
     print(f"spark cluster: invert: {mapped.getNumPartitions()} map partitions")
 
+    # pyspark's own rdd.pipe, as the README shows it: the command runs in
+    # the executor's working directory, where --files put the binary.
     sc.setJobDescription("sort")
-    mapped = streaming(sc.textFile(text, MAP_PARTITIONS), "mr-local streaming map sort")
-    streaming(by_key(mapped, REDUCE_PARTITIONS), "mr-local streaming reduce sort").saveAsTextFile(
-        "file:" + os.path.join(out, "sort")
-    )
+    mapped = sc.textFile(text, MAP_PARTITIONS).pipe("./mr-local streaming map sort", checkCode=True)
+    reduced = by_key(mapped, REDUCE_PARTITIONS).pipe("./mr-local streaming reduce sort", checkCode=True)
+    reduced.saveAsTextFile("file:" + os.path.join(out, "sort"))
 
     sc.setJobDescription("wordlength")
     mapped = streaming(sc.textFile(text, MAP_PARTITIONS), "streaming_wordlength map")
@@ -233,8 +237,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def children(pid):
-    """The PIDs of `pid`'s children, from /proc (an executor is a worker's)."""
+def descendants(pid):
+    """The PIDs of `pid`'s descendants, deepest first, from /proc."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -244,7 +248,7 @@ def children(pid):
             except OSError:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
+                found += [*descendants(int(entry)), int(entry)]
     return found
 
 
@@ -261,25 +265,25 @@ class Cluster:
         self.url = f"spark://127.0.0.1:{free_port()}"
         self.worker_uis = {}  # "127.0.0.1:PORT" of each worker's web UI: its name
 
-    def start(self, name, *args):
+    def start(self, name, *command):
+        """Starts `command`, its output to `logs/NAME.log`, its PID noted."""
         log = open(os.path.join(self.out, "logs", f"{name}.log"), "wb")
-        proc = subprocess.Popen(
-            [self.spark_class, *args], env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-        )
+        proc = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
         self.procs.append(proc)
         with open(os.path.join(self.out, "pids"), "a") as pids:
             pids.write(f"{proc.pid}\n")
+        return proc
 
     def __enter__(self):
         try:
             port = self.url.rsplit(":", 1)[1]
-            self.start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+            self.start("master", self.spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                        "--port", port, "--webui-port", str(self.master_ui))
             for i in range(1, WORKERS + 1):
                 name, ui = f"worker-{i}", free_port()
                 self.worker_uis[f"127.0.0.1:{ui}"] = name
-                self.start(name, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                self.start(name, self.spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                            "--cores", "1", "--memory", "1g", "--webui-port", str(ui),
                            "--work-dir", os.path.join(self.out, name), self.url)
             self.wait_for_workers()
@@ -307,9 +311,10 @@ class Cluster:
         raise RuntimeError(f"{len(alive)} of {WORKERS} workers registered after {REGISTER_TIMEOUT_S} s")
 
     def stop(self):
-        """SIGTERM to each worker's children (its executors), the workers and
-        the master, then SIGKILL to whatever is left after STOP_TIMEOUT_S."""
-        pids = [c for p in self.procs[1:] for c in children(p.pid)] + [p.pid for p in reversed(self.procs)]
+        """SIGTERM to the processes started, last first, each after its
+        descendants (a worker's executors, the driver's Python), then SIGKILL
+        to whatever is left after STOP_TIMEOUT_S."""
+        pids = [pid for p in reversed(self.procs) for pid in [*descendants(p.pid), p.pid]]
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -358,47 +363,65 @@ def task_table(events_dir, worker_uis):
     return [f"{job}\t{ex}\t{workers.get(ex, '?')}\t{reason}\t{n}" for (job, ex, reason), n in sorted(tasks.items())]
 
 
-def main():
-    mr_local, wordlength, inputs, out = sys.argv[1:5]
-    # SIGTERM (a test's timeout) unwinds through the finally blocks below.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+def submit(cluster, mr_local, wordlength, inputs, out):
+    """This file again, as the application, by `spark-submit --files`."""
     events = os.path.join(out, "events")
     os.makedirs(events, exist_ok=True)
+    conf = {
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.executor.cores": "1",
+        "spark.executor.memory": "512m",
+        "spark.cores.max": str(WORKERS),
+        # Wait (bounded) for both executors before the first task.
+        "spark.scheduler.minRegisteredResourcesRatio": "1.0",
+        "spark.scheduler.maxRegisteredResourcesWaitingTime": f"{REGISTER_TIMEOUT_S}s",
+        "spark.locality.wait": "0s",
+        # A failed task is tried twice before it fails the job (4 by default).
+        "spark.task.maxFailures": "2",
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": "file:" + events,
+        "spark.eventLog.compress": "false",
+        "spark.eventLog.rolling.enabled": "false",
+    }
+    command = [os.path.join(cluster.env["SPARK_HOME"], "bin", "spark-submit"), "--master", cluster.url,
+               "--files", f"{mr_local},{wordlength}"]
+    for name, value in conf.items():
+        command += ["--conf", f"{name}={value}"]
+    app = cluster.start("driver", *command, os.path.abspath(__file__), "--recipes", inputs, out)
+    try:
+        app.wait(APP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"the application still running after {APP_TIMEOUT_S} s") from None
+    if app.returncode != 0:
+        with open(os.path.join(out, "logs", "driver.log"), "rb") as log:
+            tail = log.read()[-6000:].decode("utf-8", "replace")
+        raise RuntimeError(f"spark-submit exited {app.returncode}:\n{tail}")
+    return task_table(events, cluster.worker_uis)
+
+
+def main():
+    # SIGTERM (a test's timeout) unwinds through the finally blocks below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
-    with Cluster(out) as cluster:
-        print(f"spark cluster: {WORKERS} workers registered in {time.monotonic() - started:.1f} s")
-        conf = (
-            SparkConf()
-            .setMaster(cluster.url)
-            .setAppName("mr-local streaming recipes")
-            .set("spark.driver.host", "127.0.0.1")
-            .set("spark.driver.bindAddress", "127.0.0.1")
-            .set("spark.ui.enabled", "false")
-            .set("spark.executor.cores", "1")
-            .set("spark.executor.memory", "512m")
-            .set("spark.cores.max", str(WORKERS))
-            # Wait (bounded) for both executors before the first task.
-            .set("spark.scheduler.minRegisteredResourcesRatio", "1.0")
-            .set("spark.scheduler.maxRegisteredResourcesWaitingTime", f"{REGISTER_TIMEOUT_S}s")
-            .set("spark.locality.wait", "0s")
-            # A failed task is tried twice before it fails the job (4 by default).
-            .set("spark.task.maxFailures", "2")
-            .set("spark.eventLog.enabled", "true")
-            .set("spark.eventLog.dir", "file:" + events)
-            .set("spark.eventLog.compress", "false")
-            .set("spark.eventLog.rolling.enabled", "false")
-            .set("spark.ui.showConsoleProgress", "false")
-        )
-        sc = SparkContext(conf=conf)
+    if sys.argv[1] == "--recipes":
+        sc = SparkContext(appName="mr-local streaming recipes")
         sc.setLogLevel("ERROR")
+        version = sc.version
         try:
-            sc.addFile(mr_local)
-            sc.addFile(wordlength)
-            run_recipes(sc, inputs, out)
+            run_recipes(sc, *sys.argv[2:4])
         finally:
             sc.stop()
-        write_lines(os.path.join(out, "tasks.tsv"), task_table(events, cluster.worker_uis))
-    print(f"spark cluster: {pyspark.__version__}, done in {time.monotonic() - started:.1f} s")
+        print(f"spark cluster: Spark {version}: the recipes ran in {time.monotonic() - started:.1f} s")
+        return
+    mr_local, wordlength, inputs, out = sys.argv[1:5]
+    with Cluster(out) as cluster:
+        print(f"spark cluster: {WORKERS} workers registered in {time.monotonic() - started:.1f} s")
+        tasks = submit(cluster, mr_local, wordlength, inputs, out)
+    write_lines(os.path.join(out, "tasks.tsv"), tasks)
+    print(f"spark cluster: done in {time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":
