@@ -68,6 +68,7 @@ REDUCE_PARTITIONS = 3
 MAP_PARTITIONS = 4
 REGISTER_TIMEOUT_S = 90
 APP_TIMEOUT_S = 240
+JVM_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 STOP_TIMEOUT_S = 15
 # (job, partition) whose first attempt fails after its mapper ran: Spark
 # runs the task again from its input split, and the counts must not double.
@@ -259,7 +260,8 @@ class Cluster:
         self.out = out
         self.procs = []
         self.spark_class = os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-class")
-        self.env = dict(os.environ, SPARK_HOME=os.path.dirname(pyspark.__file__))
+        # Short-lived JVMs on few cores: the quick JIT only, one GC thread.
+        self.env = dict(os.environ, SPARK_HOME=os.path.dirname(pyspark.__file__), SPARK_DAEMON_JAVA_OPTS=JVM_OPTS)
         os.makedirs(os.path.join(out, "logs"), exist_ok=True)
         self.master_ui = free_port()
         self.url = f"spark://127.0.0.1:{free_port()}"
@@ -374,6 +376,8 @@ def submit(cluster, mr_local, wordlength, inputs, out):
         "spark.ui.showConsoleProgress": "false",
         "spark.executor.cores": "1",
         "spark.executor.memory": "512m",
+        "spark.driver.extraJavaOptions": JVM_OPTS,
+        "spark.executor.extraJavaOptions": JVM_OPTS,
         "spark.cores.max": str(WORKERS),
         # Wait (bounded) for both executors before the first task.
         "spark.scheduler.minRegisteredResourcesRatio": "1.0",
