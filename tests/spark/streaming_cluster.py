@@ -282,35 +282,39 @@ class Cluster:
             port = self.url.rsplit(":", 1)[1]
             self.start("master", self.spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                        "--port", port, "--webui-port", str(self.master_ui))
+            # A worker that finds no master retries only after 5 to 15 s.
+            self.wait_until("the master is up", lambda state: state.get("status") == "ALIVE")
             for i in range(1, WORKERS + 1):
                 name, ui = f"worker-{i}", free_port()
                 self.worker_uis[f"127.0.0.1:{ui}"] = name
                 self.start(name, self.spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                            "--cores", "1", "--memory", "1g", "--webui-port", str(ui),
                            "--work-dir", os.path.join(self.out, name), self.url)
-            self.wait_for_workers()
+            self.wait_until(
+                f"{WORKERS} workers registered",
+                lambda state: sum(w.get("state") == "ALIVE" for w in state.get("workers", [])) == WORKERS,
+            )
         except BaseException:
             self.stop()
             raise
         return self
 
-    def wait_for_workers(self):
+    def wait_until(self, what, done):
+        """Polls the master's state (its UI's JSON) until `done(state)`, for
+        at most REGISTER_TIMEOUT_S; fails if a process started has ended."""
         deadline = time.monotonic() + REGISTER_TIMEOUT_S
-        alive = []
         while time.monotonic() < deadline:
             for proc in self.procs:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{proc.args[1]} exited {proc.returncode}: see {self.out}/logs")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.master_ui}/json/", timeout=5) as r:
-                    state = json.load(r)
-                alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
-                if len(alive) == WORKERS:
-                    return
+                    if done(json.load(r)):
+                        return
             except OSError:
                 pass  # the master's UI is not up yet
-            time.sleep(0.2)
-        raise RuntimeError(f"{len(alive)} of {WORKERS} workers registered after {REGISTER_TIMEOUT_S} s")
+            time.sleep(0.1)
+        raise RuntimeError(f"not {what} after {REGISTER_TIMEOUT_S} s: see {self.out}/logs")
 
     def stop(self):
         """SIGTERM to the processes started, last first, each after its
@@ -399,10 +403,12 @@ def submit(cluster, mr_local, wordlength, inputs, out):
         app.wait(APP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"the application still running after {APP_TIMEOUT_S} s") from None
+    with open(os.path.join(out, "logs", "driver.log"), "rb") as log:
+        lines = log.read().decode("utf-8", "replace").splitlines()
     if app.returncode != 0:
-        with open(os.path.join(out, "logs", "driver.log"), "rb") as log:
-            tail = log.read()[-6000:].decode("utf-8", "replace")
+        tail = "\n".join(lines[-60:])
         raise RuntimeError(f"spark-submit exited {app.returncode}:\n{tail}")
+    print("\n".join(line for line in lines if line.startswith("spark cluster:")))
     return task_table(events, cluster.worker_uis)
 
 
