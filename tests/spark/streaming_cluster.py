@@ -14,17 +14,19 @@ executors run the copies Spark fetched into their own working directories
 (`./mr-local`, or `SparkFiles.get`), never the paths given. Into OUT_DIR it
 writes (logs in `logs/`, the workers' directories in `worker-N/`):
 
-- `wordcount.tsv`: `text.txt` through `map wordcount` and `combine wordcount`
-  in the map stage (after a sort within each map partition), three reduce
-  partitions and `reduce wordcount`; the first attempt of one map task
-  fails after its mapper ran, so Spark reruns it (see TASK_TO_FAIL);
+- `wordcount.tsv`: the README's recipe, with pyspark's `rdd.pipe`:
+  `text.txt` through `map wordcount` and `combine wordcount` in the map
+  stage (after a sort within each map partition), three reduce partitions
+  and `reduce wordcount`; the first attempt of one map task fails after
+  its mapper ran, so Spark reruns it (see TASK_TO_FAIL);
 - `invert.tsv`: the files of `invert/` through the JVM's `RDD.pipe`, which
   exports `mapreduce_map_input_file` from each task's input split as
-  Hadoop Streaming does, then `reduce invert`;
+  Hadoop Streaming does, then `reduce invert` (with `streaming`, below);
 - `sort/part-*`: `text.txt` through `map sort`, three sorted reduce
   partitions and `reduce sort`, with pyspark's `rdd.pipe`, saved with
   `saveAsTextFile`;
-- `wordlength.tsv`: `text.txt` through the `streaming_wordlength` example;
+- `wordlength.tsv`: `text.txt` through the `streaming_wordlength` example,
+  with `streaming` (below), which finds it with `SparkFiles.get`;
 - `bad-record.tsv` and `bad-record-counters.tsv`: `records.tsv` through
   one reducer, and the counters its stderr reported;
 - `mapper-failure.txt`: the driver's error when the mapper run on
@@ -75,20 +77,16 @@ STOP_TIMEOUT_S = 15
 TASK_TO_FAIL = ("wordcount", 1)
 
 
+def hadoop_key(line):
+    """The key Hadoop's shuffle sorts by: the bytes before the first tab
+    (bytes, since Python compares `str` by code point)."""
+    return line.split("\t", 1)[0].encode("utf-8")
+
+
 def by_key(rdd, partitions):
-    """Hadoop's shuffle: lines keyed by the text before the first tab, hash
-    partitioned, sorted within each partition by the key's UTF-8 bytes."""
-    return (
-        rdd.map(lambda line: (line.split("\t", 1)[0], line))
-        .repartitionAndSortWithinPartitions(partitions, keyfunc=lambda key: key.encode("utf-8"))
-        .values()
-    )
-
-
-def sorted_partition(lines):
-    """One map partition sorted by key bytes, as Hadoop sorts a map task's
-    output before its combiner."""
-    return sorted(lines, key=lambda line: line.split("\t", 1)[0].encode("utf-8"))
+    """Hadoop's shuffle: lines hash partitioned by key and sorted by it
+    within each partition."""
+    return rdd.keyBy(hadoop_key).repartitionAndSortWithinPartitions(partitions).values()
 
 
 class Counters(AccumulatorParam):
@@ -184,11 +182,20 @@ def run_recipes(sc, inputs, out):
     write_lines(os.path.join(out, "shipped.tsv"), sorted({"\t".join(p) for p in probe.collect()}))
 
     sc.setJobDescription("wordcount")
+    # The README's recipe, with pyspark's own rdd.pipe: the commands run in
+    # the executor's working directory, where --files put the binary. Small
+    # chunks give the combiner several per partition to fold.
     lines = sc.textFile(text, MAP_PARTITIONS)
-    mapped = streaming(lines, "mr-local streaming map wordcount --threads 1 --chunk-size 16K")
-    combined = streaming(mapped.mapPartitions(sorted_partition), "mr-local streaming combine wordcount")
-    combined = combined.mapPartitionsWithIndex(fail_first_attempt("wordcount", TASK_TO_FAIL[1]))
-    counts = streaming(by_key(combined, REDUCE_PARTITIONS), "mr-local streaming reduce wordcount")
+    counts = (
+        lines.pipe("./mr-local streaming map wordcount --threads 1 --chunk-size 16K", checkCode=True)
+        .mapPartitions(lambda lines: sorted(lines, key=hadoop_key))
+        .pipe("./mr-local streaming combine wordcount", checkCode=True)
+        .mapPartitionsWithIndex(fail_first_attempt("wordcount", TASK_TO_FAIL[1]))
+        .keyBy(hadoop_key)
+        .repartitionAndSortWithinPartitions(REDUCE_PARTITIONS)
+        .values()
+        .pipe("./mr-local streaming reduce wordcount", checkCode=True)
+    )
     write_lines(os.path.join(out, "wordcount.tsv"), counts.collect())
     print(f"spark cluster: wordcount: {lines.getNumPartitions()} map partitions")
 
@@ -198,8 +205,6 @@ def run_recipes(sc, inputs, out):
     write_lines(os.path.join(out, "invert.tsv"), index.collect())
     print(f"spark cluster: invert: {mapped.getNumPartitions()} map partitions")
 
-    # pyspark's own rdd.pipe, as the README shows it: the command runs in
-    # the executor's working directory, where --files put the binary.
     sc.setJobDescription("sort")
     mapped = sc.textFile(text, MAP_PARTITIONS).pipe("./mr-local streaming map sort", checkCode=True)
     reduced = by_key(mapped, REDUCE_PARTITIONS).pipe("./mr-local streaming reduce sort", checkCode=True)
