@@ -303,6 +303,40 @@ fn check_failures(dir: &Dir, inputs: &Path, out: &Path) {
         error.contains(&format!("exit status 1: {line}")),
         "the driver's error does not hold the mapper's line {line:?}:\n{error}"
     );
+    // pyspark's own rdd.pipe leaves the line in the executor's log.
+    let error = String::from_utf8(util::read(out.join("pipe-failure.txt"))).expect("UTF-8");
+    assert!(
+        error.contains("exited with error code 1") && !error.contains(&line),
+        "pyspark's pipe failed otherwise than the README says:\n{error}"
+    );
+    // As a line of its own: the mapper's, not inside a logged exception.
+    let logs = executor_stderr(out);
+    assert!(
+        logs.lines().any(|l| l == line),
+        "no executor's stderr holds the mapper's line {line:?}"
+    );
+}
+
+/// The executors' stderr logs, `worker-N/app-ID/EXECUTOR/stderr`, joined.
+fn executor_stderr(out: &Path) -> String {
+    let mut logs = String::new();
+    for worker in ["worker-1", "worker-2"] {
+        for app in std::fs::read_dir(out.join(worker))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            for executor in std::fs::read_dir(app.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let log = std::fs::read(executor.path().join("stderr")).unwrap_or_default();
+                logs.push_str(&String::from_utf8_lossy(&log));
+            }
+        }
+    }
+    logs
 }
 
 /// From the event log: every recipe's tasks ran on both executors, one on
@@ -336,11 +370,12 @@ fn check_tasks(out: &Path) {
     };
     assert_eq!(failures("wordcount"), 1, "{table}");
     assert_eq!(failures("mapper failure"), 2, "{table}");
+    assert_eq!(failures("pipe failure"), 2, "{table}");
     let all: u32 = failed
         .iter()
         .map(|r| r[4].parse::<u32>().expect("a count"))
         .sum();
-    assert_eq!(all, 3, "{table}");
+    assert_eq!(all, 5, "{table}");
 }
 
 /// `SparkFiles.get` found the binary in each executor's own working

@@ -30,7 +30,8 @@ writes (logs in `logs/`, the workers' directories in `worker-N/`):
 - `bad-record.tsv` and `bad-record-counters.tsv`: `records.tsv` through
   one reducer, and the counters its stderr reported;
 - `mapper-failure.txt`: the driver's error when the mapper run on
-  `words.txt` with a comma as its output separator exits 1;
+  `words.txt` with a comma as its output separator exits 1, through
+  `streaming`, and `pipe-failure.txt` the same through pyspark's pipe;
 - `shipped.tsv`: each executor's working directory and where
   `SparkFiles.get` found the binary there;
 - `tasks.tsv`: from the event log, `job<TAB>executor<TAB>worker<TAB>end
@@ -62,7 +63,7 @@ os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
 
 import pyspark  # noqa: E402
 from pyspark import AccumulatorParam, SparkContext, SparkFiles, TaskContext  # noqa: E402
-from pyspark.core.rdd import RDD  # noqa: E402
+from pyspark.rdd import RDD  # noqa: E402
 from pyspark.serializers import UTF8Deserializer  # noqa: E402
 
 WORKERS = 2
@@ -112,15 +113,21 @@ def streaming(rdd, command, counters=None, env=None):
     def run(lines):
         binary = SparkFiles.get(argv[0])
         proc = subprocess.Popen([binary, *argv[1:]], stdin=PIPE, stdout=PIPE, stderr=PIPE, env=env or {})
-        stderr = []
+        stderr, failed = [], []
 
         def feed():
             try:
                 for line in lines:
                     proc.stdin.write(line.encode("utf-8") + b"\n")
-                proc.stdin.close()
             except BrokenPipeError:
                 pass  # the command ended early: its exit status says why
+            except BaseException as e:  # the input failed: end the command's
+                failed.append(e)
+            finally:
+                try:
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
 
         threads = [threading.Thread(target=feed), threading.Thread(target=lambda: stderr.extend(proc.stderr))]
         for thread in threads:
@@ -129,6 +136,8 @@ def streaming(rdd, command, counters=None, env=None):
             yield line.rstrip(b"\n").decode("utf-8")
         for thread in threads:
             thread.join()
+        if failed:
+            raise failed[0]
         text = [line.decode("utf-8", "replace").rstrip("\n") for line in stderr]
         if proc.wait() != 0:
             errors = "; ".join(line for line in text if not line.startswith("reporter:"))
@@ -234,6 +243,17 @@ def run_recipes(sc, inputs, out):
     except Exception as e:  # Py4JJavaError: the job's failure, the task's error in it
         error = str(e)
     with open(os.path.join(out, "mapper-failure.txt"), "w", encoding="utf-8") as f:
+        f.write(error)
+
+    # The same with pyspark's rdd.pipe: the mapper's stderr stays in the
+    # executor's log.
+    sc.setJobDescription("pipe failure")
+    try:
+        words.pipe(f"./{command}", checkCode=True).collect()
+        error = "the job succeeded"
+    except Exception as e:
+        error = str(e)
+    with open(os.path.join(out, "pipe-failure.txt"), "w", encoding="utf-8") as f:
         f.write(error)
 
 
