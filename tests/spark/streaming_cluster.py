@@ -18,7 +18,7 @@ writes (logs in `logs/`, the workers' directories in `worker-N/`):
   `text.txt` through `map wordcount` and `combine wordcount` in the map
   stage (after a sort within each map partition), three reduce partitions
   and `reduce wordcount`; the first attempt of one map task fails after
-  its mapper ran, so Spark reruns it (see TASK_TO_FAIL);
+  its mapper ran, so Spark reruns it (TASK_TO_FAIL);
 - `invert.tsv`: the files of `invert/` through the JVM's `RDD.pipe`, which
   exports `mapreduce_map_input_file` from each task's input split as
   Hadoop Streaming does, then `reduce invert` (with `streaming`, below);
@@ -73,9 +73,9 @@ REGISTER_TIMEOUT_S = 90
 APP_TIMEOUT_S = 240
 JVM_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 STOP_TIMEOUT_S = 15
-# (job, partition) whose first attempt fails after its mapper ran: Spark
-# runs the task again from its input split, and the counts must not double.
-TASK_TO_FAIL = ("wordcount", 1)
+# The wordcount map task whose first attempt fails after its mapper ran:
+# Spark runs it again from its input split, and the counts must not double.
+TASK_TO_FAIL = 1
 
 
 def hadoop_key(line):
@@ -162,17 +162,13 @@ def jvm_pipe(sc, paths, command, partitions):
     return RDD(jrdd, sc, UTF8Deserializer())
 
 
-def fail_first_attempt(job, partition):
-    """Fails the first attempt of task `partition` of `job` after the
-    lines before it were all computed (so its mapper ran to the end)."""
-
-    def check(index, lines):
-        lines = list(lines)
-        if (job, index) == TASK_TO_FAIL and TaskContext.get().attemptNumber() == 0:
-            raise RuntimeError(f"{job}: failing the first attempt of task {index} on purpose")
-        return lines
-
-    return check
+def fail_first_attempt(index, lines):
+    """For `mapPartitionsWithIndex`: fails the first attempt of task
+    TASK_TO_FAIL once its lines are all computed (its mapper ran to the end)."""
+    lines = list(lines)
+    if index == TASK_TO_FAIL and TaskContext.get().attemptNumber() == 0:
+        raise RuntimeError(f"failing the first attempt of task {index} on purpose")
+    return lines
 
 
 def write_lines(path, lines):
@@ -182,7 +178,8 @@ def write_lines(path, lines):
 
 
 def run_recipes(sc, inputs, out):
-    """The README's recipes and the failure cases, one Spark job each."""
+    """The README's recipes and the failure cases, one Spark job each
+    (named by its description in the event log)."""
     text = os.path.join(inputs, "text.txt")
     invert = os.path.join(inputs, "invert")
     invert_files = [os.path.join(invert, name) for name in sorted(os.listdir(invert))]
@@ -199,7 +196,7 @@ def run_recipes(sc, inputs, out):
         lines.pipe("./mr-local streaming map wordcount --threads 1 --chunk-size 16K", checkCode=True)
         .mapPartitions(lambda lines: sorted(lines, key=hadoop_key))
         .pipe("./mr-local streaming combine wordcount", checkCode=True)
-        .mapPartitionsWithIndex(fail_first_attempt("wordcount", TASK_TO_FAIL[1]))
+        .mapPartitionsWithIndex(fail_first_attempt)
         .keyBy(hadoop_key)
         .repartitionAndSortWithinPartitions(REDUCE_PARTITIONS)
         .values()
@@ -218,12 +215,22 @@ def run_recipes(sc, inputs, out):
     mapped = sc.textFile(text, MAP_PARTITIONS).pipe("./mr-local streaming map sort", checkCode=True)
     reduced = by_key(mapped, REDUCE_PARTITIONS).pipe("./mr-local streaming reduce sort", checkCode=True)
     reduced.saveAsTextFile("file:" + os.path.join(out, "sort"))
+    run_custom_job(sc, text, out)
+    run_failures(sc, inputs, out)
+
+
+def run_custom_job(sc, text, out):
+    """The example `streaming_wordlength`, through `streaming`."""
 
     sc.setJobDescription("wordlength")
     mapped = streaming(sc.textFile(text, MAP_PARTITIONS), "streaming_wordlength map")
     lengths = streaming(by_key(mapped, REDUCE_PARTITIONS), "streaming_wordlength reduce")
     write_lines(os.path.join(out, "wordlength.tsv"), lengths.collect())
 
+
+def run_failures(sc, inputs, out):
+    """A bad record, and a mapper that exits 1 through `streaming` and
+    through pyspark's own `rdd.pipe`."""
     sc.setJobDescription("bad record")
     counters = sc.accumulator({}, Counters())
     records = sc.textFile(os.path.join(inputs, "records.tsv"), MAP_PARTITIONS)
