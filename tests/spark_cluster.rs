@@ -11,14 +11,16 @@ use std::time::{Duration, Instant};
 use crate::streaming::{bash, drop_cr_before_lf, example, sorted_by_key, spark_python};
 use crate::util::{self, read_in_background, Dir, BIN};
 
-/// How long the whole driver may run: about a minute on two busy cores.
+/// How long the whole driver may run: it takes about 30 s on two busy cores.
 const LIMIT: Duration = Duration::from_secs(300);
 
 /// The driver, `python streaming_cluster.py`, and the processes it started
 /// (one PID a line in `pids`): dropped, on a failing test too, it sends
 /// the driver SIGTERM (its `finally` blocks stop the cluster), kills it if
-/// it has not ended within 30 s, then kills by PID whatever master or
-/// worker JVM from `pids` is still alive, its executors first.
+/// it has not ended within 30 s, then kills by PID whatever master, worker
+/// or `spark-submit` JVM from `pids` is still alive, its descendants first,
+/// and any process still working below `out` (an executor whose worker
+/// is gone, and its Python workers).
 struct Driver {
     child: Child,
     pids: PathBuf,
@@ -42,8 +44,9 @@ impl Driver {
         }
     }
 
-    /// The masters and workers of `pids` still alive: a PID counts only
-    /// while its command line is a Spark daemon's, never a reused one.
+    /// The processes of `pids` still alive: a PID counts only while its
+    /// command line is a Spark launcher's (`org.apache.spark.deploy.…`),
+    /// so a PID reused by another process is never killed.
     fn alive_daemons(&self) -> Vec<u32> {
         let pids = std::fs::read_to_string(&self.pids).unwrap_or_default();
         pids.lines()
@@ -69,7 +72,7 @@ impl Drop for Driver {
             let _ = self.child.wait();
         }
         for daemon in self.alive_daemons() {
-            for pid in children(daemon).into_iter().chain([daemon]) {
+            for pid in descendants(daemon).into_iter().chain([daemon]) {
                 kill("-KILL", pid);
             }
         }
@@ -100,7 +103,7 @@ fn kill(signal: &str, pid: u32) {
 
 /// `pid`'s descendants, deepest first, from /proc (a worker's executors,
 /// and their Python workers).
-fn children(pid: u32) -> Vec<u32> {
+fn descendants(pid: u32) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(child) = entry
@@ -115,7 +118,7 @@ fn children(pid: u32) -> Vec<u32> {
             .rsplit_once(')')
             .and_then(|(_, rest)| rest.split_whitespace().nth(1));
         if parent.and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
-            found.extend(children(child));
+            found.extend(descendants(child));
             found.push(child);
         }
     }
@@ -124,9 +127,10 @@ fn children(pid: u32) -> Vec<u32> {
 
 /// The inputs the driver reads from `dir/in` (see the script's docstring).
 fn write_inputs(dir: &Dir) -> PathBuf {
-    // Spark decodes lines as UTF-8, so the text is: the tricky text with
-    // its invalid bytes made U+FFFD (CRLF, a lone `\r` before the end, a
-    // 100 KB word, no final newline and the rest kept).
+    // Spark decodes lines as UTF-8, so the text is the tricky text with its
+    // invalid bytes made U+FFFD; the rest is kept: CRLF lines, Unicode
+    // spaces, 100 KB words (lines that span input splits), a TAB, no final
+    // newline.
     let text = String::from_utf8_lossy(&util::tricky_text()).into_owned();
     dir.create("in/text.txt", &text);
     dir.create(
