@@ -292,8 +292,14 @@ class Cluster:
         self.out = out
         self.procs = []
         self.spark_class = os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-class")
-        # Short-lived JVMs on few cores: the quick JIT only, one GC thread.
-        self.env = dict(os.environ, SPARK_HOME=os.path.dirname(pyspark.__file__), SPARK_DAEMON_JAVA_OPTS=JVM_OPTS)
+        # Short-lived JVMs on few cores: the quick JIT only, one GC thread,
+        # small heaps.
+        self.env = dict(
+            os.environ,
+            SPARK_HOME=os.path.dirname(pyspark.__file__),
+            SPARK_DAEMON_JAVA_OPTS=JVM_OPTS,
+            SPARK_DAEMON_MEMORY="256m",
+        )
         os.makedirs(os.path.join(out, "logs"), exist_ok=True)
         self.master_ui = free_port()
         self.url = f"spark://127.0.0.1:{free_port()}"
@@ -412,6 +418,7 @@ def submit(cluster, mr_local, wordlength, inputs, out):
         "spark.ui.showConsoleProgress": "false",
         "spark.executor.cores": "1",
         "spark.executor.memory": "512m",
+        "spark.driver.memory": "512m",
         "spark.driver.extraJavaOptions": JVM_OPTS,
         "spark.executor.extraJavaOptions": JVM_OPTS,
         "spark.cores.max": str(WORKERS),
