@@ -201,8 +201,8 @@ mrtest!(
         let stderr = stderr.join().expect("stderr reader");
         assert!(
             status.success(),
-            "the Spark driver failed: {status}\nstderr (last 6000 bytes):\n{}",
-            String::from_utf8_lossy(&stderr[stderr.len().saturating_sub(6000)..])
+            "the Spark driver failed: {status}\nstderr (last 12000 bytes):\n{}",
+            String::from_utf8_lossy(&stderr[stderr.len().saturating_sub(12000)..])
         );
         eprintln!("spark cluster: the driver ran {:.1?}", started.elapsed());
         assert_eq!(

@@ -310,6 +310,7 @@ class Cluster:
         log = open(os.path.join(self.out, "logs", f"{name}.log"), "wb")
         proc = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
+        proc.name = name
         self.procs.append(proc)
         with open(os.path.join(self.out, "pids"), "a") as pids:
             pids.write(f"{proc.pid}\n")
@@ -344,7 +345,7 @@ class Cluster:
         while time.monotonic() < deadline:
             for proc in self.procs:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{proc.args[1]} exited {proc.returncode}: see {self.out}/logs")
+                    raise RuntimeError(f"the {proc.name} exited {proc.returncode}\n{self.log_tails()}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.master_ui}/json/", timeout=5) as r:
                     if done(json.load(r)):
@@ -352,7 +353,17 @@ class Cluster:
             except OSError:
                 pass  # the master's UI is not up yet
             time.sleep(0.1)
-        raise RuntimeError(f"not {what} after {REGISTER_TIMEOUT_S} s: see {self.out}/logs")
+        raise RuntimeError(f"not {what} after {REGISTER_TIMEOUT_S} s\n{self.log_tails()}")
+
+    def log_tails(self, lines=15):
+        """The last lines of each log, for an error (the test's directory
+        goes when it ends)."""
+        tails = []
+        for proc in self.procs:
+            with open(os.path.join(self.out, "logs", f"{proc.name}.log"), "rb") as log:
+                tail = log.read().decode("utf-8", "replace").splitlines()[-lines:]
+            tails.append(f"--- logs/{proc.name}.log:\n" + "\n".join(tail))
+        return "\n".join(tails)
 
     def stop(self):
         """SIGTERM to the processes started, last first, each after its
