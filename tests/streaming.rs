@@ -14,7 +14,7 @@ use crate::util::{self, read_in_background, wait_within, Dir, TestCommand, BIN};
 
 /// Runs `script` with bash, `set -euo pipefail`, `$MR` naming the binary
 /// under test and `$1`... the `args`; asserts success and returns stdout.
-fn bash(dir: &Dir, script: &str, args: &[&Path]) -> Vec<u8> {
+pub(crate) fn bash(dir: &Dir, script: &str, args: &[&Path]) -> Vec<u8> {
     let out = Command::new("bash")
         .arg("-c")
         .arg(format!("set -euo pipefail\n{script}"))
@@ -404,7 +404,7 @@ mrtest!(
 /// The path of the example `name`, built (if it is not up to date) with the
 /// profile of this test binary: `cargo test` builds examples, but not when
 /// given a test name to filter on.
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     // target/<profile>/deps/integration-HASH -> target/<profile>/examples/
     let profile_dir = exe
@@ -471,7 +471,7 @@ mrtest!(
 /// `.ci/run` sets), else the venv `.ci/run` makes in `target/spark-venv`,
 /// else `python3`; `None` after saying why the test skips, where Java or
 /// pyspark is missing and CI is not set.
-fn spark_python() -> Option<PathBuf> {
+pub(crate) fn spark_python() -> Option<PathBuf> {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/spark-venv/bin/python");
     let python = match std::env::var_os("MR_LOCAL_SPARK_PYTHON") {
         Some(python) => PathBuf::from(python),
@@ -511,7 +511,7 @@ fn spark_python() -> Option<PathBuf> {
 /// The reduced lines, sorted by key bytes (the text before the tab): the
 /// order of `mr-local wordcount --sort key`. Spark's collect gives the
 /// reducers' outputs one after the other, each sorted on its own.
-fn sorted_by_key(lines: &[u8]) -> Vec<u8> {
+pub(crate) fn sorted_by_key(lines: &[u8]) -> Vec<u8> {
     let mut lines: Vec<&[u8]> = lines.split_inclusive(|b| *b == b'\n').collect();
     lines.sort_by_key(|l| l.split(|b| *b == b'\t').next().unwrap_or(l));
     lines.concat()
@@ -570,7 +570,7 @@ mrtest!(
 /// `text` with each `\r\n` made `\n` and a `\r` ending it dropped: the
 /// lines Hadoop's line reader hands a task, and so what the streaming jobs
 /// read.
-fn drop_cr_before_lf(text: &[u8]) -> Vec<u8> {
+pub(crate) fn drop_cr_before_lf(text: &[u8]) -> Vec<u8> {
     let text = text.strip_suffix(b"\r").unwrap_or(text);
     let mut out = Vec::with_capacity(text.len());
     for (i, &b) in text.iter().enumerate() {

@@ -32,5 +32,6 @@ mod output_dir;
 mod paper_commands;
 mod progress;
 mod refinements;
+mod spark_cluster;
 mod spill;
 mod streaming;
