@@ -2,6 +2,7 @@
 //! or grouping the chunks the shuffle handed to its partition.
 
 use std::cmp::{Ordering, Reverse};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -116,12 +117,62 @@ pub(crate) fn fold<K: Hash + Eq, V>(
         }));
         return folded.map_err(|panic| Error::reduce(partition, panicked(panic)))?;
     }
-    let folded = catch_unwind(AssertUnwindSafe(|| combine(input.chunks, fold)));
-    let mut pairs = folded.map_err(|panic| Error::reduce(partition, panicked(panic)))?;
-    if let Some(order) = order {
-        pairs.sort_unstable_by(|a, b| order(&a.0, &b.0));
+    let folded = catch_unwind(AssertUnwindSafe(|| match order {
+        Some(order) if mostly_distinct(&input.chunks) => sort_then_fold(input.chunks, fold, order),
+        _ => {
+            let mut pairs = combine(input.chunks, fold);
+            if let Some(order) = order {
+                pairs.sort_unstable_by(|a, b| order(&a.0, &b.0));
+            }
+            pairs
+        }
+    }));
+    folded.map_err(|panic| Error::reduce(partition, panicked(panic)))
+}
+
+/// Pairs looked at to guess whether a partition's keys repeat.
+const SAMPLE: usize = 1 << 12;
+
+/// Whether most keys of `chunks` look distinct, judged on an evenly spaced
+/// sample of their pairs: then, when the keys must be sorted anyway,
+/// sorting every pair and folding neighbours costs less than hashing every
+/// pair into a table first. A sample sees fewer repeats than the whole
+/// holds, so this errs towards sorting only where repeats are rare.
+fn mostly_distinct<K: Hash + Eq, V>(chunks: &Chunks<K, V>) -> bool {
+    let pairs: usize = chunks.iter().map(Vec::len).sum();
+    if pairs <= SAMPLE {
+        return false;
     }
-    Ok(pairs)
+    let step = pairs / SAMPLE;
+    let mut seen =
+        std::collections::HashSet::with_capacity_and_hasher(SAMPLE, ahash::RandomState::new());
+    let sample = chunks.iter().flatten().step_by(step).map(|(key, _)| key);
+    let (mut taken, mut new) = (0, 0);
+    for key in sample {
+        taken += 1;
+        new += usize::from(seen.insert(key));
+    }
+    new * 10 >= taken * 9
+}
+
+/// Sorts every pair of `chunks` by key and folds each run of equal keys
+/// into one pair with `combine` (in no set order of values, as a table
+/// folds them).
+fn sort_then_fold<K, V>(
+    chunks: Chunks<K, V>,
+    combine: &Combiner<'_, V>,
+    order: Order<K>,
+) -> Vec<(K, V)> {
+    let mut pairs = concat(chunks);
+    pairs.sort_by(|a, b| order(&a.0, &b.0));
+    let mut out: Vec<(K, V)> = Vec::with_capacity(pairs.len());
+    for (key, value) in pairs {
+        match out.last_mut() {
+            Some((last, acc)) if order(last, &key) == Ordering::Equal => combine(acc, value),
+            _ => out.push((key, value)),
+        }
+    }
+    out
 }
 
 /// What takes a partition's pairs, in `fold_into`.
@@ -198,6 +249,13 @@ impl<I: Iterator<Item = Result<T, Error>>, T> Iterator for Unwrapped<I> {
     }
 }
 
+/// A partition of more pairs than this is folded in pieces.
+const PIECES_PAST: usize = 1 << 17;
+
+/// Pairs per piece, about: a table of this many keys stays in a core's
+/// caches.
+const PIECE_PAIRS: usize = 1 << 14;
+
 /// Merges chunks into one pair per key, folding values with `combine`.
 pub(crate) fn combine<K: Hash + Eq, V>(
     mut chunks: Chunks<K, V>,
@@ -205,6 +263,10 @@ pub(crate) fn combine<K: Hash + Eq, V>(
 ) -> Vec<(K, V)> {
     if chunks.len() <= 1 {
         return chunks.pop().unwrap_or_default();
+    }
+    let pairs: usize = chunks.iter().map(Vec::len).sum();
+    if pairs > PIECES_PAST {
+        return combine_in_pieces(chunks, combine, pairs);
     }
     // Fold into a table sized for the largest chunk, so it grows least.
     chunks.sort_unstable_by_key(|c| Reverse(c.len()));
@@ -216,6 +278,47 @@ pub(crate) fn combine<K: Hash + Eq, V>(
         table.absorb(chunk);
     }
     table.into_chunks().pop().unwrap_or_default()
+}
+
+/// [`combine`] for a large partition. One table for all its keys would
+/// outgrow the caches, and nearly every pair would then cost a miss, so the
+/// pairs are first cut by their hash into pieces (a sequential write per
+/// pair), and each piece is folded in a table of its own, small enough to
+/// stay in the caches. A key's pairs all land in one piece, so the pieces'
+/// keys are distinct.
+fn combine_in_pieces<K: Hash + Eq, V>(
+    chunks: Chunks<K, V>,
+    combine: &Combiner<'_, V>,
+    pairs: usize,
+) -> Vec<(K, V)> {
+    let count = (pairs / PIECE_PAIRS).next_power_of_two();
+    let shift = u64::BITS - count.trailing_zeros();
+    // A seed of its own: the pieces' tables hash with others, so that keys
+    // sharing a piece (and so the top bits of this hash) spread in them.
+    let by = ahash::RandomState::new();
+    let mut pieces: Vec<Vec<(K, V)>> = (0..count)
+        .map(|_| Vec::with_capacity(pairs / count * 9 / 8))
+        .collect();
+    for chunk in chunks {
+        for (key, value) in chunk {
+            let piece = by.hash_one(&key).checked_shr(shift).unwrap_or(0) as usize;
+            pieces[piece].push((key, value));
+        }
+    }
+    let mut out = Vec::with_capacity(pairs);
+    let mut table = HashMap::with_hasher(ahash::RandomState::new());
+    for piece in pieces {
+        for (key, value) in piece {
+            match table.entry(key) {
+                Entry::Occupied(mut slot) => combine(slot.get_mut(), value),
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+            }
+        }
+        out.extend(table.drain());
+    }
+    out
 }
 
 /// Hands each key of a partition with all its values to `reduce`: keys in
@@ -316,5 +419,49 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, [("a", vec![2]), ("b", vec![1, 3])]);
+    }
+
+    #[test]
+    fn a_large_partition_folds_in_pieces_as_in_one_table() {
+        // Keys repeating within chunks and across them, and keys alone.
+        let chunk = |c: u64| -> Vec<(u64, u64)> {
+            (0..PIECES_PAST as u64 / 2)
+                .map(|i| ((i * 7 + c) % 100_003 + (i % 5) * 1_000_000, i % 3))
+                .collect()
+        };
+        let chunks: Chunks<u64, u64> = (0..4).map(chunk).collect();
+        let mut expected = std::collections::BTreeMap::new();
+        for &(key, value) in chunks.iter().flatten() {
+            *expected.entry(key).or_insert(0) += value;
+        }
+        let mut out = combine(chunks, &|a, b| *a += b);
+        out.sort_unstable();
+        assert_eq!(out, expected.into_iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn ordered_partitions_fold_alike_whether_their_keys_repeat_or_not() {
+        // Mostly distinct keys (sorted, then folded) and mostly repeated
+        // ones (folded in a table, then sorted), with a few repeats each.
+        for (keys, repeated) in [(1_000_000u64, false), (50, true)] {
+            let chunks: Chunks<u64, u64> = (0..3u64)
+                .map(|c| {
+                    (0..SAMPLE as u64 * 2)
+                        .map(|i| ((i * 31 + c * 7) % keys, 1))
+                        .collect()
+                })
+                .collect();
+            assert_eq!(mostly_distinct(&chunks), !repeated);
+            let mut expected = std::collections::BTreeMap::new();
+            for &(key, value) in chunks.iter().flatten() {
+                *expected.entry(key).or_insert(0) += value;
+            }
+            let input = ReduceInput {
+                chunks,
+                spilled: None,
+            };
+            let out = fold(0, input, &|a, b| *a += b, Some(u64::cmp)).unwrap();
+            assert_eq!(out, expected.into_iter().collect::<Vec<_>>());
+        }
     }
 }

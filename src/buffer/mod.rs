@@ -51,6 +51,10 @@ enum Adapt {
     Appends(u32),
 }
 
+/// Keys a folding buffer holds when it first asks whether folding pays
+/// (and after each batch from then on), if it is not full before.
+const PROBE_AT: usize = 1 << 16;
+
 /// Fills a buffer appends for, once folding has not paid, before it tries
 /// folding again: trying costs one fill with folding's overhead.
 const APPENDING_FILLS: u32 = 8;
@@ -211,7 +215,10 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
                     let pairs = table.len();
                     overflow(Overflow::Full(cut_folding(table, route), pairs));
                 });
-                if !pays && self.adapt == Adapt::Folds {
+                // Looked at early too, so that a buffer of a million keys
+                // need not fill once before it knows.
+                let early = table.len() >= PROBE_AT && !table.folding_pays();
+                if (!pays || early) && self.adapt == Adapt::Folds {
                     self.stop_folding(route, overflow);
                 }
             }
