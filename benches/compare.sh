@@ -12,7 +12,8 @@
 #                     dickensK (the shared dataset concatenated K times),
 #                     zipfSIZE (e.g. zipf20m, zipf1g: `mr-local generate
 #                     --size SIZE --seed 42`), or a path to a file (no
-#                     spaces in it).
+#                     spaces in it). seqN (e.g. seq20m: `seq 1 20000000`,
+#                     k and m decimal) has a distinct key on every line.
 #   --tools "..."     any of: mr-local baseline duckdb polars coreutils
 #                     (default all)
 #   --split MODE      alphanumeric (default) or whitespace: the word
@@ -265,12 +266,22 @@ for name in $INPUTS; do
         if [[ ! -f $path || $(stat -c %s "$path") != "$(size_bytes "$size")" || $MR_LOCAL -nt $path ]]; then
             generate "$size" "$path"
         fi
+    elif [[ $name =~ ^seq([0-9]+)([km]?)$ ]]; then
+        # Every line a distinct key: the high-cardinality case.
+        n=${BASH_REMATCH[1]} unit=${BASH_REMATCH[2]}
+        [[ $unit == k ]] && n=$((n * 1000))
+        [[ $unit == m ]] && n=$((n * 1000000))
+        path=$SCRATCH/seq-$n.txt
+        if [[ ! -f $path ]]; then
+            say "making $path: seq 1 $n"
+            seq 1 "$n" >"$path.part" && mv "$path.part" "$path"
+        fi
     elif [[ -f $name ]]; then
         path=$(realpath "$name")
         name=$(basename "$name")
         name=${name//[^A-Za-z0-9._-]/_}
     else
-        die "unknown input '$name' (kjvK, dickensK, zipfSIZE or a file)"
+        die "unknown input '$name' (kjvK, dickensK, zipfSIZE, seqN or a file)"
     fi
     # What the text is: ascii, utf8 (valid, not ASCII) or invalid (not UTF-8).
     if ! grep -qaP '[\x80-\xFF]' "$path"; then
