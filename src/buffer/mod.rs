@@ -7,7 +7,8 @@
 //! buffer ([`Shuffle::buffer`](crate::shuffle::Shuffle::buffer)) chooses
 //! whether it folds, appends or passes pairs on; a folding buffer picks its
 //! container from the keys (`folding.rs`: an array for small-integer keys,
-//! `bytes.rs` for short byte strings, a hash table for the rest), so
+//! `bytes.rs` for short byte strings, a hash table for the rest), and
+//! appends instead for a while when its keys mostly do not repeat, so
 //! containers for other kinds of key can be added here without the map side
 //! or the strategies changing shape.
 

@@ -223,7 +223,10 @@ impl RunId {
 /// `Vec<u8>`, `String`, `&str`, [`Word`](crate::jobs::wordcount::Word)) go
 /// in a table that keeps keys of up to 16 bytes inline, compared without
 /// reading them back from the input; every other key goes in a hash table. The first key a thread emits decides whether it looks at the
-/// array. There is no setting to choose another container yet.
+/// array. A buffer whose keys mostly do not repeat (ids, n-grams, lines to
+/// sort) stops folding for a while and appends pairs to their partitions
+/// instead, leaving the folding to reduce. There is no setting to choose
+/// another container yet.
 pub struct Emit<'a, K, V> {
     /// Pairs emitted and not yet absorbed: the worker's, held here while
     /// the `Emit` lives, one pointer nearer the map function.
