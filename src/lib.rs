@@ -107,7 +107,9 @@ mod testutil;
 
 pub use counters::{add_to_counter, Counters, Phase, Progress, Skipped, SKIPPED_LISTED};
 pub use error::{allocation_is_fallible, BoxError, ConfigError, Error, ErrorKind};
-pub use input::{BadRecord, InputFile, InputOptions, Inputs, MmapChoice, RecordReader, Records};
+pub use input::{
+    BadRecord, Compression, InputFile, InputOptions, Inputs, MmapChoice, RecordReader, Records,
+};
 pub use job::MapReduce;
 pub use job::{Job, JobBuilder, MAX_PARTITIONS, MAX_THREADS};
 pub use map::{Emit, FnMapper, Mapper, RunId};

@@ -401,6 +401,11 @@ pub struct EngineArgs {
     #[arg(long)]
     pub no_mmap: bool,
 
+    /// Read gzip, zstd, bzip2 and xz inputs (told by their first bytes, not
+    /// their names) as the compressed bytes they are, not decoded.
+    #[arg(long)]
+    pub no_decompress: bool,
+
     /// Memory for intermediate data, e.g. 2G; past it, map output is spilled
     /// to sorted runs on disk and merged back [default: half of physical memory].
     #[arg(long, value_name = "BYTES", value_parser = parse_memory)]
@@ -536,7 +541,8 @@ impl EngineArgs {
         // chunks, so that memory does not grow with them.
         let options = InputOptions::default()
             .recursive(self.recursive)
-            .stream(true);
+            .stream(true)
+            .decompress(!self.no_decompress);
         if self.no_mmap {
             return options;
         }
