@@ -363,3 +363,61 @@ mrtest!(pigz_output_is_read, |dir: Dir, _: TestCommand| {
         assert_eq!(dir.command().args(["wordcount", "a.gz"]).stdout(), plain);
     }
 });
+
+mrtest!(
+    stats_count_compressed_and_decoded_bytes,
+    |dir: Dir, _: TestCommand| {
+        let text = some_text();
+        let Some(packed) = compress(&ZSTD, &text) else {
+            return;
+        };
+        dir.create("a.zst", &packed);
+        dir.create("b.txt", &text);
+        for input in ["a.zst", "-"] {
+            dir.command()
+                .args(["wordcount", "--stats-json", "stats.json", input, "b.txt"])
+                .pipe(&packed);
+            let json = String::from_utf8(dir.read("stats.json")).unwrap();
+            let decoded = format!("\"input_bytes\":{},", 2 * text.len());
+            let compressed = format!("\"compressed_bytes\":{},", packed.len());
+            assert!(json.contains(&decoded), "{json}");
+            assert!(json.contains(&compressed), "{json}");
+        }
+        let stats = dir
+            .command()
+            .args(["wordcount", "--stats", "a.zst"])
+            .output();
+        let stats = String::from_utf8_lossy(&stats.stderr);
+        assert!(stats.contains("compressed bytes"), "{stats}");
+    }
+);
+
+mrtest!(
+    the_progress_bar_moves_on_compressed_bytes,
+    |dir: Dir, _: TestCommand| {
+        let text = some_text().repeat(4);
+        let Some(packed) = compress(&GZIP, &text) else {
+            return;
+        };
+        dir.create("a.gz", &packed);
+        let out = dir
+            .command()
+            .args([
+                "wordcount",
+                "--progress",
+                "always",
+                "--split-size",
+                "64K",
+                "a.gz",
+            ])
+            .output();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // indicatif's binary units, as the bar shows them: the total is
+        // the compressed length, never the decoded one.
+        let size = format!("{:.2} KiB", packed.len() as f64 / 1024.0);
+        assert!(stderr.contains(&format!("/{size} ")), "{stderr}");
+        let decoded = format!("{:.2} KiB", text.len() as f64 / 1024.0);
+        assert!(!stderr.contains(&decoded), "{stderr}");
+    }
+);

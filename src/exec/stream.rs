@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::{Engine, Meter, Task, MAX_AUTO_SPLIT, MIN_AUTO_SPLIT};
 use crate::error::{panicked, Error};
-use crate::input::read;
+use crate::input::{read, Compressed};
 use crate::map::{MapChunk, Mapper, Slot};
 use crate::spill::Spiller;
 
@@ -40,6 +40,14 @@ impl Engine {
         let from = (reader, offset);
         let mut chunks = read::Chunks::new(from, &self.records, self.chunk_size(), expected);
         let path = input.path().to_path_buf();
+        // Progress counts a compressed input's compressed bytes.
+        let compressed = input.compressed().cloned();
+        let mut read_before = 0;
+        let mut read = move |chunk: &[u8]| match compressed.as_ref().and_then(Compressed::consumed)
+        {
+            Some(now) => now - std::mem::replace(&mut read_before, now),
+            None => chunk.len() as u64,
+        };
         let (send, receive) = std::sync::mpsc::sync_channel(self.threads);
         // Not a scoped thread: a run that fails must not wait for a read
         // that may block for as long as the writer of a pipe likes. It ends
@@ -50,7 +58,9 @@ impl Engine {
             .spawn(move || loop {
                 let next = catch_unwind(AssertUnwindSafe(|| chunks.next_chunk()));
                 let next = match next {
-                    Ok(next) => next.map_err(|e| Error::read(&path, e)),
+                    Ok(next) => next
+                        .map(|next| next.map(|(at, chunk)| (at, read(&chunk), chunk)))
+                        .map_err(|e| Error::read(&path, e)),
                     Err(panic) => Err(reader_failed(&path, format!("reader {}", panicked(panic)))),
                 };
                 let last = !matches!(next, Ok(Some(_)));
@@ -62,7 +72,7 @@ impl Engine {
         received(receive, input.path())
             .par_bridge()
             .try_for_each(|item| {
-                let (offset, chunk) = item?;
+                let (offset, read, chunk) = item?;
                 let offset = usize::try_from(offset).unwrap_or(usize::MAX);
                 streamed
                     .task
@@ -70,14 +80,16 @@ impl Engine {
                 if let Some(spiller) = streamed.spiller {
                     spiller.check()?;
                 }
-                streamed.meter.streamed(chunk.len() as u64);
+                streamed.meter.streamed(chunk.len() as u64, read);
                 Ok(())
             })
     }
 }
 
-/// A chunk of an open input and its offset in the input.
-type Chunk = (u64, Vec<u8>);
+/// A chunk of an open input: its offset in the input, the bytes read of
+/// the input to make it (compressed bytes, if it is compressed), and its
+/// bytes.
+type Chunk = (u64, u64, Vec<u8>);
 
 /// The chunks the reader thread sends, until it sends the end (`None`) or
 /// an error; a thread that went away without either (it cannot, but then

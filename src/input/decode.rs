@@ -16,7 +16,7 @@ use crate::error::Error;
 
 /// What is known of an input that may be compressed: its format, once
 /// told, and how many compressed bytes have been decoded.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Compressed {
     format: Arc<OnceLock<Compression>>,
     consumed: Consumed,
@@ -30,9 +30,10 @@ impl Compressed {
         self.format.get().copied()
     }
 
-    /// The compressed bytes decoded so far.
-    pub(crate) fn consumed(&self) -> u64 {
-        self.consumed.load(Ordering::Relaxed)
+    /// The compressed bytes decoded so far, if the input was found to be
+    /// compressed.
+    pub(crate) fn consumed(&self) -> Option<u64> {
+        self.format().map(|_| self.consumed.load(Ordering::Relaxed))
     }
 
     /// The compressed length of a regular file.

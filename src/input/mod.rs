@@ -36,10 +36,11 @@ pub(crate) mod records;
 pub(crate) mod split;
 
 pub use compress::Compression;
+pub(crate) use decode::Compressed;
 pub use mmap::MmapChoice;
-pub use options::InputOptions;
 pub(crate) use open::BoxedReader;
 use open::{Feed, Reopen, Stream};
+pub use options::InputOptions;
 pub use records::{BadRecord, RecordReader, Records};
 
 /// Files smaller than this are read even when mapping is allowed: a read
@@ -191,9 +192,17 @@ impl Inputs {
     }
 
     /// The bytes still to be read of the open inputs, as far as their
-    /// lengths when opened say (nothing for pipes).
+    /// lengths when opened say (nothing for pipes): of a compressed file,
+    /// the compressed bytes.
     pub(crate) fn open_bytes_expected(&self) -> u64 {
         let unread = |f: &InputFile| match &f.data {
+            Data::Open(_)
+                if f.is_open() && f.compressed.as_ref().is_some_and(|c| c.len().is_some()) =>
+            {
+                let compressed = f.compressed.as_ref().expect("matched");
+                let len = compressed.len().unwrap_or(0);
+                len.saturating_sub(compressed.consumed().unwrap_or(0))
+            }
             Data::Open(stream) if f.is_open() => stream
                 .expected
                 .map_or(0, |len| len.saturating_sub(f.bytes().len() as u64)),
@@ -358,6 +367,13 @@ impl Inputs {
     /// Returns the inputs in the order they were given.
     pub fn files(&self) -> &[InputFile] {
         &self.files
+    }
+
+    /// The compressed bytes decoded so far of the inputs found to be
+    /// compressed.
+    pub(crate) fn compressed_bytes(&self) -> u64 {
+        let consumed = |f: &InputFile| f.compressed.as_ref().and_then(Compressed::consumed);
+        self.files.iter().filter_map(consumed).sum()
     }
 
     /// Returns the sum of the inputs' lengths in bytes: of an open input
@@ -636,6 +652,11 @@ impl InputFile {
         self.compressed
             .as_ref()
             .and_then(decode::Compressed::format)
+    }
+
+    /// How the input is decoded, if it may be compressed.
+    pub(crate) fn compressed(&self) -> Option<&Compressed> {
+        self.compressed.as_ref()
     }
 
     /// Returns true if the input is memory-mapped rather than read.
