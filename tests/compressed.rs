@@ -173,6 +173,9 @@ fn kjv_ten_times(format: &Format) {
     dir.create(&whole_name, whole);
     dir.create(&members_name, one.repeat(10));
     assert_same_output(&dir, WORDCOUNT, "kjv10.txt", &whole_name, &["2"]);
+    // Decoded a member per task at 2 threads, in windows, mapped as the
+    // next window decodes.
+    assert_same_output(&dir, WORDCOUNT, "kjv10.txt", &members_name, &[]);
     // grep's line numbers run on across members.
     assert_same_output(&dir, GREP, "kjv10.txt", &members_name, &["1"]);
 }
@@ -383,6 +386,25 @@ mrtest!(
             assert!(json.contains(&decoded), "{json}");
             assert!(json.contains(&compressed), "{json}");
         }
+        // Members decoded in parallel count each compressed byte once.
+        dir.create("b.zst", packed.repeat(5));
+        dir.command()
+            .args([
+                "wordcount",
+                "--stats-json",
+                "stats.json",
+                "--split-size",
+                "1M",
+            ])
+            .args(["--threads", "2", "b.zst"])
+            .stdout();
+        let json = String::from_utf8(dir.read("stats.json")).unwrap();
+        let decoded = format!("\"input_bytes\":{},", 5 * text.len());
+        let compressed = format!("\"compressed_bytes\":{},", 5 * packed.len());
+        assert!(
+            json.contains(&decoded) && json.contains(&compressed),
+            "{json}"
+        );
         let stats = dir
             .command()
             .args(["wordcount", "--stats", "a.zst"])
@@ -419,5 +441,97 @@ mrtest!(
         assert!(stderr.contains(&format!("/{size} ")), "{stderr}");
         let decoded = format!("{:.2} KiB", text.len() as f64 / 1024.0);
         assert!(!stderr.contains(&decoded), "{stderr}");
+    }
+);
+
+/// Members of `format`: text, then a member whose decoded bytes are
+/// themselves members of `format`, so that its compressed bytes may hold
+/// what looks like a member's start; the plain text they decode to, and where
+/// each member starts.
+fn tricky_members(format: &Format) -> Option<(Vec<u8>, Vec<u8>, Vec<usize>)> {
+    let text = some_text();
+    // Members of the same format, stored in the outer members as they are
+    // wherever the format keeps incompressible bytes raw.
+    let mut inner = Vec::new();
+    for slice in text.chunks(text.len() / 32) {
+        inner.extend(compress(format, slice)?);
+    }
+    let mut packed = Vec::new();
+    let mut plain = Vec::new();
+    let mut starts = Vec::new();
+    for part in [
+        &text[..],
+        &inner[..],
+        &text[..],
+        &text[..],
+        &inner[..],
+        &text[..],
+    ] {
+        starts.push(packed.len());
+        packed.extend(compress(format, part)?);
+        plain.extend_from_slice(part);
+    }
+    Some((packed, plain, starts))
+}
+
+mrtest!(
+    members_decode_in_parallel_past_false_starts,
+    |dir: Dir, _: TestCommand| {
+        for format in [&GZIP, &ZSTD, &BZIP2, &XZ] {
+            let Some((packed, plain, _)) = tricky_members(format) else {
+                continue;
+            };
+            let name = format!("members.{}", format.ext);
+            dir.create(&name, &packed);
+            dir.create("plain.txt", &plain);
+            let want = succeeded(dir.command().args(["wordcount", "plain.txt"]).output());
+            // Small splits make small segments, several to a window, and
+            // some too large for a segment's share, left to one decoder.
+            for split in ["64K", "256K", "4M"] {
+                let args = job(&["wordcount", "--split-size", split], "2", &name);
+                let got = succeeded(dir.command().args(args).output());
+                assert_same_bytes(&want, &got, &[format.name, split]);
+            }
+        }
+    }
+);
+
+mrtest!(
+    a_corrupt_member_is_found_where_it_is,
+    |dir: Dir, _: TestCommand| {
+        let Some((packed, _, starts)) = tricky_members(&GZIP) else {
+            return;
+        };
+        // The fourth member's middle; the members before it decode.
+        let member = starts[3];
+        let at = (starts[3] + starts[4]) / 2;
+        let mut bad = packed.clone();
+        bad[at] ^= 0x55;
+        dir.create("bad.gz", &bad);
+        dir.create("cut.gz", &packed[..at]);
+        for (name, cause) in [("bad.gz", "corrupt"), ("cut.gz", "truncated")] {
+            for split in ["64K", "4M"] {
+                let out = dir
+                    .command()
+                    .args(job(&["wordcount", "--split-size", split], "2", name))
+                    .assert_exit_code(1);
+                assert_one_line_error(
+                    &out,
+                    Path::new(name),
+                    &format!("{cause} gzip stream at byte "),
+                );
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let byte: usize = stderr
+                    .trim_end()
+                    .rsplit(' ')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                // Where decoding stopped: past the member's start, at most
+                // a buffer on from the damage.
+                assert!(byte > member && byte <= at + 256 * 1024, "{stderr}");
+            }
+        }
     }
 );

@@ -2,6 +2,7 @@
 //! records, and the pool maps them as they come (see
 //! [`MapReduce::streamed`](crate::MapReduce::streamed)).
 
+use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc::Receiver;
@@ -10,7 +11,8 @@ use rayon::prelude::*;
 
 use super::{Engine, Meter, Task, MAX_AUTO_SPLIT, MIN_AUTO_SPLIT};
 use crate::error::{panicked, Error};
-use crate::input::{read, Compressed};
+use crate::input::members::{Members, Next, Window};
+use crate::input::{read, BoxedReader, Compressed, Records};
 use crate::map::{MapChunk, Mapper, Slot};
 use crate::spill::Spiller;
 
@@ -26,23 +28,50 @@ impl Engine {
         })
     }
 
-    /// Reads open input `file` in chunks on a thread of its own and maps
-    /// the chunks on the pool as they come.
+    /// Maps open input `file` as it is read: a compressed file of several
+    /// members decoded on the pool, a part per task, when the pool has
+    /// threads to spare; anything else read in chunks on a thread of its
+    /// own.
     pub(super) fn stream<'d, M: Mapper<'d>>(
         &self,
         file: usize,
         streamed: &Streamed<'_, '_, 'd, M>,
     ) -> Result<(), Error> {
         let input = &streamed.task.inputs.files()[file];
+        // A head read ahead (to sample keys) was decoded by the one
+        // decoder, which must then go on.
+        let fresh = input.bytes().is_empty();
+        let chunk = self.chunk_size();
+        let members = (self.threads > 1 && fresh)
+            .then(|| Members::of(input, (chunk / 8).max(MIN_SEGMENT), 2 * self.threads))
+            .flatten();
         // The reader goes on after the head read ahead, already mapped;
         // the length expected counts the head.
         let (reader, offset, expected) = input.take_reader()?;
-        let from = (reader, offset);
+        match members {
+            Some(members) => self.stream_members(file, members, streamed),
+            None => self.stream_reader(file, (reader, offset), expected, streamed),
+        }
+    }
+
+    /// Reads `reader`, open input `file` from `offset`, in chunks on a
+    /// thread of its own and maps the chunks on the pool as they come.
+    fn stream_reader<'d, M: Mapper<'d>>(
+        &self,
+        file: usize,
+        from: (BoxedReader, u64),
+        expected: Option<u64>,
+        streamed: &Streamed<'_, '_, 'd, M>,
+    ) -> Result<(), Error> {
+        let input = &streamed.task.inputs.files()[file];
         let mut chunks = read::Chunks::new(from, &self.records, self.chunk_size(), expected);
         let path = input.path().to_path_buf();
         // Progress counts a compressed input's compressed bytes.
         let compressed = input.compressed().cloned();
-        let mut read_before = 0;
+        let mut read_before = compressed
+            .as_ref()
+            .and_then(Compressed::consumed)
+            .unwrap_or(0);
         let mut read = move |chunk: &[u8]| match compressed.as_ref().and_then(Compressed::consumed)
         {
             Some(now) => now - std::mem::replace(&mut read_before, now),
@@ -71,18 +100,154 @@ impl Engine {
             .map_err(|e| Error::io(input.path(), e))?;
         received(receive, input.path())
             .par_bridge()
-            .try_for_each(|item| {
-                let (offset, read, chunk) = item?;
-                let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-                streamed
-                    .task
-                    .run_chunk(file, offset, &chunk, streamed.map, streamed.slots)?;
-                if let Some(spiller) = streamed.spiller {
-                    spiller.check()?;
+            .try_for_each(|item| self.map_piece(file, item?, streamed))
+    }
+
+    /// Decodes the members of open input `file` on the pool, a window of
+    /// segments at a time (see [`Members`]), mapping the records of one
+    /// window while the next is decoded; from the first segment that does
+    /// not decode on its own, one decoder goes on (which reports a real
+    /// error where it is).
+    fn stream_members<'d, M: Mapper<'d>>(
+        &self,
+        file: usize,
+        mut members: Members,
+        streamed: &Streamed<'_, '_, 'd, M>,
+    ) -> Result<(), Error> {
+        let path = streamed.task.inputs.files()[file].path();
+        // A segment that decodes to more than this (a member far larger
+        // than a segment, or a bomb) is left to the one decoder, whose
+        // memory is bounded.
+        let most = self.chunk_size().saturating_mul(MAX_SEGMENT_CHUNKS);
+        let decode = |next: &Next| match next {
+            Next::Window(window) => (0..window.segments())
+                .into_par_iter()
+                .map(|i| window.decode(i, most))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut stitch = Stitch::default();
+        let mut next = members.next_window().map_err(|e| Error::read(path, e))?;
+        let mut decoded: Vec<Option<Vec<u8>>> = decode(&next);
+        loop {
+            let window = match next {
+                Next::End if stitch.carry.is_empty() => return Ok(()),
+                Next::End => {
+                    let last = (
+                        stitch.offset,
+                        stitch.read,
+                        std::mem::take(&mut stitch.carry),
+                    );
+                    return self.map_piece(file, last, streamed);
                 }
-                streamed.meter.streamed(chunk.len() as u64, read);
-                Ok(())
-            })
+                Next::Sequential(from) => {
+                    return self.stream_rest(file, members, None, from, stitch, streamed)
+                }
+                Next::Window(window) => window,
+            };
+            let good = decoded.iter().take_while(|d| d.is_some()).count();
+            let mut pieces = Vec::with_capacity(good);
+            for (i, out) in decoded.into_iter().take(good).enumerate() {
+                let read = window.segment(i).1;
+                members.decoded(read);
+                pieces.extend(stitch.add(out.expect("counted above"), read, &self.records));
+            }
+            if good < window.segments() {
+                self.map_pieces(file, pieces, streamed)?;
+                let from = window.segment(good).0;
+                return self.stream_rest(file, members, Some(&window), from, stitch, streamed);
+            }
+            next = members.next_window().map_err(|e| Error::read(path, e))?;
+            let (mapped, more) =
+                rayon::join(|| self.map_pieces(file, pieces, streamed), || decode(&next));
+            mapped?;
+            decoded = more;
+        }
+    }
+
+    /// Goes on with one decoder from `from`, after the records stitched.
+    fn stream_rest<'d, M: Mapper<'d>>(
+        &self,
+        file: usize,
+        members: Members,
+        window: Option<&Window>,
+        from: u64,
+        stitch: Stitch,
+        streamed: &Streamed<'_, '_, 'd, M>,
+    ) -> Result<(), Error> {
+        let decoder = members.sequential(window, from);
+        let reader: BoxedReader = Box::new(std::io::Cursor::new(stitch.carry).chain(decoder));
+        self.stream_reader(file, (reader, stitch.offset), None, streamed)
+    }
+
+    fn map_pieces<'d, M: Mapper<'d>>(
+        &self,
+        file: usize,
+        pieces: Vec<Chunk>,
+        streamed: &Streamed<'_, '_, 'd, M>,
+    ) -> Result<(), Error> {
+        pieces
+            .into_par_iter()
+            .try_for_each(|piece| self.map_piece(file, piece, streamed))
+    }
+
+    /// Maps a chunk of open input `file`.
+    fn map_piece<'d, M: Mapper<'d>>(
+        &self,
+        file: usize,
+        (offset, read, chunk): Chunk,
+        streamed: &Streamed<'_, '_, 'd, M>,
+    ) -> Result<(), Error> {
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        streamed
+            .task
+            .run_chunk(file, offset, &chunk, streamed.map, streamed.slots)?;
+        if let Some(spiller) = streamed.spiller {
+            spiller.check()?;
+        }
+        streamed.meter.streamed(chunk.len() as u64, read);
+        Ok(())
+    }
+}
+
+/// Compressed segments are at least this long.
+const MIN_SEGMENT: usize = 64 * 1024;
+/// A segment may decode to at most this many chunks' worth of bytes.
+const MAX_SEGMENT_CHUNKS: usize = 8;
+
+/// Decoded segments joined into chunks of whole records: the bytes after
+/// the last record's end are carried into the next.
+#[derive(Default)]
+struct Stitch {
+    carry: Vec<u8>,
+    /// The offset in the decoded input of the carry's first byte.
+    offset: u64,
+    /// Compressed bytes decoded for the carry, not yet counted.
+    read: u64,
+}
+
+impl Stitch {
+    /// The whole records of the carry and `out` (decoded from `read`
+    /// compressed bytes) as a chunk, if any ends there.
+    fn add(&mut self, out: Vec<u8>, read: u64, records: &Records) -> Option<Chunk> {
+        self.read += read;
+        let mut bytes = match self.carry.is_empty() {
+            true => out,
+            false => {
+                let mut bytes = std::mem::take(&mut self.carry);
+                bytes.extend_from_slice(&out);
+                bytes
+            }
+        };
+        let Some(end) = records.cut(&bytes, 0) else {
+            self.carry = bytes;
+            return None;
+        };
+        self.carry = bytes[end..].to_vec();
+        bytes.truncate(end);
+        let offset = self.offset;
+        self.offset += end as u64;
+        Some((offset, std::mem::take(&mut self.read), bytes))
     }
 }
 

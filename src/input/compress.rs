@@ -145,6 +145,13 @@ impl Source {
         }
     }
 
+    /// The same, its first byte at `offset` in the stream, as error
+    /// messages say.
+    pub(crate) fn at(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
     /// The offset in the compressed stream of the next byte to consume.
     pub(crate) fn offset(&self) -> u64 {
         self.offset

@@ -36,6 +36,11 @@ impl Compressed {
         self.format().map(|_| self.consumed.load(Ordering::Relaxed))
     }
 
+    /// The count of compressed bytes decoded, to add to.
+    pub(crate) fn consumed_counter(&self) -> Consumed {
+        Arc::clone(&self.consumed)
+    }
+
     /// The compressed length of a regular file.
     pub(crate) fn len(&self) -> Option<u64> {
         self.len

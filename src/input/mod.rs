@@ -27,6 +27,7 @@ use crate::error::Error;
 
 pub(crate) mod compress;
 mod decode;
+pub(crate) mod members;
 pub mod mmap;
 mod open;
 mod options;
