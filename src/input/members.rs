@@ -224,3 +224,85 @@ fn member_starts(format: Compression, bytes: &[u8]) -> impl Iterator<Item = usiz
         at > 0 && Compression::detect(&bytes[at..bytes.len().min(at + MAGIC_LEN)]) == Some(format)
     })
 }
+
+#[cfg(all(test, feature = "decompress"))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        out.write_all(text).unwrap();
+        out.finish().unwrap()
+    }
+
+    fn members(bytes: Vec<u8>, segment: usize, window: usize) -> Members {
+        Members {
+            format: Compression::Gzip,
+            reader: Box::new(io::Cursor::new(bytes)),
+            pending: Vec::new(),
+            pending_at: 0,
+            ended: false,
+            segment,
+            window,
+            consumed: Consumed::default(),
+        }
+    }
+
+    #[test]
+    fn windows_are_cut_at_member_starts_and_decode_in_order() {
+        let parts: Vec<Vec<u8>> = (0..7)
+            .map(|i| format!("part {i}\n").repeat(500).into_bytes())
+            .collect();
+        let packed: Vec<u8> = parts.iter().flat_map(|p| gzip(p)).collect();
+        let mut members = members(packed.clone(), 30, 2);
+        let (mut decoded, mut ends) = (Vec::new(), Vec::new());
+        while let Next::Window(window) = members.next_window().unwrap() {
+            assert!(window.segments() <= 2);
+            for i in 0..window.segments() {
+                decoded.extend(window.decode(i, usize::MAX).unwrap());
+                let (at, len) = window.segment(i);
+                ends.push(at + len);
+            }
+        }
+        assert_eq!(decoded, parts.concat());
+        assert_eq!(ends.last(), Some(&(packed.len() as u64)));
+    }
+
+    #[test]
+    fn a_false_start_or_an_oversized_segment_fails_and_no_start_goes_sequential() {
+        // A member whose bytes, stored, hold another member's magic.
+        let inner = gzip(b"inner\n");
+        let mut outer = Vec::new();
+        {
+            let mut out = flate2::write::GzEncoder::new(&mut outer, flate2::Compression::none());
+            out.write_all(&inner).unwrap();
+            out.finish().unwrap();
+        }
+        let at = member_starts(Compression::Gzip, &outer)
+            .next()
+            .expect("a false start");
+        let mut packed = outer.clone();
+        packed.extend(gzip(b"after\n"));
+        let Next::Window(window) = members(packed.clone(), at, 4).next_window().unwrap() else {
+            panic!("a window");
+        };
+        assert_eq!(window.segment(0), (0, at as u64));
+        assert_eq!(window.decode(0, usize::MAX), None);
+        // Whole, it decodes; past `most` bytes, it does not.
+        let Next::Window(window) = members(packed.clone(), outer.len(), 1)
+            .next_window()
+            .unwrap()
+        else {
+            panic!("a window");
+        };
+        assert_eq!(window.decode(0, inner.len()), Some(inner.clone()));
+        assert_eq!(window.decode(0, inner.len() - 1), None);
+        // No member starts within a window's length: one decoder goes on.
+        let long = gzip(&b"x".repeat(1 << 20));
+        let mut long_members = long.clone();
+        long_members.extend(gzip(b"y\n"));
+        let next = members(long_members, 8, 1).next_window().unwrap();
+        assert!(matches!(next, Next::Sequential(0)));
+    }
+}
