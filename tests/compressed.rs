@@ -176,7 +176,8 @@ fn kjv_ten_times(format: &Format) {
     // Decoded a member per task at 2 threads, in windows, mapped as the
     // next window decodes.
     assert_same_output(&dir, WORDCOUNT, "kjv10.txt", &members_name, &[]);
-    // grep's line numbers run on across members.
+    // grep's line numbers run on across members, decoded in parallel at
+    // 2 threads (grep holds its input whole).
     assert_same_output(&dir, GREP, "kjv10.txt", &members_name, &["1"]);
 }
 
@@ -492,6 +493,12 @@ mrtest!(
                 let got = succeeded(dir.command().args(args).output());
                 assert_same_bytes(&want, &got, &[format.name, split]);
             }
+            // grep reads them whole, in parallel segments too.
+            let grep = &["grep", "words 4"];
+            let want = succeeded(dir.command().args(job(grep, "2", "plain.txt")).output());
+            assert!(!want.is_empty());
+            let got = succeeded(dir.command().args(job(grep, "2", &name)).output());
+            assert_same_bytes(&want, &renamed(&got, &name, "plain.txt"), grep);
         }
     }
 );

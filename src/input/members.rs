@@ -177,6 +177,75 @@ impl Members {
     }
 }
 
+/// Segments of a compressed file read whole are about this long.
+const WHOLE_SEGMENT: usize = 1 << 20;
+
+/// Decodes all of `input`, a compressed file of several members, on the
+/// current rayon pool, a window of segments at a time, after `head`; the
+/// rest with one decoder from the first segment that does not decode on
+/// its own. `None` if `input` is not such a file (see [`Members::of`]).
+///
+/// # Errors
+///
+/// The file's read errors and the one decoder's.
+pub(crate) fn read_whole(input: &InputFile) -> Option<io::Result<Vec<u8>>> {
+    use rayon::prelude::*;
+
+    let window = 2 * rayon::current_num_threads();
+    let mut members = Members::of(input, WHOLE_SEGMENT, window)?;
+    let mut bytes = Vec::new();
+    let mut read = || -> io::Result<Vec<u8>> {
+        loop {
+            let window = match members.next_window()? {
+                Next::End => return Ok(std::mem::take(&mut bytes)),
+                Next::Sequential(from) => return members.finish(None, from, &mut bytes),
+                Next::Window(window) => window,
+            };
+            let decoded: Vec<Option<Vec<u8>>> = (0..window.segments())
+                .into_par_iter()
+                .map(|i| window.decode(i, usize::MAX))
+                .collect();
+            for (i, out) in decoded.into_iter().enumerate() {
+                let Some(out) = out else {
+                    let from = window.segment(i).0;
+                    return members.finish(Some(&window), from, &mut bytes);
+                };
+                members.decoded(window.segment(i).1);
+                bytes.extend_from_slice(&out);
+            }
+        }
+    };
+    Some(read())
+}
+
+impl Members {
+    /// Decodes the rest from `from` with one decoder, after `bytes`.
+    fn finish(
+        &mut self,
+        window: Option<&Window>,
+        from: u64,
+        bytes: &mut Vec<u8>,
+    ) -> io::Result<Vec<u8>> {
+        let this = std::mem::replace(self, Members::ended(self.format));
+        this.sequential(window, from).read_to_end(bytes)?;
+        Ok(std::mem::take(bytes))
+    }
+
+    /// Members of nothing, in place of one used up.
+    fn ended(format: Compression) -> Members {
+        Members {
+            format,
+            reader: Box::new(io::empty()),
+            pending: Vec::new(),
+            pending_at: 0,
+            ended: true,
+            segment: 1,
+            window: 1,
+            consumed: Consumed::default(),
+        }
+    }
+}
+
 /// A reader made of a closure.
 struct LazyDecoder<F>(F);
 

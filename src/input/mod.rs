@@ -225,12 +225,25 @@ impl Inputs {
     }
 
     /// Reads whole every input still open (see [`InputOptions::stream`]),
-    /// for a run that cannot read them in chunks.
-    pub(crate) fn read_open_inputs(&self) -> Result<(), Error> {
+    /// for a run that cannot read them in chunks; with `parallel`, a
+    /// compressed file of several members is decoded on the current rayon
+    /// pool (see [`members`]).
+    pub(crate) fn read_open_inputs(&self, parallel: bool) -> Result<(), Error> {
         for file in &self.files {
             if let Data::Open(stream) = &file.data {
                 if !file.is_open() {
                     continue;
+                }
+                if parallel && stream.head.get().is_none() {
+                    if let Some(whole) = members::read_whole(file) {
+                        let bytes = whole.map_err(|e| Error::read(&file.path, e))?;
+                        stream.take(&file.path)?;
+                        stream
+                            .whole
+                            .set(bytes)
+                            .map_err(|_| already_read(&file.path))?;
+                        continue;
+                    }
                 }
                 let reader = stream.take(&file.path)?;
                 // A head read ahead by an earlier run is the start of the
