@@ -32,7 +32,9 @@
 //! - [`MapReduce`]: one run's specification, after the paper's §4: an
 //!   optional combiner, the partitioning function (hash, a user's, or
 //!   [`KeyRanges`], sampled for total order), sorted reduce input.
-//! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads;
+//! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads
+//!   (gzip, zstd, bzip2 and xz decoded with
+//!   [`InputOptions::decompress`], told apart by [`Compression`]);
 //!   [`Records`] and [`RecordReader`]: how it divides into records (lines,
 //!   a delimiter, fixed-size, whole files, or a reader of your own).
 //! - Bad records (§4.6): an error or panic in map fails the job naming the

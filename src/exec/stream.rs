@@ -100,7 +100,10 @@ impl Engine {
             .map_err(|e| Error::io(input.path(), e))?;
         received(receive, input.path())
             .par_bridge()
-            .try_for_each(|item| self.map_piece(file, item?, streamed))
+            .try_for_each(|item| {
+                let (offset, read, chunk) = item?;
+                self.map_piece(file, (offset, read, &chunk), streamed)
+            })
     }
 
     /// Decodes the members of open input `file` on the pool, a window of
@@ -138,7 +141,7 @@ impl Engine {
                         stitch.read,
                         std::mem::take(&mut stitch.carry),
                     );
-                    return self.map_piece(file, last, streamed);
+                    return self.map_pieces(file, vec![last], streamed);
                 }
                 Next::Sequential(from) => {
                     return self.stream_rest(file, members, None, from, stitch, streamed)
@@ -180,28 +183,42 @@ impl Engine {
         self.stream_reader(file, (reader, stitch.offset), None, streamed)
     }
 
+    /// Maps decoded segments of open input `file`, each cut into chunks of
+    /// the chunk size at record ends, all in parallel.
     fn map_pieces<'d, M: Mapper<'d>>(
         &self,
         file: usize,
         pieces: Vec<Chunk>,
         streamed: &Streamed<'_, '_, 'd, M>,
     ) -> Result<(), Error> {
-        pieces
+        let size = self.chunk_size();
+        let mut chunks = Vec::new();
+        for (offset, read, bytes) in &pieces {
+            let (mut start, mut read) = (0, *read);
+            while start < bytes.len() {
+                let end = self.records.split_end(bytes, start, size);
+                let at = offset + start as u64;
+                chunks.push((at, std::mem::take(&mut read), &bytes[start..end]));
+                start = end;
+            }
+        }
+        chunks
             .into_par_iter()
-            .try_for_each(|piece| self.map_piece(file, piece, streamed))
+            .try_for_each(|chunk| self.map_piece(file, chunk, streamed))
     }
 
-    /// Maps a chunk of open input `file`.
+    /// Maps a chunk of open input `file`: its offset, the bytes of the
+    /// input read to make it, and its bytes.
     fn map_piece<'d, M: Mapper<'d>>(
         &self,
         file: usize,
-        (offset, read, chunk): Chunk,
+        (offset, read, chunk): (u64, u64, &[u8]),
         streamed: &Streamed<'_, '_, 'd, M>,
     ) -> Result<(), Error> {
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         streamed
             .task
-            .run_chunk(file, offset, &chunk, streamed.map, streamed.slots)?;
+            .run_chunk(file, offset, chunk, streamed.map, streamed.slots)?;
         if let Some(spiller) = streamed.spiller {
             spiller.check()?;
         }
