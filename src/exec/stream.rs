@@ -229,8 +229,11 @@ impl Engine {
 
 /// Compressed segments are at least this long.
 const MIN_SEGMENT: usize = 64 * 1024;
-/// A segment may decode to at most this many chunks' worth of bytes.
-const MAX_SEGMENT_CHUNKS: usize = 8;
+/// A segment may decode to at most this many chunks' worth of bytes: two
+/// windows of `2 x threads` segments then hold at most the memory budget
+/// (a chunk is an eighth of a thread's share), a quarter of it at the
+/// usual ratios of 3 to 4 (a segment is an eighth of a chunk compressed).
+const MAX_SEGMENT_CHUNKS: usize = 2;
 
 /// Decoded segments joined into chunks of whole records: the bytes after
 /// the last record's end are carried into the next.
