@@ -18,7 +18,8 @@
 # checked against the plain file's. The RSS rows run
 # `wordcount --memory 64M` on zstd files of the given copies (120 copies
 # decode to 520 MB, 240 to 1 GB) and print the peak RSS (/usr/bin/time -v):
-# it should not grow with the input. Results go to stdout and to
+# it should not grow with the input. The 1-thread runs are also made
+# pinned to one core (taskset -c 0). Results go to stdout and to
 # benches/results/compressed-DATE-HOST.md. Needs a release build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
         --rss-copies) rss_copies=$2; shift 2 ;;
         --scratch) scratch=$2; shift 2 ;;
         --datasets) datasets=$2; shift 2 ;;
-        *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,24p' "$0" >&2; exit 2 ;;
     esac
 done
 
@@ -104,11 +105,18 @@ CMD[gz1]="$bin wordcount --threads 1 $base-members.gz"
 CMD[gzt]="$bin wordcount --threads $t $base-members.gz"
 CMD[zst1]="$bin wordcount --threads 1 $base-frames.zst"
 CMD[zstt]="$bin wordcount --threads $t $base-frames.zst"
-time_cases gz1 gzt zst1 zstt
+# At 1 thread the reader thread decodes beside the mapping thread, on a
+# second core where there is one: pinned to one core, the same run shows
+# what decoding on every thread buys.
+CMD[gz1c]="taskset -c 0 $bin wordcount --threads 1 $base-members.gz"
+CMD[zst1c]="taskset -c 0 $bin wordcount --threads 1 $base-frames.zst"
+time_cases gz1 gzt zst1 zstt gz1c zst1c
 row "$copies-member gzip, 1 thread" "${MEDIAN[gz1]} s" ""
 row "$copies-member gzip, $t threads" "${MEDIAN[gzt]} s" "$(ratio "${MEDIAN[gz1]}" "${MEDIAN[gzt]}")x faster than 1 thread (target >= 1.6)"
 row "$copies-frame zstd, 1 thread" "${MEDIAN[zst1]} s" ""
 row "$copies-frame zstd, $t threads" "${MEDIAN[zstt]} s" "$(ratio "${MEDIAN[zst1]}" "${MEDIAN[zstt]}")x faster than 1 thread (target >= 1.6)"
+row "$copies-member gzip, 1 thread on 1 core" "${MEDIAN[gz1c]} s" "$t threads $(ratio "${MEDIAN[gz1c]}" "${MEDIAN[gzt]}")x faster"
+row "$copies-frame zstd, 1 thread on 1 core" "${MEDIAN[zst1c]} s" "$t threads $(ratio "${MEDIAN[zst1c]}" "${MEDIAN[zstt]}")x faster"
 
 for k in $rss_copies; do
     [ -f "$scratch/kjv$k.zst" ] || repeat "$kjv" "$k" | zstd -3 -q -c > "$scratch/kjv$k.zst"
