@@ -10,7 +10,8 @@
 //!
 //! - `mod.rs`: [`Engine::run`], the phases in order.
 //! - `task`: one map task, with bad records failed or skipped.
-//! - `stream`: open inputs read and mapped as they come.
+//! - `stream`: open inputs read and mapped as they come; compressed files
+//!   of several members decoded on the pool, a segment per task.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;

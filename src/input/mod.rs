@@ -6,6 +6,8 @@
 //! - `compress`: [`Compression`], telling formats by their magic bytes,
 //!   and the decoder.
 //! - `decode`: opening compressed inputs.
+//! - `members`: a compressed file of several members cut into segments
+//!   to decode in parallel.
 //! - [`mmap`]: [`MmapChoice`], the input side's only `unsafe` code.
 //! - `open`: inputs left open, to be read when a run maps them.
 //! - `options`: [`InputOptions`].
