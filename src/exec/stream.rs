@@ -315,3 +315,41 @@ pub(super) struct Streamed<'s, 't, 'd, M: Mapper<'d>> {
     /// Counts the chunks and bytes streamed, and reports progress.
     pub meter: &'s Meter<'s>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stitched_segments_make_chunks_of_whole_records_at_their_offsets() {
+        let mut stitch = Stitch::default();
+        let lines = Records::lines();
+        let piece =
+            |s: &mut Stitch, bytes: &str, read| s.add(bytes.as_bytes().to_vec(), read, &lines);
+        assert_eq!(
+            piece(&mut stitch, "ab\ncd", 5),
+            Some((0, 5, b"ab\n".to_vec()))
+        );
+        // A segment with no record's end only grows the carry.
+        assert_eq!(piece(&mut stitch, "ef", 4), None);
+        assert_eq!(
+            piece(&mut stitch, "g\nh", 6),
+            Some((3, 10, b"cdefg\n".to_vec()))
+        );
+        assert_eq!(
+            (stitch.offset, stitch.read, &stitch.carry[..]),
+            (9, 0, &b"h"[..])
+        );
+        // Fixed-size records cut at multiples of the size from the carry.
+        let mut stitch = Stitch::default();
+        let fixed = Records::fixed(4);
+        assert_eq!(
+            stitch.add(b"abcdef".to_vec(), 1, &fixed),
+            Some((0, 1, b"abcd".to_vec()))
+        );
+        assert_eq!(
+            stitch.add(b"ghijk".to_vec(), 1, &fixed),
+            Some((4, 1, b"efgh".to_vec()))
+        );
+    }
+}
