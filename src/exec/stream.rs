@@ -251,14 +251,13 @@ impl Stitch {
     /// compressed bytes) as a chunk, if any ends there.
     fn add(&mut self, out: Vec<u8>, read: u64, records: &Records) -> Option<Chunk> {
         self.read += read;
-        let mut bytes = match self.carry.is_empty() {
-            true => out,
-            false => {
-                let mut bytes = std::mem::take(&mut self.carry);
-                bytes.extend_from_slice(&out);
-                bytes
-            }
-        };
+        // The carry moves in front of the output, in the output's own room
+        // where it fits: no new buffer whose pages must all be faulted in.
+        let mut bytes = out;
+        if !self.carry.is_empty() {
+            let carry = std::mem::take(&mut self.carry);
+            bytes.splice(0..0, carry);
+        }
         let Some(end) = records.cut(&bytes, 0) else {
             self.carry = bytes;
             return None;

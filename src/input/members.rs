@@ -273,7 +273,10 @@ impl Window {
         let range = (self.bounds[i], self.bounds[i + 1]);
         let source = Source::held(self.bytes.clone(), range, Consumed::default());
         let decoder = Decoder::new(self.format, source).ok()?;
-        let mut out = Vec::new();
+        // Room for the limit at once, not grown by doubling (a copy of the
+        // output each time): only the pages written are ever touched.
+        let room = most.min(64 * (range.1 - range.0)).saturating_add(1);
+        let mut out = Vec::with_capacity(room);
         let limit = u64::try_from(most).unwrap_or(u64::MAX).saturating_add(1);
         decoder.take(limit).read_to_end(&mut out).ok()?;
         (out.len() <= most).then_some(out)
