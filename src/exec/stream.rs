@@ -29,8 +29,8 @@ impl Engine {
     }
 
     /// Maps open input `file` as it is read: a compressed file of several
-    /// members decoded on the pool, a part per task, when the pool has
-    /// threads to spare; anything else read in chunks on a thread of its
+    /// members decoded on the pool, a part per task, when the pool has 3
+    /// threads or more; anything else read in chunks on a thread of its
     /// own.
     pub(super) fn stream<'d, M: Mapper<'d>>(
         &self,
@@ -42,7 +42,7 @@ impl Engine {
         // decoder, which must then go on.
         let fresh = input.bytes().is_empty();
         let chunk = self.chunk_size();
-        let members = (self.threads > 1 && fresh)
+        let members = (self.threads >= PARALLEL_DECODE_THREADS && fresh)
             .then(|| Members::of(input, (chunk / 8).max(MIN_SEGMENT), 2 * self.threads))
             .flatten();
         // The reader goes on after the head read ahead, already mapped;
@@ -227,6 +227,11 @@ impl Engine {
     }
 }
 
+/// Streamed, members are decoded on the pool from this many threads. At 2,
+/// one decoder on the reader thread beside 2 mapping threads was as fast
+/// for gzip and 25% faster for zstd on 2 cores (benches/compressed.sh):
+/// one decoder keeps up with 2 mapping threads, not with more.
+const PARALLEL_DECODE_THREADS: usize = 3;
 /// Compressed segments are at least this long.
 const MIN_SEGMENT: usize = 64 * 1024;
 /// A segment may decode to at most this many chunks' worth of bytes: two

@@ -59,7 +59,8 @@ impl InputOptions {
     /// [`stream`](InputOptions::stream), it is decoded as it is mapped,
     /// else decoded whole when opened. Left open, a file of several
     /// members (gzip), frames (zstd) or streams (bzip2, xz) is decoded on
-    /// the job's threads, a part per task, when it runs on 2 or more. A stream cut short, corrupt, or
+    /// the job's threads, a part per task, when it runs on 3 or more (2
+    /// for a run that reads its inputs whole). A stream cut short, corrupt, or
     /// followed by bytes that start no other member is an error naming the
     /// compressed byte offset. Without the `decompress` feature, a
     /// compressed input is an error.

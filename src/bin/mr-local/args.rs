@@ -101,7 +101,7 @@ chunks as it is counted, so memory does not grow with it.
 Inputs compressed with gzip, zstd, bzip2 or xz are decoded, told by their
 first bytes, not their names (--no-decompress reads them as they are); one
 of several members or frames (concatenated .gz files, say) is decoded on
-all threads.
+all threads, from --threads 3.
 
 Exit status: 0 success, 1 the job failed, 2 usage error;
 ",
