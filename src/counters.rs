@@ -44,8 +44,11 @@ use std::time::Duration;
 pub struct Counters {
     /// Inputs read (files, and stdin).
     pub input_files: u64,
-    /// Bytes in all inputs.
+    /// Bytes in all inputs: of a compressed input, the bytes decoded.
     pub input_bytes: u64,
+    /// Compressed bytes read of the inputs found to be compressed (see
+    /// [`InputOptions::decompress`](crate::InputOptions::decompress)).
+    pub compressed_bytes: u64,
     /// Records read: lines, by default.
     pub records: u64,
     /// Key/value pairs the map function produced (a mapper that combines
@@ -299,9 +302,11 @@ impl fmt::Display for Phase {
 pub struct Progress {
     /// The phase the job is in.
     pub phase: Phase,
-    /// Input bytes mapped so far.
+    /// Input bytes mapped so far: of a compressed input, the compressed
+    /// bytes decoded for what was mapped.
     pub bytes_done: u64,
-    /// Input bytes in all.
+    /// Input bytes in all, as far as known (a pipe's are not): of a
+    /// compressed file, its compressed length.
     pub bytes_total: u64,
 }
 

@@ -32,7 +32,9 @@
 //! - [`MapReduce`]: one run's specification, after the paper's §4: an
 //!   optional combiner, the partitioning function (hash, a user's, or
 //!   [`KeyRanges`], sampled for total order), sorted reduce input.
-//! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads;
+//! - [`Inputs`], [`InputOptions`], [`MmapChoice`]: what the job reads
+//!   (gzip, zstd, bzip2 and xz decoded with
+//!   [`InputOptions::decompress`], told apart by [`Compression`]);
 //!   [`Records`] and [`RecordReader`]: how it divides into records (lines,
 //!   a delimiter, fixed-size, whole files, or a reader of your own).
 //! - Bad records (§4.6): an error or panic in map fails the job naming the
@@ -107,7 +109,9 @@ mod testutil;
 
 pub use counters::{add_to_counter, Counters, Phase, Progress, Skipped, SKIPPED_LISTED};
 pub use error::{allocation_is_fallible, BoxError, ConfigError, Error, ErrorKind};
-pub use input::{BadRecord, InputFile, InputOptions, Inputs, MmapChoice, RecordReader, Records};
+pub use input::{
+    BadRecord, Compression, InputFile, InputOptions, Inputs, MmapChoice, RecordReader, Records,
+};
 pub use job::MapReduce;
 pub use job::{Job, JobBuilder, MAX_PARTITIONS, MAX_THREADS};
 pub use map::{Emit, FnMapper, Mapper, RunId};

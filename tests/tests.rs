@@ -13,6 +13,7 @@ mod reference;
 mod util;
 
 mod completions;
+mod compressed;
 mod datasets;
 mod errors;
 mod examples;

@@ -10,7 +10,8 @@
 //!
 //! - `mod.rs`: [`Engine::run`], the phases in order.
 //! - `task`: one map task, with bad records failed or skipped.
-//! - `stream`: open inputs read and mapped as they come.
+//! - `stream`: open inputs read and mapped as they come; compressed files
+//!   of several members decoded on the pool, a segment per task.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -171,11 +172,12 @@ impl Meter<'_> {
         self.report(Phase::Map, done);
     }
 
-    /// Counts a chunk of `bytes` of an open input mapped.
-    fn streamed(&self, bytes: u64) {
+    /// Counts a chunk of `bytes` of an open input mapped, which took
+    /// `read` bytes of the input (fewer, if it was compressed).
+    fn streamed(&self, bytes: u64, read: u64) {
         self.streamed_chunks.fetch_add(1, Ordering::Relaxed);
         self.streamed_bytes.fetch_add(bytes, Ordering::Relaxed);
-        self.mapped(bytes);
+        self.mapped(read);
     }
 }
 
@@ -304,6 +306,7 @@ impl Engine {
         let mut counters = totals.into_inner().unwrap_or_else(PoisonError::into_inner);
         counters.input_files = inputs.files().len() as u64;
         counters.input_bytes = inputs.total_bytes() + meter.streamed_bytes.into_inner();
+        counters.compressed_bytes = inputs.compressed_bytes();
         counters.splits = pass.splits.len() as u64 + meter.streamed_chunks.into_inner();
         counters.partitions = partitions as u64;
         counters.map_time = started.elapsed();

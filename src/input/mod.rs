@@ -1,10 +1,16 @@
 //! Inputs: opening files, choosing between mapping and reading, and cutting
 //! the bytes into record-aligned splits.
 //!
-//! - `mod.rs`: [`Inputs`], [`InputFile`], [`InputOptions`]; opening paths,
+//! - `mod.rs`: [`Inputs`], [`InputFile`]; opening paths,
 //!   walking directories.
+//! - `compress`: [`Compression`], telling formats by their magic bytes,
+//!   and the decoder.
+//! - `decode`: opening compressed inputs.
+//! - `members`: a compressed file of several members cut into segments
+//!   to decode in parallel.
 //! - [`mmap`]: [`MmapChoice`], the input side's only `unsafe` code.
 //! - `open`: inputs left open, to be read when a run maps them.
+//! - `options`: [`InputOptions`].
 //! - `range`: [`Inputs::push_file_from`], a file's bytes from an offset.
 //! - `read`: reading stdin, pipes and small files.
 //! - `records`: [`Records`], the input formats: how bytes divide into
@@ -21,87 +27,29 @@ use memmap2::Mmap;
 
 use crate::error::Error;
 
+pub(crate) mod compress;
+mod decode;
+pub(crate) mod members;
 pub mod mmap;
 mod open;
+mod options;
 mod range;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod split;
 
+pub use compress::Compression;
+pub(crate) use decode::Compressed;
 pub use mmap::MmapChoice;
 pub(crate) use open::BoxedReader;
 use open::{Feed, Reopen, Stream};
+pub use options::InputOptions;
 pub use records::{BadRecord, RecordReader, Records};
 
 /// Files smaller than this are read even when mapping is allowed: a read
 /// costs one copy, a map costs system calls and a page fault per page, and
 /// for small files the copy is cheaper.
 const MMAP_MIN_LEN: u64 = 256 * 1024;
-
-/// How to open inputs.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::{InputOptions, MmapChoice};
-///
-/// let options = InputOptions::default().recursive(true);
-/// assert!(options.is_recursive());
-/// assert_eq!(options.mmap_choice(), MmapChoice::never());
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct InputOptions {
-    mmap: MmapChoice,
-    recursive: bool,
-    stream: bool,
-}
-
-impl InputOptions {
-    /// Sets whether files may be memory-mapped. By default they are read
-    /// ([`MmapChoice::never`]).
-    pub fn mmap(mut self, choice: MmapChoice) -> Self {
-        self.mmap = choice;
-        self
-    }
-
-    /// Sets whether a directory stands for the files below it. By default
-    /// a directory is an error.
-    pub fn recursive(mut self, yes: bool) -> Self {
-        self.recursive = yes;
-        self
-    }
-
-    /// Sets whether inputs that are not mapped (stdin, pipes, and regular
-    /// files of 256 KiB or more that are not mapped) are left open, to be
-    /// read as a job maps them rather than read whole now. By default they
-    /// are read whole.
-    ///
-    /// A run made [`streamed`](crate::MapReduce::streamed) reads such an
-    /// input in chunks of whole records as it maps them, so that memory
-    /// does not grow with the input; any other run reads it whole first.
-    /// Either way an open input can be read by one run only, and until then
-    /// its [`InputFile::bytes`] are empty.
-    pub fn stream(mut self, yes: bool) -> Self {
-        self.stream = yes;
-        self
-    }
-
-    /// Returns true if inputs that are not mapped are left open to be
-    /// streamed.
-    pub fn is_streamed(&self) -> bool {
-        self.stream
-    }
-
-    /// Returns the mapping choice.
-    pub fn mmap_choice(&self) -> MmapChoice {
-        self.mmap
-    }
-
-    /// Returns true if directories are walked.
-    pub fn is_recursive(&self) -> bool {
-        self.recursive
-    }
-}
 
 /// The bytes of all a job's inputs, held for as long as the job's keys may
 /// borrow from them.
@@ -128,6 +76,8 @@ pub struct InputFile {
     data: Data,
     /// The opened file's identity, where it is a regular file.
     id: Option<FileId>,
+    /// Where the input is decoded if compressed: its format and progress.
+    compressed: Option<decode::Compressed>,
 }
 
 /// What makes a file the same file however it is named: its device and
@@ -240,13 +190,22 @@ impl Inputs {
             path: name.into(),
             data: Data::Open(Stream::new(Feed::Reader(Box::new(reader)), None)),
             id: None,
+            compressed: None,
         });
     }
 
     /// The bytes still to be read of the open inputs, as far as their
-    /// lengths when opened say (nothing for pipes).
+    /// lengths when opened say (nothing for pipes): of a compressed file,
+    /// the compressed bytes.
     pub(crate) fn open_bytes_expected(&self) -> u64 {
         let unread = |f: &InputFile| match &f.data {
+            Data::Open(_)
+                if f.is_open() && f.compressed.as_ref().is_some_and(|c| c.len().is_some()) =>
+            {
+                let compressed = f.compressed.as_ref().expect("matched");
+                let len = compressed.len().unwrap_or(0);
+                len.saturating_sub(compressed.consumed().unwrap_or(0))
+            }
             Data::Open(stream) if f.is_open() => stream
                 .expected
                 .map_or(0, |len| len.saturating_sub(f.bytes().len() as u64)),
@@ -268,12 +227,25 @@ impl Inputs {
     }
 
     /// Reads whole every input still open (see [`InputOptions::stream`]),
-    /// for a run that cannot read them in chunks.
-    pub(crate) fn read_open_inputs(&self) -> Result<(), Error> {
+    /// for a run that cannot read them in chunks; with `parallel`, a
+    /// compressed file of several members is decoded on the current rayon
+    /// pool (see [`members`]).
+    pub(crate) fn read_open_inputs(&self, parallel: bool) -> Result<(), Error> {
         for file in &self.files {
             if let Data::Open(stream) = &file.data {
                 if !file.is_open() {
                     continue;
+                }
+                if parallel && stream.head.get().is_none() {
+                    if let Some(whole) = members::read_whole(file) {
+                        let bytes = whole.map_err(|e| Error::read(&file.path, e))?;
+                        stream.take(&file.path)?;
+                        stream
+                            .whole
+                            .set(bytes)
+                            .map_err(|_| already_read(&file.path))?;
+                        continue;
+                    }
                 }
                 let reader = stream.take(&file.path)?;
                 // A head read ahead by an earlier run is the start of the
@@ -348,6 +320,7 @@ impl Inputs {
             path: name.into(),
             data: Data::Owned(bytes.into()),
             id: None,
+            compressed: None,
         });
     }
 
@@ -410,6 +383,13 @@ impl Inputs {
     /// Returns the inputs in the order they were given.
     pub fn files(&self) -> &[InputFile] {
         &self.files
+    }
+
+    /// The compressed bytes decoded so far of the inputs found to be
+    /// compressed.
+    pub(crate) fn compressed_bytes(&self) -> u64 {
+        let consumed = |f: &InputFile| f.compressed.as_ref().and_then(Compressed::consumed);
+        self.files.iter().filter_map(consumed).sum()
     }
 
     /// Returns the sum of the inputs' lengths in bytes: of an open input
@@ -491,17 +471,20 @@ fn open_all(sources: &[Source], options: &InputOptions) -> Result<Vec<InputFile>
     let open = |source: &Source| match source {
         Source::Stdin => {
             let path = PathBuf::from("<stdin>");
-            let data = if options.stream {
-                Data::Open(Stream::new(Feed::Reader(Box::new(std::io::stdin())), None))
+            let (data, compressed) = if options.decompress {
+                let (data, compressed) = decode::open_stdin(&path, options)?;
+                (data, Some(compressed))
+            } else if options.stream {
+                let stdin = Feed::Reader(Box::new(std::io::stdin()));
+                (Data::Open(Stream::new(stdin, None)), None)
             } else {
-                Data::Owned(
-                    read::read_all(std::io::stdin().lock(), None)
-                        .map_err(|e| Error::read(&path, e))?,
-                )
+                let bytes = read::read_all(std::io::stdin().lock(), None);
+                (Data::Owned(bytes.map_err(|e| Error::read(&path, e))?), None)
             };
             Ok(InputFile {
                 path,
                 data,
+                compressed,
                 // Stdin redirected from a file (`< FILE`) is that file.
                 id: stdin_id(),
             })
@@ -562,6 +545,21 @@ fn open_file_part(
     if meta.is_dir() {
         return Err(Error::is_directory(path));
     }
+    if options.decompress && offset == 0 && end.is_none() {
+        file = match decode::open_file(path, file, &meta, options)? {
+            Ok((data, compressed)) => {
+                let (id, compressed) = (FileId::of(path, &meta), Some(compressed));
+                let path = path.to_path_buf();
+                return Ok(InputFile {
+                    path,
+                    data,
+                    id,
+                    compressed,
+                });
+            }
+            Err(plain) => plain,
+        };
+    }
     let regular = meta.is_file();
     let len = match regular {
         true => range::len_of(path, meta.len(), offset, end)?,
@@ -600,6 +598,7 @@ fn open_file_part(
         id: FileId::of(path, &meta),
         path: path.to_path_buf(),
         data,
+        compressed: None,
     })
 }
 
@@ -650,6 +649,30 @@ impl InputFile {
                 std::io::Error::other("not an open input"),
             )),
         }
+    }
+
+    /// Returns the format the input was decoded from, if it was found to be
+    /// compressed (see [`InputOptions::decompress`]); an input left open is
+    /// told apart when first read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use mr_local::Inputs;
+    ///
+    /// let mut inputs = Inputs::new();
+    /// inputs.push_bytes("plain", "text\n");
+    /// assert_eq!(inputs.files()[0].compression(), None);
+    /// ```
+    pub fn compression(&self) -> Option<Compression> {
+        self.compressed
+            .as_ref()
+            .and_then(decode::Compressed::format)
+    }
+
+    /// How the input is decoded, if it may be compressed.
+    pub(crate) fn compressed(&self) -> Option<&Compressed> {
+        self.compressed.as_ref()
     }
 
     /// Returns true if the input is memory-mapped rather than read.

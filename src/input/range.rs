@@ -227,7 +227,7 @@ mod tests {
         let mut inputs = Inputs::new();
         let streamed = InputOptions::default().stream(true);
         inputs.push_file_range(&path, range, &streamed).unwrap();
-        inputs.read_open_inputs().unwrap();
+        inputs.read_open_inputs(false).unwrap();
         assert_eq!(inputs.files()[0].bytes(), want);
     }
 }

@@ -426,7 +426,11 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         self.inputs.check_not_streamed()?;
         let streams = self.chunks.is_some() && job.records().streams();
         if !streams {
-            self.inputs.read_open_inputs()?;
+            // Compressed files of several members decode on the pool.
+            let parallel = job.threads() > 1;
+            job.engine
+                .pool
+                .install(|| self.inputs.read_open_inputs(parallel))?;
         } else if matches!(self.partition, Partition::Sampled) {
             // Sampling maps splits before the map phase: of open inputs,
             // their first records, read ahead and held for the run.

@@ -12,7 +12,8 @@ const AFTER_HELP: &str = "\
 Exit status:
   0  success (also when the reader of stdout goes away, as with `| head`)
   1  the job failed: an input or output could not be read or written
-     (stdout included, when closed or full)
+     (stdout included, when closed or full), or a compressed input is
+     corrupt, cut short or followed by garbage
   2  usage error: an unknown flag or an invalid value, or an output that
      would replace an input or another output of the run
   129  hung up (SIGHUP)
@@ -96,6 +97,11 @@ inputs that may change while mr-local runs (one that shrinks while it is read
 fails the job). Stdin, pipes, empty files and files that report a size of 0
 (as /proc does) are always read, never mapped; what is not mapped is read in
 chunks as it is counted, so memory does not grow with it.
+
+Inputs compressed with gzip, zstd, bzip2 or xz are decoded, told by their
+first bytes, not their names (--no-decompress reads them as they are); one
+of several members or frames (concatenated .gz files, say) is decoded on
+all threads, from --threads 3.
 
 Exit status: 0 success, 1 the job failed, 2 usage error;
 ",
@@ -401,6 +407,11 @@ pub struct EngineArgs {
     #[arg(long)]
     pub no_mmap: bool,
 
+    /// Read gzip, zstd, bzip2 and xz inputs (told by their first bytes, not
+    /// their names) as the compressed bytes they are, not decoded.
+    #[arg(long)]
+    pub no_decompress: bool,
+
     /// Memory for intermediate data, e.g. 2G; past it, map output is spilled
     /// to sorted runs on disk and merged back [default: half of physical memory].
     #[arg(long, value_name = "BYTES", value_parser = parse_memory)]
@@ -536,7 +547,8 @@ impl EngineArgs {
         // chunks, so that memory does not grow with them.
         let options = InputOptions::default()
             .recursive(self.recursive)
-            .stream(true);
+            .stream(true)
+            .decompress(!self.no_decompress);
         if self.no_mmap {
             return options;
         }

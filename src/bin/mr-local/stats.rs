@@ -42,10 +42,11 @@ pub(crate) fn report(
     Ok(())
 }
 
-fn rows(counters: &Counters) -> [(&'static str, u64); 14] {
+fn rows(counters: &Counters) -> [(&'static str, u64); 15] {
     [
         ("input files", counters.input_files),
         ("input bytes", counters.input_bytes),
+        ("compressed bytes", counters.compressed_bytes),
         ("records", counters.records),
         ("map output records", counters.map_output_records),
         ("combine output records", counters.combine_output_records),
