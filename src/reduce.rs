@@ -305,7 +305,8 @@ fn combine_in_pieces<K: Hash + Eq, V>(
             pieces[piece].push((key, value));
         }
     }
-    let mut out = Vec::with_capacity(pairs);
+    // Not sized for every pair: where keys repeat, far fewer come out.
+    let mut out = Vec::new();
     let mut table = HashMap::with_hasher(ahash::RandomState::new());
     for piece in pieces {
         for (key, value) in piece {
