@@ -249,11 +249,16 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
     /// the same for a buffer filled by [`Buffer::put_with`].)
     #[cold]
     fn stop_folding(&mut self, route: &Route<'_, K>, overflow: &mut dyn FnMut(Overflow<K, V>)) {
+        self.hand_over_all(route, overflow);
+        self.appends(route);
+    }
+
+    /// Hands everything the buffer holds to `overflow`, as a full buffer.
+    fn hand_over_all(&mut self, route: &Route<'_, K>, overflow: &mut dyn FnMut(Overflow<K, V>)) {
         if let Some(parts) = self.drain(route) {
             let pairs = parts.iter().map(Vec::len).sum();
             overflow(Overflow::Full(parts, pairs));
         }
-        self.appends(route);
     }
 
     /// Makes this (empty) buffer append for the next [`APPENDING_FILLS`]
@@ -270,10 +275,7 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
     /// over what it holds.
     #[cold]
     fn fold_again(&mut self, route: &Route<'_, K>, overflow: &mut dyn FnMut(Overflow<K, V>)) {
-        if let Some(parts) = self.drain(route) {
-            let pairs = parts.iter().map(Vec::len).sum();
-            overflow(Overflow::Full(parts, pairs));
-        }
+        self.hand_over_all(route, overflow);
         self.store = Store::Folding(Folding::new());
         self.adapt = Adapt::Folds;
     }

@@ -496,11 +496,12 @@ impl Read for Sniffing {
 }
 
 #[cfg(all(test, feature = "decompress"))]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::io::Write;
 
-    fn gzip(text: &[u8]) -> Vec<u8> {
+    /// `text` as one gzip member (also used by `members`' tests).
+    pub(in crate::input) fn gzip(text: &[u8]) -> Vec<u8> {
         let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         out.write_all(text).unwrap();
         out.finish().unwrap()

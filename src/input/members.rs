@@ -302,11 +302,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn gzip(text: &[u8]) -> Vec<u8> {
-        let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        out.write_all(text).unwrap();
-        out.finish().unwrap()
-    }
+    use crate::input::compress::tests::gzip;
 
     fn members(bytes: Vec<u8>, segment: usize, window: usize) -> Members {
         Members {
