@@ -261,10 +261,12 @@ pub(crate) fn combine<K: Hash + Eq, V>(
     mut chunks: Chunks<K, V>,
     combine: &Combiner<'_, V>,
 ) -> Vec<(K, V)> {
-    if chunks.len() <= 1 {
-        return chunks.pop().unwrap_or_default();
-    }
+    // A chunk may hold a key twice (a buffer that appends), so even a
+    // partition's only chunk is folded, unless it holds one pair.
     let pairs: usize = chunks.iter().map(Vec::len).sum();
+    if pairs <= 1 {
+        return chunks.into_iter().flatten().collect();
+    }
     if pairs > PIECES_PAST {
         return combine_in_pieces(chunks, combine, pairs);
     }
@@ -399,6 +401,10 @@ mod tests {
         out.sort();
         assert_eq!(out, [("a", 6), ("b", 5), ("c", 4)]);
         assert!(combine::<&str, i32>(Vec::new(), &|a, b| *a += b).is_empty());
+        // A partition's only chunk, from a buffer that appended, repeats a
+        // key: folded too.
+        let out = combine(vec![vec![("a", 1), ("a", 2)]], &|a: &mut i32, b| *a += b);
+        assert_eq!(out, [("a", 3)]);
     }
 
     #[test]
