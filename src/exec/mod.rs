@@ -33,9 +33,12 @@ use crate::reduce::ReduceInput;
 use crate::shuffle::{Shuffle, ShuffleStrategy};
 use crate::spill::{Codec, SpillSettings, Spilled, Spiller, Spilling};
 
+mod first;
+mod members;
 mod stream;
 mod task;
 
+use first::FirstError;
 use stream::Streamed;
 use task::Task;
 
@@ -351,17 +354,24 @@ impl Engine {
         let slots: Vec<Slot<M::Key, M::Value>> =
             (0..self.threads).map(|_| Mutex::new(None)).collect();
         self.pool.install(|| {
-            pass.splits
-                .par_iter()
-                .with_max_len(1)
-                .try_for_each(|split| {
-                    task.run(split, &slots)?;
-                    if let Some(spiller) = spiller {
-                        spiller.check()?;
+            let first = FirstError::default();
+            pass.splits.par_iter().with_max_len(1).for_each(|split| {
+                let at = split
+                    .pieces
+                    .first()
+                    .map_or((0, 0), |p| (p.file, p.start as u64));
+                if first.skips(at) {
+                    return;
+                }
+                let mapped = task.run(split, &slots);
+                match mapped.and_then(|()| spiller.map_or(Ok(()), Spiller::check)) {
+                    Ok(()) => {
+                        meter.mapped(split.pieces.iter().map(|p| (p.end - p.start) as u64).sum())
                     }
-                    meter.mapped(split.pieces.iter().map(|p| (p.end - p.start) as u64).sum());
-                    Ok::<(), Error>(())
-                })?;
+                    Err(error) => first.failed(at, error),
+                }
+            });
+            first.into_result()?;
             if let Some(map) = pass.chunks {
                 let streamed = Streamed {
                     task: &task,

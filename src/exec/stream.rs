@@ -2,17 +2,17 @@
 //! records, and the pool maps them as they come (see
 //! [`MapReduce::streamed`](crate::MapReduce::streamed)).
 
-use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
 use rayon::prelude::*;
 
+use super::first::FirstError;
 use super::{Engine, Meter, Task, MAX_AUTO_SPLIT, MIN_AUTO_SPLIT};
 use crate::error::{panicked, Error};
-use crate::input::members::{Members, Next, Window};
-use crate::input::{read, BoxedReader, Compressed, Records};
+use crate::input::members::Members;
+use crate::input::{read, BoxedReader, Compressed};
 use crate::map::{MapChunk, Mapper, Slot};
 use crate::spill::Spiller;
 
@@ -29,9 +29,9 @@ impl Engine {
     }
 
     /// Maps open input `file` as it is read: a compressed file of several
-    /// members decoded on the pool, a part per task, when the pool has 3
-    /// threads or more; anything else read in chunks on a thread of its
-    /// own.
+    /// members decoded on the pool, a segment per task (see
+    /// [`stream_members`](Engine::stream_members)); anything else read in
+    /// chunks on a thread of its own.
     pub(super) fn stream<'d, M: Mapper<'d>>(
         &self,
         file: usize,
@@ -41,9 +41,9 @@ impl Engine {
         // A head read ahead (to sample keys) was decoded by the one
         // decoder, which must then go on.
         let fresh = input.bytes().is_empty();
-        let chunk = self.chunk_size();
-        let members = (self.threads >= PARALLEL_DECODE_THREADS && fresh)
-            .then(|| Members::of(input, (chunk / 8).max(MIN_SEGMENT), 2 * self.threads))
+        let segment = (self.chunk_size() / 8).max(MIN_SEGMENT);
+        let members = fresh
+            .then(|| Members::of(input, segment, 2 * self.threads))
             .flatten();
         // The reader goes on after the head read ahead, already mapped;
         // the length expected counts the head.
@@ -56,7 +56,7 @@ impl Engine {
 
     /// Reads `reader`, open input `file` from `offset`, in chunks on a
     /// thread of its own and maps the chunks on the pool as they come.
-    fn stream_reader<'d, M: Mapper<'d>>(
+    pub(super) fn stream_reader<'d, M: Mapper<'d>>(
         &self,
         file: usize,
         from: (BoxedReader, u64),
@@ -64,7 +64,10 @@ impl Engine {
         streamed: &Streamed<'_, '_, 'd, M>,
     ) -> Result<(), Error> {
         let input = &streamed.task.inputs.files()[file];
-        let mut chunks = read::Chunks::new(from, &self.records, self.chunk_size(), expected);
+        let size = self.chunk_size();
+        // A chunk grown past twice the size, for a long record, is freed.
+        let spares = read::Spares::new(size.saturating_mul(2));
+        let mut chunks = read::Chunks::new(from, &self.records, size, expected, spares.clone());
         let path = input.path().to_path_buf();
         // Progress counts a compressed input's compressed bytes.
         let compressed = input.compressed().cloned();
@@ -98,118 +101,24 @@ impl Engine {
                 }
             })
             .map_err(|e| Error::io(input.path(), e))?;
-        received(receive, input.path())
+        // Chunks come in order: once one fails, those still to come are
+        // after it, and only those being mapped may fail before it.
+        let first = FirstError::default();
+        let _stopped = received(receive, input.path())
             .par_bridge()
             .try_for_each(|item| {
-                let (offset, read, chunk) = item?;
+                let (offset, read, chunk) = item.map_err(|e| first.failed((file, u64::MAX), e))?;
                 self.map_piece(file, (offset, read, &chunk), streamed)
-            })
-    }
-
-    /// Decodes the members of open input `file` on the pool, a window of
-    /// segments at a time (see [`Members`]), mapping the records of one
-    /// window while the next is decoded; from the first segment that does
-    /// not decode on its own, one decoder goes on (which reports a real
-    /// error where it is).
-    fn stream_members<'d, M: Mapper<'d>>(
-        &self,
-        file: usize,
-        mut members: Members,
-        streamed: &Streamed<'_, '_, 'd, M>,
-    ) -> Result<(), Error> {
-        let path = streamed.task.inputs.files()[file].path();
-        // A segment that decodes to more than this (a member far larger
-        // than a segment, or a bomb) is left to the one decoder, whose
-        // memory is bounded.
-        let most = self.chunk_size().saturating_mul(MAX_SEGMENT_CHUNKS);
-        let decode = |next: &Next| match next {
-            Next::Window(window) => (0..window.segments())
-                .into_par_iter()
-                .map(|i| window.decode(i, most))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut stitch = Stitch::default();
-        let mut next = members.next_window().map_err(|e| Error::read(path, e))?;
-        let mut decoded: Vec<Option<Vec<u8>>> = decode(&next);
-        loop {
-            let window = match next {
-                Next::End if stitch.carry.is_empty() => return Ok(()),
-                Next::End => {
-                    let last = (
-                        stitch.offset,
-                        stitch.read,
-                        std::mem::take(&mut stitch.carry),
-                    );
-                    return self.map_pieces(file, vec![last], streamed);
-                }
-                Next::Sequential(from) => {
-                    return self.stream_rest(file, members, None, from, stitch, streamed)
-                }
-                Next::Window(window) => window,
-            };
-            let good = decoded.iter().take_while(|d| d.is_some()).count();
-            let mut pieces = Vec::with_capacity(good);
-            for (i, out) in decoded.into_iter().take(good).enumerate() {
-                let read = window.segment(i).1;
-                members.decoded(read);
-                pieces.extend(stitch.add(out.expect("counted above"), read, &self.records));
-            }
-            if good < window.segments() {
-                self.map_pieces(file, pieces, streamed)?;
-                let from = window.segment(good).0;
-                return self.stream_rest(file, members, Some(&window), from, stitch, streamed);
-            }
-            next = members.next_window().map_err(|e| Error::read(path, e))?;
-            let (mapped, more) =
-                rayon::join(|| self.map_pieces(file, pieces, streamed), || decode(&next));
-            mapped?;
-            decoded = more;
-        }
-    }
-
-    /// Goes on with one decoder from `from`, after the records stitched.
-    fn stream_rest<'d, M: Mapper<'d>>(
-        &self,
-        file: usize,
-        members: Members,
-        window: Option<&Window>,
-        from: u64,
-        stitch: Stitch,
-        streamed: &Streamed<'_, '_, 'd, M>,
-    ) -> Result<(), Error> {
-        let decoder = members.sequential(window, from);
-        let reader: BoxedReader = Box::new(std::io::Cursor::new(stitch.carry).chain(decoder));
-        self.stream_reader(file, (reader, stitch.offset), None, streamed)
-    }
-
-    /// Maps decoded segments of open input `file`, each cut into chunks of
-    /// the chunk size at record ends, all in parallel.
-    fn map_pieces<'d, M: Mapper<'d>>(
-        &self,
-        file: usize,
-        pieces: Vec<Chunk>,
-        streamed: &Streamed<'_, '_, 'd, M>,
-    ) -> Result<(), Error> {
-        let size = self.chunk_size();
-        let mut chunks = Vec::new();
-        for (offset, read, bytes) in &pieces {
-            let (mut start, mut read) = (0, *read);
-            while start < bytes.len() {
-                let end = self.records.split_end(bytes, start, size);
-                let at = offset + start as u64;
-                chunks.push((at, std::mem::take(&mut read), &bytes[start..end]));
-                start = end;
-            }
-        }
-        chunks
-            .into_par_iter()
-            .try_for_each(|chunk| self.map_piece(file, chunk, streamed))
+                    .map_err(|e| first.failed((file, offset), e))?;
+                spares.give(chunk);
+                Ok::<(), ()>(())
+            });
+        first.into_result()
     }
 
     /// Maps a chunk of open input `file`: its offset, the bytes of the
     /// input read to make it, and its bytes.
-    fn map_piece<'d, M: Mapper<'d>>(
+    pub(super) fn map_piece<'d, M: Mapper<'d>>(
         &self,
         file: usize,
         (offset, read, chunk): (u64, u64, &[u8]),
@@ -227,53 +136,8 @@ impl Engine {
     }
 }
 
-/// Streamed, members are decoded on the pool from this many threads. At 2,
-/// one decoder on the reader thread beside 2 mapping threads was as fast
-/// for gzip and 25% faster for zstd on 2 cores (benches/compressed.sh):
-/// one decoder keeps up with 2 mapping threads, not with more.
-const PARALLEL_DECODE_THREADS: usize = 3;
 /// Compressed segments are at least this long.
 const MIN_SEGMENT: usize = 64 * 1024;
-/// A segment may decode to at most this many chunks' worth of bytes: two
-/// windows of `2 x threads` segments then hold at most the memory budget
-/// (a chunk is an eighth of a thread's share), a quarter of it at the
-/// usual ratios of 3 to 4 (a segment is an eighth of a chunk compressed).
-const MAX_SEGMENT_CHUNKS: usize = 2;
-
-/// Decoded segments joined into chunks of whole records: the bytes after
-/// the last record's end are carried into the next.
-#[derive(Default)]
-struct Stitch {
-    carry: Vec<u8>,
-    /// The offset in the decoded input of the carry's first byte.
-    offset: u64,
-    /// Compressed bytes decoded for the carry, not yet counted.
-    read: u64,
-}
-
-impl Stitch {
-    /// The whole records of the carry and `out` (decoded from `read`
-    /// compressed bytes) as a chunk, if any ends there.
-    fn add(&mut self, out: Vec<u8>, read: u64, records: &Records) -> Option<Chunk> {
-        self.read += read;
-        // The carry moves in front of the output, in the output's own room
-        // where it fits: no new buffer whose pages must all be faulted in.
-        let mut bytes = out;
-        if !self.carry.is_empty() {
-            let carry = std::mem::take(&mut self.carry);
-            bytes.splice(0..0, carry);
-        }
-        let Some(end) = records.cut(&bytes, 0) else {
-            self.carry = bytes;
-            return None;
-        };
-        self.carry = bytes[end..].to_vec();
-        bytes.truncate(end);
-        let offset = self.offset;
-        self.offset += end as u64;
-        Some((offset, std::mem::take(&mut self.read), bytes))
-    }
-}
 
 /// A chunk of an open input: its offset in the input, the bytes read of
 /// the input to make it (compressed bytes, if it is compressed), and its
@@ -318,42 +182,4 @@ pub(super) struct Streamed<'s, 't, 'd, M: Mapper<'d>> {
     pub spiller: Option<&'s Spiller<'s, M::Key, M::Value>>,
     /// Counts the chunks and bytes streamed, and reports progress.
     pub meter: &'s Meter<'s>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stitched_segments_make_chunks_of_whole_records_at_their_offsets() {
-        let mut stitch = Stitch::default();
-        let lines = Records::lines();
-        let piece =
-            |s: &mut Stitch, bytes: &str, read| s.add(bytes.as_bytes().to_vec(), read, &lines);
-        assert_eq!(
-            piece(&mut stitch, "ab\ncd", 5),
-            Some((0, 5, b"ab\n".to_vec()))
-        );
-        // A segment with no record's end only grows the carry.
-        assert_eq!(piece(&mut stitch, "ef", 4), None);
-        assert_eq!(
-            piece(&mut stitch, "g\nh", 6),
-            Some((3, 10, b"cdefg\n".to_vec()))
-        );
-        assert_eq!(
-            (stitch.offset, stitch.read, &stitch.carry[..]),
-            (9, 0, &b"h"[..])
-        );
-        // Fixed-size records cut at multiples of the size from the carry.
-        let mut stitch = Stitch::default();
-        let fixed = Records::fixed(4);
-        assert_eq!(
-            stitch.add(b"abcdef".to_vec(), 1, &fixed),
-            Some((0, 1, b"abcd".to_vec()))
-        );
-        assert_eq!(
-            stitch.add(b"ghijk".to_vec(), 1, &fixed),
-            Some((4, 1, b"efgh".to_vec()))
-        );
-    }
 }

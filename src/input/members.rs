@@ -16,12 +16,13 @@
 //! any real corruption, with its true offset.
 
 use std::io::{self, Read};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::compress::{Compression, Consumed, Decoder, Source, MAGIC_LEN};
 use super::open::{BoxedReader, Reopen};
-use super::{Data, InputFile};
+use super::{Data, FileId, InputFile};
 
 /// A compressed regular file being read window by window.
 pub(crate) struct Members {
@@ -36,6 +37,11 @@ pub(crate) struct Members {
     window: usize,
     /// The input's count of compressed bytes decoded.
     consumed: Consumed,
+    /// The file, to be read again by one decoder from a member's start,
+    /// and its length.
+    path: PathBuf,
+    id: Option<FileId>,
+    len: u64,
 }
 
 /// What the next window is.
@@ -79,6 +85,9 @@ impl Members {
             segment: segment.max(MAGIC_LEN),
             window: window.max(1),
             consumed: compressed.consumed_counter(),
+            path: input.path().to_path_buf(),
+            id: input.id.clone(),
+            len,
         })
     }
 
@@ -142,27 +151,27 @@ impl Members {
         }))
     }
 
+    /// The input's count of compressed bytes decoded, which
+    /// [`decoded`](Members::decoded) adds to.
+    pub(crate) fn consumed(&self) -> Consumed {
+        self.consumed.clone()
+    }
+
     /// Counts `bytes` compressed bytes decoded, of segments that passed.
     pub(crate) fn decoded(&self, bytes: u64) {
         self.consumed.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// One decoder for the rest of the file from `offset`, the start of a
-    /// member: of `window`, if it holds that offset, then of the bytes not
-    /// yet read.
+    /// member, reading the file again from there.
     ///
     /// # Errors
     ///
     /// None here: the decoder's, when read.
-    pub(crate) fn sequential(self, window: Option<&Window>, offset: u64) -> BoxedReader {
-        let mut head = Vec::new();
-        if let Some(window) = window {
-            if let Some(from) = offset.checked_sub(window.at) {
-                head.extend_from_slice(&window.bytes[from as usize..]);
-            }
-        }
-        head.extend_from_slice(&self.pending);
-        let source = Source::reader(head, self.reader, self.consumed).at(offset);
+    pub(crate) fn sequential(self, offset: u64) -> BoxedReader {
+        let rest = self.len.saturating_sub(offset);
+        let reader = Reopen::new(&self.path, self.id).part(offset, rest);
+        let source = Source::reader(Vec::new(), Box::new(reader), self.consumed).at(offset);
         let format = self.format;
         let mut decoder = None;
         // Made on the first read, where its errors can be reported.
@@ -198,7 +207,7 @@ pub(crate) fn read_whole(input: &InputFile) -> Option<io::Result<Vec<u8>>> {
         loop {
             let window = match members.next_window()? {
                 Next::End => return Ok(std::mem::take(&mut bytes)),
-                Next::Sequential(from) => return members.finish(None, from, &mut bytes),
+                Next::Sequential(from) => return members.finish(from, &mut bytes),
                 Next::Window(window) => window,
             };
             let decoded: Vec<Option<Vec<u8>>> = (0..window.segments())
@@ -208,7 +217,7 @@ pub(crate) fn read_whole(input: &InputFile) -> Option<io::Result<Vec<u8>>> {
             for (i, out) in decoded.into_iter().enumerate() {
                 let Some(out) = out else {
                     let from = window.segment(i).0;
-                    return members.finish(Some(&window), from, &mut bytes);
+                    return members.finish(from, &mut bytes);
                 };
                 members.decoded(window.segment(i).1);
                 bytes.extend_from_slice(&out);
@@ -220,14 +229,9 @@ pub(crate) fn read_whole(input: &InputFile) -> Option<io::Result<Vec<u8>>> {
 
 impl Members {
     /// Decodes the rest from `from` with one decoder, after `bytes`.
-    fn finish(
-        &mut self,
-        window: Option<&Window>,
-        from: u64,
-        bytes: &mut Vec<u8>,
-    ) -> io::Result<Vec<u8>> {
+    fn finish(&mut self, from: u64, bytes: &mut Vec<u8>) -> io::Result<Vec<u8>> {
         let this = std::mem::replace(self, Members::ended(self.format));
-        this.sequential(window, from).read_to_end(bytes)?;
+        this.sequential(from).read_to_end(bytes)?;
         Ok(std::mem::take(bytes))
     }
 
@@ -242,6 +246,9 @@ impl Members {
             segment: 1,
             window: 1,
             consumed: Consumed::default(),
+            path: PathBuf::new(),
+            id: None,
+            len: 0,
         }
     }
 }
@@ -270,13 +277,20 @@ impl Window {
     /// Segment `i` decoded, if it decodes whole, to its end, to at most
     /// `most` bytes; `None` if not (see the module's docs).
     pub(crate) fn decode(&self, i: usize, most: usize) -> Option<Vec<u8>> {
+        self.decode_into(i, most, Vec::new())
+    }
+
+    /// The same, decoded into `out`, a buffer used before whose room (and
+    /// pages, faulted in already) is used again.
+    pub(crate) fn decode_into(&self, i: usize, most: usize, mut out: Vec<u8>) -> Option<Vec<u8>> {
         let range = (self.bounds[i], self.bounds[i + 1]);
         let source = Source::held(self.bytes.clone(), range, Consumed::default());
         let decoder = Decoder::new(self.format, source).ok()?;
         // Room for the limit at once, not grown by doubling (a copy of the
         // output each time): only the pages written are ever touched.
         let room = most.min(64 * (range.1 - range.0)).saturating_add(1);
-        let mut out = Vec::with_capacity(room);
+        out.clear();
+        out.reserve(room);
         let limit = u64::try_from(most).unwrap_or(u64::MAX).saturating_add(1);
         decoder.take(limit).read_to_end(&mut out).ok()?;
         (out.len() <= most).then_some(out)
@@ -314,6 +328,9 @@ mod tests {
             segment,
             window,
             consumed: Consumed::default(),
+            path: PathBuf::new(),
+            id: None,
+            len: 0,
         }
     }
 

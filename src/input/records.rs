@@ -141,6 +141,19 @@ impl Records {
         }
     }
 
+    /// Where the record that goes on from the last `carried` bytes of a
+    /// stream (after a record's end) ends in `bytes`, which follow them;
+    /// `None` if it does not end in `bytes`. For formats that stream.
+    pub(crate) fn first_end(&self, carried: usize, bytes: &[u8]) -> Option<usize> {
+        match &self.0 {
+            Format::Fixed(size) => {
+                let rest = (size.get() - carried % size.get()) % size.get();
+                (rest <= bytes.len()).then_some(rest)
+            }
+            _ => memchr(self.delimiter()?, bytes).map(|at| at + 1),
+        }
+    }
+
     /// Where a split of `file` that starts at `start` ends: at the first
     /// record boundary at least `split_size` bytes on, or at the file's end.
     /// Always after `start`, so that planning makes progress.
