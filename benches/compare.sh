@@ -226,6 +226,7 @@ if has_tool mr-local && [[ " $INPUTS " == *" bigrams-"* ]]; then
             say "building the bigram count: cargo build --release --example bigrams"
             cargo build --release --example bigrams >&2 || die "cargo build --release --example bigrams failed"
         fi
+        [[ -x $MR_LOCAL_BIGRAMS ]] || die "no $MR_LOCAL_BIGRAMS after the build (CARGO_TARGET_DIR set? then give MR_LOCAL_BIGRAMS=path)"
     fi
     MR_LOCAL_BIGRAMS=$(realpath "$MR_LOCAL_BIGRAMS")
 fi
