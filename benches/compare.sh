@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side word count throughput: mr-local against the tools a user would
-# otherwise pick, on the same machine and inputs, in one run.
+# otherwise pick, on the same machine and inputs, in one run. Also, by input
+# name: bigram counts and line sorts (JOBS below).
 #
 # Usage: benches/compare.sh [OPTIONS]
 #
@@ -14,10 +15,19 @@
 #                     --size SIZE --seed 42`), or a path to a file (no
 #                     spaces in it). seqN (e.g. seq20m: `seq 1 20000000`,
 #                     k and m decimal) has a distinct key on every line.
+#                     vocabV-SIZE (e.g. vocab10m-1g: `mr-local generate
+#                     --size 1g --vocabulary 10000000 --seed 42`; V in
+#                     decimal k and m, SIZE as for zipf) has millions of
+#                     distinct words. A name with the prefix bigrams- or
+#                     sort- (bigrams-zipf200m, sort-zipf1g) runs that job
+#                     on the input the rest names (see JOBS).
 #   --tools "..."     any of: mr-local baseline duckdb polars coreutils
 #                     (default all)
 #   --split MODE      alphanumeric (default) or whitespace: the word
-#                     definition, for every tool (see WORDS below)
+#                     definition, for every tool (see WORDS below); bigrams
+#                     rows take alphanumeric only, sort rows ignore it
+#   --sort-buffer S   GNU sort's -S on sort rows (default: twice the input
+#                     plus 256 MiB, so that it sorts in memory)
 #   --quick           smoke test: 1 run, no warm-up, inputs "kjv1 zipf20m"
 #                     (flags given explicitly still win)
 #   --out FILE        the results file (default
@@ -36,6 +46,8 @@
 # Environment: MR_LOCAL=path (the mr-local binary to measure; default
 # target/release/mr-local, built if missing), MR_LOCAL_BASELINE=path (default
 # target/release/examples/hashmap_baseline, built if missing),
+# MR_LOCAL_BIGRAMS=path (default target/release/examples/bigrams, built if
+# missing and a bigrams- input is asked for),
 # COMPARE_VENV=dir (default benches/compare/.venv), PYTHON (the python3 that
 # creates the venv; default python3).
 #
@@ -68,6 +80,30 @@
 # DuckDB and Polars come from PyPI into a venv (benches/compare/.venv); if
 # that fails (no network), they are skipped with a message.
 #
+# JOBS
+# Every input is counted as words unless its name has a job prefix:
+#   bigrams-INPUT  pairs of consecutive words within a line (a line's last
+#              word and the next line's first do not pair), written
+#              `first second`, as `bigram<TAB>count` in word count's order.
+#              mr-local: `examples/bigrams --threads T INPUT`, the library's
+#              closure API (one closure per line, an emit per pair, a
+#              summing combiner), not the CLI. duckdb, polars: the scripts
+#              above with --bigrams (each line's word list paired with
+#              itself shifted by one, unnested). coreutils: `LC_ALL=C awk`
+#              (not coreutils, but the usual companion; it lowercases,
+#              turns non-[a-z0-9] runs into spaces and prints each pair)
+#              | sort --parallel=T | uniq -c | sort -k1,1nr -k2. No
+#              baseline. Alphanumeric words only; on ASCII text with no
+#              lone CR (DuckDB's reader ends lines there) all must be equal.
+#   sort-INPUT   the input's lines sorted bytewise. mr-local: `mr-local
+#              sort --threads T INPUT`; coreutils: `LC_ALL=C sort
+#              --parallel=T -S SIZE INPUT` (see --sort-buffer; a peak RSS
+#              below the input's size means GNU sort used temporary files,
+#              and the run says so loudly). No baseline, DuckDB or Polars.
+# The rows of issue 15 (many distinct keys), for example:
+#   benches/compare.sh --inputs "seq20m vocab10m-1g bigrams-zipf200m"
+#   benches/compare.sh --inputs "sort-zipf200m sort-zipf1g" --tools "mr-local coreutils"
+#
 # WORDS
 # alphanumeric: [a-z0-9]+ after ASCII lowercasing in every tool; on ASCII
 # text exactly what `mr-local wordcount` counts, so outputs must be equal.
@@ -97,7 +133,7 @@ usage() { sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
 
 # ---------------------------------------------------------------- options
 RUNS=5 WARMUP=1 THREADS="" INPUTS="kjv10 zipf1g dickens10" TOOLS=$ALL_TOOLS
-SPLIT=alphanumeric QUICK=0 OUT="" BUILD=0 INSTALL=1
+SPLIT=alphanumeric QUICK=0 OUT="" BUILD=0 INSTALL=1 SORT_BUFFER=""
 SCRATCH=${TMPDIR:-/tmp}/mr-local-compare
 DATASETS=$ROOT/../shared/datasets
 declare -A GIVEN=()
@@ -110,6 +146,7 @@ while (($#)); do
         --inputs) INPUTS=${2:?}; GIVEN[inputs]=1; shift 2 ;;
         --tools) TOOLS=${2:?}; shift 2 ;;
         --split) SPLIT=${2:?}; shift 2 ;;
+        --sort-buffer) SORT_BUFFER=${2:?}; shift 2 ;;
         --quick) QUICK=1; shift ;;
         --out) OUT=${2:?}; shift 2 ;;
         --scratch) SCRATCH=${2:?}; shift 2 ;;
@@ -180,6 +217,19 @@ if has_tool baseline; then
         fi
     fi
 fi
+if has_tool mr-local && [[ " $INPUTS " == *" bigrams-"* ]]; then
+    if [[ -n ${MR_LOCAL_BIGRAMS:-} ]]; then
+        [[ -x $MR_LOCAL_BIGRAMS ]] || die "MR_LOCAL_BIGRAMS=$MR_LOCAL_BIGRAMS is not an executable"
+    else
+        MR_LOCAL_BIGRAMS=$ROOT/target/release/examples/bigrams
+        if ((BUILD)) || [[ ! -x $MR_LOCAL_BIGRAMS ]]; then
+            say "building the bigram count: cargo build --release --example bigrams"
+            cargo build --release --example bigrams >&2 || die "cargo build --release --example bigrams failed"
+        fi
+        [[ -x $MR_LOCAL_BIGRAMS ]] || die "no $MR_LOCAL_BIGRAMS after the build (CARGO_TARGET_DIR set? then give MR_LOCAL_BIGRAMS=path)"
+    fi
+    MR_LOCAL_BIGRAMS=$(realpath "$MR_LOCAL_BIGRAMS")
+fi
 
 # ---------------------------------------------------------------- timing
 # Wall time is taken by this shell around the command (microseconds); peak
@@ -228,10 +278,14 @@ fi
 [[ -n $TOOLS ]] || die "no tool left to run"
 
 # ---------------------------------------------------------------- inputs
-generate() { # SIZE FILE
+generate() { # SIZE FILE [OPTION...]
     local size=$1 file=$2
-    say "generating $file: mr-local generate --size $size --seed 42"
-    "$MR_LOCAL" generate --size "$size" --seed 42 -o "$file"
+    shift 2
+    say "generating $file: mr-local generate --size $size --seed 42 $*"
+    "$MR_LOCAL" generate --size "$size" --seed 42 "$@" -o "$file"
+}
+decimal() { # 10 m -> 10000000
+    case $2 in k) echo $(($1 * 1000)) ;; m) echo $(($1 * 1000000)) ;; *) echo "$1" ;; esac
 }
 concat() { # FILE K DEST
     local src=$1 k=$2 dest=$3 i
@@ -247,8 +301,9 @@ size_bytes() { # 20m -> 20971520 (binary units, like mr-local generate)
     local n=${1%[kKmMgG]} u=${1: -1}
     case $u in k | K) echo $((n << 10)) ;; m | M) echo $((n << 20)) ;; g | G) echo $((n << 30)) ;; *) echo "$1" ;; esac
 }
-IN_NAMES=() IN_PATHS=() IN_BYTES=() IN_KIND=()
-for name in $INPUTS; do
+# Sets path (and name, for a file) for the input named $name.
+resolve_input() {
+    local src k size n vocab
     if [[ $name =~ ^(kjv|dickens)([0-9]+)$ ]]; then
         src=$DATASETS/$([[ ${BASH_REMATCH[1]} == kjv ]] && echo kjvbible.txt || echo silesia-dickens.txt)
         k=${BASH_REMATCH[2]}
@@ -266,11 +321,16 @@ for name in $INPUTS; do
         if [[ ! -f $path || $(stat -c %s "$path") != "$(size_bytes "$size")" || $MR_LOCAL -nt $path ]]; then
             generate "$size" "$path"
         fi
+    elif [[ $name =~ ^vocab([0-9]+)([km]?)-([0-9]+[kKmMgG]?)$ ]]; then
+        # A corpus of millions of distinct words.
+        vocab=$(decimal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}") size=${BASH_REMATCH[3]}
+        path=$SCRATCH/vocab-$vocab-${size,,}-seed42.txt
+        if [[ ! -f $path || $(stat -c %s "$path") != "$(size_bytes "$size")" || $MR_LOCAL -nt $path ]]; then
+            generate "$size" "$path" --vocabulary "$vocab"
+        fi
     elif [[ $name =~ ^seq([0-9]+)([km]?)$ ]]; then
         # Every line a distinct key: the high-cardinality case.
-        n=${BASH_REMATCH[1]} unit=${BASH_REMATCH[2]}
-        [[ $unit == k ]] && n=$((n * 1000))
-        [[ $unit == m ]] && n=$((n * 1000000))
+        n=$(decimal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")
         path=$SCRATCH/seq-$n.txt
         if [[ ! -f $path ]]; then
             say "making $path: seq 1 $n"
@@ -281,8 +341,18 @@ for name in $INPUTS; do
         name=$(basename "$name")
         name=${name//[^A-Za-z0-9._-]/_}
     else
-        die "unknown input '$name' (kjvK, dickensK, zipfSIZE, seqN or a file)"
+        die "unknown input '$name' (kjvK, dickensK, zipfSIZE, vocabV-SIZE, seqN or a file, each with an optional bigrams- or sort- prefix)"
     fi
+}
+IN_NAMES=() IN_PATHS=() IN_BYTES=() IN_KIND=() IN_JOB=()
+for name in $INPUTS; do
+    job=wordcount
+    if [[ ! -f $name && $name =~ ^(bigrams|sort)-(.+)$ ]]; then
+        job=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]}
+        [[ $job == bigrams && $SPLIT != alphanumeric ]] && die "input $job-$name: bigrams rows count alphanumeric words only (no --split $SPLIT)"
+    fi
+    resolve_input
+    [[ $job == wordcount ]] || name=$job-$name
     # What the text is: ascii, utf8 (valid, not ASCII) or invalid (not UTF-8).
     if ! grep -qaP '[\x80-\xFF]' "$path"; then
         kind=ascii
@@ -299,7 +369,7 @@ EOF
     if grep -qa $'\x01' "$path"; then
         loud "input $name holds 0x01 bytes: DuckDB and Polars read lines as one-column CSV with 0x01 as the delimiter, so they will fail or miscount on it"
     fi
-    IN_NAMES+=("$name") IN_PATHS+=("$path") IN_BYTES+=("$(stat -c %s "$path")") IN_KIND+=("$kind")
+    IN_NAMES+=("$name") IN_PATHS+=("$path") IN_BYTES+=("$(stat -c %s "$path")") IN_KIND+=("$kind") IN_JOB+=("$job")
 done
 
 # ---------------------------------------------------------------- versions
@@ -328,6 +398,20 @@ for t in "${THREAD_LIST[@]}"; do
     done
 done
 NCFG=${#C_TOOL[@]}
+# Whether config $1 runs on input $2: which tools have each job.
+applies() { # CFG INPUT_INDEX
+    case ${IN_JOB[$2]}:${C_TOOL[$1]} in
+        wordcount:*) ;;
+        bigrams:baseline | sort:baseline | sort:duckdb | sort:polars) return 1 ;;
+    esac
+}
+# coreutils' bigrams: each line's alphanumeric words, lowercased, in pairs.
+# shellcheck disable=SC2016 # expanded by awk / the inner shell
+AWK_BIGRAMS='{ $0 = tolower($0); gsub(/[^a-z0-9]+/, " "); n = split($0, w, " "); for (i = 1; i < n; i++) print w[i] " " w[i + 1] }'
+# GNU sort's buffer on sort rows: twice the input plus 256 MiB, in KiB.
+sort_buffer() { # BYTES
+    if [[ -n $SORT_BUFFER ]]; then echo "$SORT_BUFFER"; else echo "$((($1 >> 9) + 262144))K"; fi
+}
 
 # The first stage of the coreutils pipeline: bytes to one word a line.
 if [[ $SPLIT == alphanumeric ]]; then
@@ -336,10 +420,27 @@ else
     COREUTILS_FIRST="tr -s ' \\t\\n\\v\\f\\r' '\\n'"
 fi
 # Sets CMD (argv) for config $1 on input $2, writing to $3 (or $3.raw).
-build_cmd() { # CFG INPUT OUT INNER
-    local c=$1 input=$2 out=$3 inner=$4 tool=${C_TOOL[$1]} t=${C_THREADS[$1]} kind=$5
+build_cmd() { # CFG INPUT OUT INNER KIND JOB
+    local c=$1 input=$2 out=$3 inner=$4 tool=${C_TOOL[$1]} t=${C_THREADS[$1]} kind=$5 job=$6
     local splitarg=()
     [[ $SPLIT == whitespace ]] && splitarg=(--split whitespace)
+    if [[ $job == sort ]]; then
+        case $tool in
+            mr-local) CMD=("$MR_LOCAL" sort --threads "$t" "$input") ;;
+            coreutils) CMD=(sort --parallel="$t" -S "$(sort_buffer "$(stat -c %s "$input")")" -T "$SCRATCH" "$input") ;;
+        esac
+        return
+    fi
+    if [[ $job == bigrams ]]; then
+        case $tool in
+            mr-local) CMD=("$MR_LOCAL_BIGRAMS" --threads "$t" "$input") && return ;;
+            coreutils)
+                # shellcheck disable=SC2016 # expanded by awk / the inner shell
+                CMD=(bash -c 'set -o pipefail; export LC_ALL=C; awk "$3" <"$1" | sort --parallel="$2" | uniq -c | sort -k1,1nr -k2' coreutils "$input" "$t" "$AWK_BIGRAMS")
+                return
+                ;;
+        esac # duckdb and polars: their word count with --bigrams, below
+    fi
     case $tool in
         mr-local) CMD=("$MR_LOCAL" wordcount --threads "$t" "${splitarg[@]}" "$input") ;;
         baseline) CMD=("$MR_LOCAL_BASELINE" "${splitarg[@]}" "$input") ;;
@@ -359,6 +460,7 @@ build_cmd() { # CFG INPUT OUT INNER
             CMD=(bash -c "set -o pipefail; export LC_ALL=C; $COREUTILS_FIRST < \"\$1\" | tr A-Z a-z | sort --parallel=\"\$2\" | uniq -c | sort -k1,1nr -k2,2" coreutils "$input" "$t")
             ;;
     esac
+    if [[ $job == bigrams ]]; then CMD+=(--bigrams); fi
 }
 # Whether the tool writes its output file itself (else: stdout).
 writes_file() { [[ ${C_TOOL[$1]} == duckdb || ${C_TOOL[$1]} == polars ]]; }
@@ -387,10 +489,10 @@ CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 MEM=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 say "machine: $HOST, $NPROC CPUs ($CPU), $MEM; tools: $TOOLS; threads: ${THREAD_LIST[*]}; runs: $RUNS (+$WARMUP warm-up); split: $SPLIT"
 
-declare -A TIMES=() RSS=() INNER=() STATUS=() NOTE=() EXPLAINED=()
+declare -A TIMES=() RSS=() INNER=() STATUS=() NOTE=() EXPLAINED=() SPILLED=()
 ROW_KEYS=()
 for ((i = 0; i < ${#IN_NAMES[@]}; i++)); do
-    name=${IN_NAMES[$i]} input=${IN_PATHS[$i]} kind=${IN_KIND[$i]}
+    name=${IN_NAMES[$i]} input=${IN_PATHS[$i]} kind=${IN_KIND[$i]} job=${IN_JOB[$i]}
     say "input $name: $input (${IN_BYTES[$i]} bytes, $kind); warming the page cache"
     cat "$input" >/dev/null
     ref=$SCRATCH/out/$name.reference.tsv
@@ -401,16 +503,17 @@ for ((i = 0; i < ${#IN_NAMES[@]}; i++)); do
             c=$(((j + r) % NCFG)) # rotate the starting tool from run to run
             key="$i,$c"
             [[ ${STATUS[$key]:-} == FAILED ]] && continue
+            applies "$c" "$i" || continue
             tool=${C_TOOL[$c]} t=${C_THREADS[$c]}
             out=$SCRATCH/out/$name.$tool.$t.tsv
             inner=$SCRATCH/out/$name.$tool.$t.inner
             meas=$SCRATCH/out/$name.$tool.$t.meas
             err=$SCRATCH/out/$name.$tool.$t.stderr
             rm -f "$out" "$out.raw" "$inner" "$meas"
-            build_cmd "$c" "$input" "$out" "$inner" "$kind"
+            build_cmd "$c" "$input" "$out" "$inner" "$kind" "$job"
             sink=$out
             writes_file "$c" && sink=/dev/null
-            [[ $tool == coreutils ]] && sink=$out.raw
+            [[ $tool == coreutils && $job != sort ]] && sink=$out.raw
             rc=0
             t0=$EPOCHREALTIME
             if [[ $RSS_TOOL == gnu-time ]]; then
@@ -435,7 +538,12 @@ for ((i = 0; i < ${#IN_NAMES[@]}; i++)); do
                 tail -5 "$err" >&2
                 continue
             fi
-            [[ $tool == coreutils ]] && normalise_coreutils "$out.raw" >"$out" && rm -f "$out.raw"
+            [[ $tool == coreutils && $job != sort ]] && normalise_coreutils "$out.raw" >"$out" && rm -f "$out.raw"
+            rss_int=${rss_kib%.*}
+            if [[ $job == sort && $tool == coreutils ]] && ((${rss_int:-0} * 1024 < ${IN_BYTES[$i]})) && [[ -z ${SPILLED[$key]:-} ]]; then
+                SPILLED[$key]="GNU sort's peak RSS ($((rss_kib >> 10)) MiB) is below the input's size: it sorted through temporary files; give a larger --sort-buffer"
+                loud "[$name] $tool T=$t: ${SPILLED[$key]}"
+            fi
             if [[ ! -f $ref ]]; then
                 cp "$out" "$ref"
                 REF_OWNER[$i]=$label
@@ -467,7 +575,7 @@ for ((i = 0; i < ${#IN_NAMES[@]}; i++)); do
     done
     # Why a tool differs on text that is not valid UTF-8: run mr-local
     # (untimed) on the text as the tool reads it, and compare again.
-    if [[ $kind == invalid ]]; then
+    if [[ $kind == invalid && $job == wordcount ]]; then
         for ((c = 0; c < NCFG; c++)); do
             key="$i,$c" tool=${C_TOOL[$c]}
             [[ ${STATUS[$key]:-} == MISMATCH ]] || continue
@@ -521,6 +629,7 @@ TABLE=$(
         mb=$(awk -v b="${IN_BYTES[$i]}" 'BEGIN {printf "%.1f", b / 1e6}')
         for ((c = 0; c < NCFG; c++)); do
             key="$i,$c" tool=${C_TOOL[$c]} t=${C_THREADS[$c]}
+            applies "$c" "$i" || continue
             status=${STATUS[$key]:-not run}
             if [[ $status == FAILED ]]; then
                 echo "| $tool | $t | ${IN_NAMES[$i]} ($mb MB) | — | — | — | — | — | — | FAILED |"
@@ -554,6 +663,12 @@ NOTES=$(
     echo "- Words ($SPLIT): $([[ $SPLIT == alphanumeric ]] && echo '[a-z0-9]+ after ASCII lowercasing in every tool (on ASCII text exactly what mr-local counts)' || echo 'runs of bytes other than TAB LF VT FF CR SPACE, lowercased (on ASCII text exactly mr-local --split whitespace)'). Every run's full output was compared with ${REF_OWNER[0]:-mr-local}'s (cmp of the \`word<TAB>count\` files, count descending then word bytewise; coreutils' \`uniq -c\` format rewritten outside the timing)."
     echo "- coreutils: \`LC_ALL=C $COREUTILS_FIRST < FILE | tr A-Z a-z | sort --parallel=T | uniq -c | sort -k1,1nr -k2,2\`; *threads* is GNU sort's --parallel, the other stages are single-threaded but run at the same time as it."
     echo "- DuckDB reads lines with read_csv (delimiter 0x01, no quote/escape, new_line LF, strict_mode false) and runs \`regexp_extract_all(lower(line), …)\` → unnest → GROUP BY → ORDER BY → COPY, \`SET threads = T\`. Polars: scan_csv (separator 0x01, no quoting) → str.to_lowercase → str.extract_all → explode → group_by().len() → sort, streaming engine, POLARS_MAX_THREADS=T."
+    if [[ " ${IN_JOB[*]} " == *" bigrams "* ]]; then
+        echo "- bigrams-* rows: pairs of consecutive alphanumeric words within a line (lowercased; a line's last word does not pair with the next line's first), \`first second<TAB>count\`, count descending then bigram bytewise. mr-local there is \`examples/bigrams --threads T\` (the library's closure API: one closure per line, an emit per pair, a summing combiner), not the CLI. DuckDB: \`list_transform(range(1, len(w)), lambda i: w[i] || ' ' || w[i + 1])\` over each line's word list, unnested, grouped; Polars: each line's word list without its last and without its first word, exploded side by side, joined with a space. coreutils: \`LC_ALL=C awk '$AWK_BIGRAMS' < FILE | sort --parallel=T | uniq -c | sort -k1,1nr -k2\` (awk is not coreutils; $(awk -W version 2>&1 | head -1 || true)). No baseline."
+    fi
+    if [[ " ${IN_JOB[*]} " == *" sort "* ]]; then
+        echo "- sort-* rows: the input's lines sorted bytewise. mr-local: \`mr-local sort --threads T FILE\`; coreutils: \`LC_ALL=C sort --parallel=T -S SIZE -T SCRATCH FILE\` with SIZE $([[ -n $SORT_BUFFER ]] && echo "$SORT_BUFFER (--sort-buffer)" || echo 'twice the input plus 256 MiB'), meant to keep it in memory (a peak RSS below the input's size would mean temporary files: see below). Outputs compared byte for byte."
+    fi
     for ((i = 0; i < ${#IN_NAMES[@]}; i++)); do
         case ${IN_KIND[$i]} in
             ascii) what="ASCII" ;;
@@ -573,12 +688,19 @@ NOTES=$(
                 MISMATCH) echo "- **MISMATCH** ${C_TOOL[$c]} T=${C_THREADS[$c]} on ${IN_NAMES[$i]}: ${NOTE[$key]}${EXPLAINED[$key]:+. ${EXPLAINED[$key]}}" ;;
                 FAILED) echo "- **FAILED** ${C_TOOL[$c]} T=${C_THREADS[$c]} on ${IN_NAMES[$i]}: ${NOTE[$key]}" ;;
             esac
+            if [[ -n ${SPILLED[$key]:-} ]]; then
+                echo "- **TEMPORARY FILES** ${C_TOOL[$c]} T=${C_THREADS[$c]} on ${IN_NAMES[$i]}: ${SPILLED[$key]}"
+            fi
         done
     done
 )
 
 {
-    echo "# Word count: mr-local and the alternatives$( ((QUICK)) && echo ' (--quick smoke test)' || true)"
+    what="Word count"
+    [[ " ${IN_JOB[*]} " == *" bigrams "* ]] && what+=", bigrams"
+    [[ " ${IN_JOB[*]} " == *" sort "* ]] && what+=", sort"
+    [[ " ${IN_JOB[*]} " == *" wordcount "* ]] || what=${what#Word count, }
+    echo "# ${what^}: mr-local and the alternatives$( ((QUICK)) && echo ' (--quick smoke test)' || true)"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: \`$HOST\`, nproc $NPROC, CPU: $CPU, memory $MEM, $(uname -sr)"

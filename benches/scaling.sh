@@ -15,8 +15,11 @@
 # between the thread counts. For each (corpus, threads) the script prints
 # the median wall time, MB/s, the peak anonymous RSS (RssAnon in /proc,
 # sampled every 2 ms: the tables and buffers, not the mapped input's pages,
-# which are file-backed) and the number of distinct words, and writes the
-# table to benches/results/scaling-DATE-HOST.md. Needs a release build.
+# which are file-backed), the number of distinct words, and the bytes per
+# distinct word beyond the word's own: (peak RssAnon - the distinct words'
+# bytes) / distinct words, the words' bytes taken from one more, untimed
+# run's output. It writes the table to benches/results/scaling-DATE-HOST.md.
+# Needs a release build (or MR_LOCAL=path, the binary to measure).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,11 +34,11 @@ while [ $# -gt 0 ]; do
         --threads) threads=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --scratch) scratch=$2; shift 2 ;;
-        *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,/^set -e/{/^#/p}' "$0" >&2; exit 2 ;;
     esac
 done
 
-bin=target/release/mr-local
+bin=${MR_LOCAL:-target/release/mr-local}
 [ -x "$bin" ] || { echo "$0: build first: cargo build --release" >&2; exit 1; }
 mkdir -p "$scratch"
 # Each "label size vocabulary path", for the measuring script below.
@@ -90,6 +93,15 @@ def run(corpus, t):
     return wall, peak, distinct
 
 
+def key_bytes(corpus):
+    """The distinct words' own bytes, summed from an untimed run's output."""
+    child = subprocess.Popen([bin, "wordcount", corpus], stdout=subprocess.PIPE)
+    total = sum(line.rindex(b"\t") for line in child.stdout)
+    if child.wait() != 0:
+        sys.exit(f"scaling.sh: mr-local failed on {corpus}")
+    return total
+
+
 rows = []
 for label, size, vocabulary, corpus in corpora:
     nbytes = os.path.getsize(corpus)
@@ -97,27 +109,36 @@ for label, size, vocabulary, corpus in corpora:
     for _ in range(runs):
         for t in threads:
             results[t].append(run(corpus, t))
+    words = key_bytes(corpus)
     for t in threads:
         wall = statistics.median(r[0] for r in results[t])
         peak = max(r[1] for r in results[t])
         distinct = results[t][0][2]
-        rows.append((label, size, vocabulary, t, wall, nbytes / wall / 1e6, peak / 1024, distinct))
+        per_key = (peak * 1024 - words) / max(distinct, 1)
+        rows.append((label, size, vocabulary, t, wall, nbytes / wall / 1e6, peak / 1024, distinct,
+                     words / max(distinct, 1), per_key))
         print(f"{size}, vocabulary {vocabulary}, {t} threads: {wall:.3f} s, "
               f"{nbytes / wall / 1e6:.0f} MB/s, peak anon {peak / 1024:.0f} MiB, "
-              f"{distinct} distinct words", file=sys.stderr)
+              f"{distinct} distinct words of {words / max(distinct, 1):.1f} bytes on average, "
+              f"{per_key:.0f} bytes per word beyond its own", file=sys.stderr)
 
 with open(out, "w") as f:
     f.write(f"# Word count over growing inputs and vocabularies\n\nMachine: {os.cpu_count()} cores. "
             f"Inputs: `mr-local generate --size SIZE --vocabulary N --seed 42`. "
             f"Median of {runs} runs, alternating thread counts; peak anonymous RSS "
-            f"(RssAnon, sampled every 2 ms) is the largest seen over the runs.\n")
+            f"(RssAnon, sampled every 2 ms) is the largest seen over the runs. "
+            f"*Bytes per word* = (peak anon RSS - the distinct words' own bytes) / distinct words: "
+            f"what a distinct word costs beyond its bytes (fixed buffers included, "
+            f"which dominate where words are few).\n")
     for kind, title in [("size", "Growing input, 100k base words"),
                         ("vocabulary", "Growing vocabulary, one size")]:
         f.write(f"\n## {title}\n\n")
-        f.write("| input | base words | threads | seconds | MB/s | peak anon RSS (MiB) | distinct words |\n")
-        f.write("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-        for label, size, vocabulary, t, wall, mbs, peak, distinct in rows:
+        f.write("| input | base words | threads | seconds | MB/s | peak anon RSS (MiB) | distinct words "
+                "| mean word bytes | bytes per word beyond its own |\n")
+        f.write("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+        for label, size, vocabulary, t, wall, mbs, peak, distinct, mean, per_key in rows:
             if label == kind:
-                f.write(f"| {size} | {vocabulary} | {t} | {wall:.3f} | {mbs:.0f} | {peak:.0f} | {distinct} |\n")
+                f.write(f"| {size} | {vocabulary} | {t} | {wall:.3f} | {mbs:.0f} | {peak:.0f} | {distinct} "
+                        f"| {mean:.1f} | {per_key:.0f} |\n")
 print(out)
 EOF

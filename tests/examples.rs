@@ -23,7 +23,7 @@ use crate::util::{self, Dir};
 /// filter on (`cargo test --release examples`), so the first call builds
 /// them with the cargo running the tests, in the same profile, and a stale
 /// binary can never be tested.
-fn example(name: &str) -> Command {
+pub(crate) fn example(name: &str) -> Command {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let dir = BUILT.get_or_init(|| {
         let exe = std::env::current_exe().expect("the test binary's path");
@@ -52,7 +52,7 @@ fn example(name: &str) -> Command {
 
 /// Runs example `name` with `args`, asserts it succeeded, and returns its
 /// stdout and stderr.
-fn run<I, A>(name: &str, args: I) -> (Vec<u8>, String)
+pub(crate) fn run<I, A>(name: &str, args: I) -> (Vec<u8>, String)
 where
     I: IntoIterator<Item = A>,
     A: AsRef<OsStr>,
@@ -431,7 +431,7 @@ fn examples_fail_with_one_line_on_a_missing_file() {
     }
 }
 
-fn assert_failed_with_one_line(out: &Output, path: &Path, cause: &str) {
+pub(crate) fn assert_failed_with_one_line(out: &Output, path: &Path, cause: &str) {
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "succeeded; stderr: {stderr}");
     assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
@@ -662,7 +662,7 @@ fn matrix_multiply_writes_files_it_then_reads() {
 }
 
 /// A fixed LCG's next byte, for the Phoenix++ ports' generated inputs.
-fn lcg_bytes(seed: u64, n: usize) -> Vec<u8> {
+pub(crate) fn lcg_bytes(seed: u64, n: usize) -> Vec<u8> {
     let mut state = seed;
     (0..n)
         .map(|_| {

@@ -17,6 +17,7 @@ mod compressed;
 mod datasets;
 mod errors;
 mod examples;
+mod examples_bigrams;
 mod formats;
 mod generate;
 mod hardening_cli;

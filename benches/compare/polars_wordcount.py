@@ -5,7 +5,8 @@ Writes `word<TAB>count` lines, count descending then word ascending
 (bytewise), the same format as `mr-local wordcount`.
 
     POLARS_MAX_THREADS=N polars_wordcount.py [--split alphanumeric|whitespace]
-        [--lossy-utf8] [--expect-threads N] [--inner-time FILE] INPUT OUTPUT
+        [--bigrams] [--lossy-utf8] [--expect-threads N] [--inner-time FILE]
+        INPUT OUTPUT
 
 Polars sizes its thread pool once, when it is imported, from the environment
 variable POLARS_MAX_THREADS; compare.sh sets it. This script checks that the
@@ -18,6 +19,11 @@ collected with the streaming engine, written with write_csv (never quoting).
 
 Words: the same two patterns as duckdb_wordcount.py ([a-z0-9]+ after
 lowercasing, or runs of bytes other than TAB LF VT FF CR SPACE).
+
+With --bigrams it counts pairs of consecutive words within a line instead,
+written `first second` (one space): each line's word list without its last
+word and without its first are exploded side by side and joined. On ASCII
+text that is exactly what `examples/bigrams.rs` counts.
 
 Input that is not valid UTF-8 fails with the default encoding; --lossy-utf8
 reads it with encoding="utf8-lossy", which turns each invalid byte into
@@ -48,6 +54,7 @@ def collect_streaming(query: "pl.LazyFrame") -> "pl.DataFrame":
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=sorted(PATTERNS), default="alphanumeric")
+    parser.add_argument("--bigrams", action="store_true", help="count word pairs within lines")
     parser.add_argument("--lossy-utf8", action="store_true")
     parser.add_argument("--expect-threads", type=int)
     parser.add_argument("--inner-time", help="write the seconds spent after `import polars` here")
@@ -72,13 +79,19 @@ def main() -> int:
         schema={"line": pl.String},
         encoding="utf8-lossy" if args.lossy_utf8 else "utf8",
     )
-    query = (
-        lines.select(
-            pl.col("line").str.to_lowercase().str.extract_all(PATTERNS[args.split]).alias("word")
+    words = pl.col("line").str.to_lowercase().str.extract_all(PATTERNS[args.split])
+    if args.bigrams:
+        firsts = words.list.head(pl.max_horizontal(words.list.len() - 1, 0))
+        keys = (
+            lines.select(firsts.alias("first"), words.list.slice(1).alias("second"))
+            .explode(["first", "second"])
+            .drop_nulls()
+            .select(pl.concat_str(["first", "second"], separator=" ").alias("word"))
         )
-        .explode("word")
-        .drop_nulls("word")
-        .group_by("word")
+    else:
+        keys = lines.select(words.alias("word")).explode("word").drop_nulls("word")
+    query = (
+        keys.group_by("word")
         .agg(pl.len().alias("n"))
         .sort(["n", "word"], descending=[True, False])
     )
