@@ -487,11 +487,12 @@ mrtest!(
             dir.create("plain.txt", &plain);
             let want = succeeded(dir.command().args(["wordcount", "plain.txt"]).output());
             // Small splits make small segments, several to a window, and
-            // some too large for a segment's share, left to one decoder.
-            for split in ["64K", "256K", "4M"] {
-                let args = job(&["wordcount", "--split-size", split], "3", &name);
+            // some too large for a segment's share, left to one decoder;
+            // at every thread count, members are decoded on the pool.
+            for (split, threads) in [("64K", "1"), ("64K", "2"), ("256K", "3"), ("4M", "2")] {
+                let args = job(&["wordcount", "--split-size", split], threads, &name);
                 let got = succeeded(dir.command().args(args).output());
-                assert_same_bytes(&want, &got, &[format.name, split]);
+                assert_same_bytes(&want, &got, &[format.name, split, threads]);
             }
             // grep reads them whole, in parallel segments too.
             let grep = &["grep", "words 4"];

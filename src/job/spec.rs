@@ -607,6 +607,29 @@ mod tests {
     }
 
     #[test]
+    fn the_first_bad_record_is_named_whatever_thread_reaches_one_first() {
+        // Every split holds a bad record: the error is the first's,
+        // whichever thread fails first, mapped or streamed.
+        let text = "a\nbb\nbad\nccc\n".repeat(200);
+        let mut mapped = Inputs::new();
+        mapped.push_bytes("m0", text.as_bytes().to_vec());
+        for _ in 0..10 {
+            let job = Job::builder().threads(3).split_size(13).build().unwrap();
+            let err = job
+                .map_reduce(&mapped, lengths, |a, b| *a += b)
+                .unwrap_err();
+            assert_eq!(err.to_string(), "m0: byte 5: map failed: bad line");
+            let inputs = streamed(&[text.as_bytes()], 1 << 20);
+            let err = job
+                .map(&inputs, lengths)
+                .streamed()
+                .fold(|a, b| *a += b)
+                .unwrap_err();
+            assert_eq!(err.to_string(), "s0: byte 5: map failed: bad line");
+        }
+    }
+
+    #[test]
     fn a_bad_record_in_a_chunk_is_named_by_its_offset_or_skipped() {
         let text = "a\nbb\nbad\nccc\n".repeat(50);
         let job = Job::builder().threads(2).split_size(5).build().unwrap();
