@@ -46,6 +46,9 @@ impl Engine {
         members: Members,
         streamed: &Streamed<'_, '_, 'd, M>,
     ) -> Result<(), Error> {
+        // A segment that decodes to more than this (a member far larger
+        // than a segment, or a bomb) is left to the one decoder, whose
+        // memory is bounded.
         let most = self.chunk_size().saturating_mul(MAX_SEGMENT_CHUNKS);
         let flow = Flow::new(members, most);
         rayon::scope(|scope| {
