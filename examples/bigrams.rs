@@ -14,8 +14,8 @@
 //!
 //! The output is `bigram<TAB>count`, count descending and equal counts in
 //! byte order, the order `mr-local wordcount` writes its words in; on ASCII
-//! text it is what `benches/compare/duckdb_bigrams.py` and
-//! `polars_bigrams.py` print.
+//! text it is what `benches/compare/duckdb_wordcount.py --bigrams` and
+//! `polars_wordcount.py --bigrams` print.
 //!
 //! The keys are [`Word`]s: a pair of up to 22 bytes (most of them) is
 //! stored in the key itself. Nearly every bigram of a large text is rare,
