@@ -1,6 +1,9 @@
 //! Phoenix++'s string match: hash every word of a file and compare it with
 //! the hashes of four keys, written the plain way (one closure call per
-//! line, an emit per match, a summing combiner).
+//! line, an emit per match, a summing combiner), with [`Job::map_combine`]
+//! so that the four counts are folded where they are emitted.
+//!
+//! [`Job::map_combine`]: mr_local::Job::map_combine
 //!
 //! ```text
 //! cargo run --release --example string_match -- WORDS
@@ -30,7 +33,7 @@
 use std::error::Error;
 use std::io::Write;
 
-use mr_local::{Emit, InputOptions, Inputs, Job, MmapChoice};
+use mr_local::{Combining, InputOptions, Inputs, Job, MmapChoice};
 
 /// Phoenix++'s keys, in its order.
 const KEYS: [&[u8]; 4] = [b"Helloworld", b"howareyou", b"ferrari", b"whotheman"];
@@ -55,10 +58,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("String Match: Calling String Match");
 
     let job = Job::builder().build()?;
-    let matches = job.map_reduce(
+    let matches = job.map_combine(
         &inputs,
         // One record: a line, whose `\r`s also end words, as in Phoenix++.
-        |line: &[u8], out: &mut Emit<u8, u64>| {
+        |line: &[u8], out: &mut Combining<u8, u64, _>| {
             for word in line.split(|&b| b == b'\r').filter(|w| !w.is_empty()) {
                 // The hash as `strcmp` sees it: up to its first zero byte.
                 let hashed = hash(word).take_while(|&b| b != 0);

@@ -114,7 +114,7 @@ pub use input::{
 };
 pub use job::MapReduce;
 pub use job::{Job, JobBuilder, MAX_PARTITIONS, MAX_THREADS};
-pub use map::{Emit, FnMapper, Mapper, RunId};
+pub use map::{Combining, Emit, FnMapper, Mapper, RunId};
 pub use partition::KeyRanges;
 pub use reduce::Output;
 pub use shuffle::ShuffleStrategy;

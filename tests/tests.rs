@@ -12,6 +12,7 @@ mod macros;
 mod reference;
 mod util;
 
+mod combining;
 mod completions;
 mod compressed;
 mod datasets;

@@ -272,7 +272,7 @@ impl<K: Hash + Eq, V> Folding<K, V> {
 /// and that integer is below [`SMALL_KEYS`]. For the integer types this
 /// compiles to a comparison.
 #[inline]
-fn small_integer<Q: Hash + ?Sized>(key: &Q) -> Option<usize> {
+pub(crate) fn small_integer<Q: Hash + ?Sized>(key: &Q) -> Option<usize> {
     let mut one = OneInteger::default();
     key.hash(&mut one);
     (one.writes == 1 && one.value < SMALL_KEYS).then_some(one.value as usize)

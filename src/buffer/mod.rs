@@ -22,6 +22,7 @@ mod bytes;
 mod folding;
 
 pub(crate) use bytes::fold;
+pub(crate) use folding::small_integer;
 use folding::Folding;
 
 /// One map worker's output, not yet handed to the shuffle.

@@ -374,6 +374,54 @@ pub(crate) fn next_record(
     }
 }
 
+/// Cuts a split into its records, one at a time: the loop of every
+/// record-by-record map. Lines and fixed-size records are cut here;
+/// other formats, and a short last fixed-size record (which is refused),
+/// go through [`next_record`].
+pub(crate) struct Cut<'s> {
+    format: &'s Format,
+    split: &'s [u8],
+    /// Where the next record starts.
+    at: usize,
+    newlines: memchr::Memchr<'s>,
+}
+
+impl<'s> Cut<'s> {
+    pub fn new(format: &'s Format, split: &'s [u8]) -> Self {
+        Cut {
+            format,
+            split,
+            at: 0,
+            newlines: memchr::memchr_iter(b'\n', split),
+        }
+    }
+
+    /// Where the next record starts.
+    pub fn at(&self) -> usize {
+        self.at
+    }
+
+    /// The next record's content and where the record after it starts, or
+    /// `None` at the end of the split.
+    #[inline]
+    pub fn next_record(&mut self) -> Result<Option<(Range<usize>, usize)>, BoxError> {
+        let (at, len) = (self.at, self.split.len());
+        if at >= len {
+            return Ok(None);
+        }
+        let (content, next) = match self.format {
+            Format::Lines => match self.newlines.next() {
+                Some(end) => (at..at + trim_cr(&self.split[at..end]).len(), end + 1),
+                None => (at..len, len),
+            },
+            Format::Fixed(size) if size.get() <= len - at => (at..at + size.get(), at + size.get()),
+            format => next_record(format, self.split, at)?,
+        };
+        self.at = next;
+        Ok(Some((content, next)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,14 +13,16 @@ use std::marker::PhantomData;
 use std::ops::Range;
 use std::path::Path;
 
-use memchr::memchr_iter;
-
 use crate::buffer::Put;
 use crate::error::BoxError;
-use crate::input::records::{self, trim_cr, Format};
+use crate::input::records;
 
+mod combining;
 mod forward;
 mod worker;
+
+pub use combining::Combining;
+pub(crate) use combining::CombiningMapper;
 
 pub(crate) use forward::{map_chunk, MapChunk};
 use worker::STAGED;
@@ -104,47 +106,7 @@ pub trait Mapper<'d>: Sync {
         split: &'d [u8],
         out: &mut Emit<'_, Self::Key, Self::Value>,
     ) -> Result<(), BoxError> {
-        let format = &out.sink.records.0;
-        if let Format::Lines = format {
-            let mut start = 0;
-            for end in memchr_iter(b'\n', split) {
-                out.start_record(start, end + 1);
-                self.map(trim_cr(&split[start..end]), out)?;
-                start = end + 1;
-            }
-            if start < split.len() {
-                out.start_record(start, split.len());
-                self.map(&split[start..], out)?;
-            }
-            return Ok(());
-        }
-        if let Format::Fixed(size) = format {
-            let size = size.get();
-            let whole = split.len() - split.len() % size;
-            for (i, record) in split[..whole].chunks_exact(size).enumerate() {
-                out.start_record(i * size, (i + 1) * size);
-                self.map(record, out)?;
-            }
-            if whole == split.len() {
-                return Ok(());
-            }
-        }
-        // Records the reader finds one by one; for fixed-size records, only
-        // a short last one, which it refuses.
-        let mut at = match format {
-            Format::Fixed(size) => split.len() - split.len() % size.get(),
-            _ => 0,
-        };
-        while at < split.len() {
-            // Until the reader has found the record's end, a bad record
-            // reaches to the end of the split.
-            out.record = at..split.len();
-            let (content, next) = records::next_record(format, split, at)?;
-            out.start_record(at, next);
-            self.map(&split[content], out)?;
-            at = next;
-        }
-        Ok(())
+        each_record(split, out, |record, out| self.map(record, out))
     }
 
     /// Called once on every pool thread after all splits are mapped, for
@@ -501,6 +463,85 @@ impl<'a, K: Hash + Eq + Send + Sync, V: Send> Emit<'a, K, V> {
     }
 }
 
+/// What a record loop ([`each_record`]) marks each record on: an
+/// [`Emit`], or a handle over one.
+pub(crate) trait Marks<'s> {
+    /// The job's record format.
+    fn format(&self) -> &'s records::Format;
+    /// Where the record being mapped is, for errors and skipping: its
+    /// start, and where the next starts.
+    fn mark(&mut self, record: Range<usize>);
+    /// Counts `n` records read.
+    fn count_records(&mut self, n: u64);
+}
+
+impl<'s, K: Hash + Eq + Send + Sync, V: Send> Marks<'s> for Emit<'s, K, V> {
+    fn format(&self) -> &'s records::Format {
+        &self.sink.records.0
+    }
+
+    #[inline]
+    fn mark(&mut self, record: Range<usize>) {
+        self.record = record;
+    }
+
+    fn count_records(&mut self, n: u64) {
+        Emit::count_records(self, n);
+    }
+}
+
+/// Calls `map` on each record of `split`, in order, marking each first (as
+/// [`Emit::start_record`] does): the loop of the default
+/// [`Mapper::map_split`]. `map` is called from one place, so that a
+/// closure inlines into the loop, and records are counted once at the end,
+/// not in memory one by one.
+#[inline]
+pub(crate) fn each_record<'d, 's, H: Marks<'s>>(
+    split: &'d [u8],
+    out: &mut H,
+    mut map: impl FnMut(&'d [u8], &mut H) -> Result<(), BoxError>,
+) -> Result<(), BoxError> {
+    let mut cut = records::Cut::new(out.format(), split);
+    // Counts the records when the loop ends, however it ends (a panic in
+    // `map` included).
+    let mut counted = Counted {
+        out,
+        records: 0,
+        format: PhantomData,
+    };
+    loop {
+        let at = cut.at();
+        let (content, next) = match cut.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => return Ok(()),
+            Err(err) => {
+                // The reader found no end: the bad record reaches to the
+                // end of the split.
+                counted.out.mark(at..split.len());
+                return Err(err);
+            }
+        };
+        counted.out.mark(at..next);
+        counted.records += 1;
+        map(&split[content], counted.out)?;
+    }
+}
+
+/// Records read by [`each_record`], added to the handle's count when it
+/// is dropped.
+struct Counted<'h, 's, H: Marks<'s>> {
+    out: &'h mut H,
+    records: u64,
+    format: PhantomData<&'s ()>,
+}
+
+impl<'s, H: Marks<'s>> Drop for Counted<'_, 's, H> {
+    #[inline]
+    fn drop(&mut self) {
+        self.out.count_records(self.records);
+    }
+}
+
 /// A closure as a [`Mapper`]: what [`Job::map`](crate::Job::map) and
 /// [`Job::map_reduce`](crate::Job::map_reduce) make of theirs.
 pub struct FnMapper<F, K, V> {
@@ -553,7 +594,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::input::records::trim_cr;
 
     #[test]
     fn lines_lose_their_newline_and_carriage_return() {
