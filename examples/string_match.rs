@@ -38,6 +38,18 @@ use mr_local::{Combining, InputOptions, Inputs, Job, MmapChoice};
 /// Phoenix++'s keys, in its order.
 const KEYS: [&[u8]; 4] = [b"Helloworld", b"howareyou", b"ferrari", b"whotheman"];
 
+/// The longest key: no longer hash can match.
+const LONGEST: usize = {
+    let (mut longest, mut i) = (0, 0);
+    while i < KEYS.len() {
+        if KEYS[i].len() > longest {
+            longest = KEYS[i].len();
+        }
+        i += 1;
+    }
+    longest
+};
+
 /// Phoenix++'s "simple cipher": every byte plus 5, wrapping.
 const OFFSET: u8 = 5;
 
@@ -62,11 +74,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         &inputs,
         // One record: a line, whose `\r`s also end words, as in Phoenix++.
         |line: &[u8], out: &mut Combining<u8, u64, _>| {
+            let mut hashed = [0; LONGEST];
             for word in line.split(|&b| b == b'\r').filter(|w| !w.is_empty()) {
-                // The hash as `strcmp` sees it: up to its first zero byte.
-                let hashed = hash(word).take_while(|&b| b != 0);
+                // The hash as `strcmp` sees it: up to its first zero byte,
+                // which is where the word has a 0xFB.
+                let word = word
+                    .split(|&b| b == 0u8.wrapping_sub(OFFSET))
+                    .next()
+                    .unwrap_or(word);
+                // A hash longer than every key's matches none of them.
+                let Some(hashed) = hashed.get_mut(..word.len()) else {
+                    continue;
+                };
+                for (to, from) in hashed.iter_mut().zip(hash(word)) {
+                    *to = from;
+                }
                 for (key, hashed_key) in hashed_keys.iter().enumerate() {
-                    if hashed.clone().eq(hashed_key.iter().copied()) {
+                    if hashed == hashed_key.as_slice() {
                         out.emit(key as u8, 1);
                     }
                 }

@@ -90,6 +90,7 @@ mod counters;
 mod error;
 mod exec;
 pub mod generate;
+mod hint;
 mod input;
 mod job;
 pub mod jobs;

@@ -873,3 +873,49 @@ fn word_count_prints_phoenix_top_words() {
         assert_text_eq!(expected, run_port("word_count", &args), "top {top:?}");
     }
 }
+
+#[test]
+fn closure_wordcount_and_rayon_fold_count_whitespace_separated_words() {
+    let dir = Dir::new("closure_wordcount");
+    // Words of random bytes (UTF-8 and not), separated by every ASCII
+    // whitespace byte the two examples split on, with CRLF lines and a
+    // last line without its newline.
+    let bytes = lcg_bytes(23, 200_000);
+    let mut file = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        file.push(match b % 16 {
+            0 => b' ',
+            1 => b'\t',
+            2 => b'\n',
+            3 if i % 7 == 0 => 0x0c,
+            4 if i % 5 == 0 => b'\r',
+            _ => b"abcAB'-\x80\xff"[usize::from(b) % 9],
+        });
+    }
+    file.extend(b"\r\nlast");
+    let path = dir.create("text.txt", &file);
+
+    let mut counts = BTreeMap::<&[u8], u64>::new();
+    for word in file
+        .split(|b| b" \t\n\r\x0c".contains(b))
+        .filter(|w| !w.is_empty())
+    {
+        *counts.entry(word).or_default() += 1;
+    }
+    let mut ranked: Vec<_> = counts.into_iter().collect();
+    ranked.sort_by_key(|&(word, n)| (std::cmp::Reverse(n), word));
+    let mut expected = Vec::new();
+    for (word, n) in ranked {
+        expected.extend(word);
+        expected.extend(format!("\t{n}\n").bytes());
+    }
+    for name in ["closure_wordcount", "rayon_fold"] {
+        let out = example(name)
+            .arg(&path)
+            .env("RAYON_NUM_THREADS", "2")
+            .output()
+            .expect("run the example");
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        assert!(out.stdout == expected, "{name}: the counts differ");
+    }
+}

@@ -16,6 +16,7 @@
 
 use std::hash::{Hash, Hasher};
 
+use crate::hint::prefetch;
 use crate::pairs::Chunk;
 use crate::partition::Route;
 
@@ -24,6 +25,10 @@ pub(super) const INLINE: usize = 16;
 
 /// Slots of a new table; it doubles when three quarters full.
 const INITIAL_SLOTS: usize = 1 << 10;
+
+/// Bytes of slots that stay in a core's caches (its level-2 cache, on
+/// today's servers): a larger table is worth prefetching.
+const CACHED_BYTES: usize = 1 << 20;
 
 /// Whether `K` is one of the byte-string types whose `Hash` writes their
 /// bytes and whose `==` compares them, and nothing else: byte slices and
@@ -186,6 +191,24 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
         Packed::of(key, self.seeds)
     }
 
+    /// Whether the slots have outgrown a core's caches, so that finding a
+    /// key costs a memory access: then [`Bytes::prefetch`] pays.
+    pub fn outgrew_caches(&self) -> bool {
+        self.slots.len() * std::mem::size_of::<(Packed, u32)>() > CACHED_BYTES
+    }
+
+    /// Asks for the slot where `packed` is looked for first to be brought
+    /// into the caches.
+    #[inline]
+    pub fn prefetch(&self, packed: &Packed) {
+        if let Some(slot) = self
+            .slots
+            .get(packed.hash as usize & self.slots.len().wrapping_sub(1))
+        {
+            prefetch(slot);
+        }
+    }
+
     /// Folds `value` into the value of the key packed as `packed` with
     /// `combine`, or adds the key, made with `to_key` only then. Returns
     /// whether it is new.
@@ -208,6 +231,43 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
                 true
             }
         }
+    }
+
+    /// Like [`Bytes::put`], without folding: the place of the key's pair
+    /// and `value` back if the key is held (for the caller to fold in,
+    /// after [`Bytes::prefetch_pair`] has had time to bring it in), `None`
+    /// once the key is added with `value`.
+    #[inline]
+    pub fn find_or_add(
+        &mut self,
+        packed: Packed,
+        to_key: impl FnOnce() -> K,
+        value: V,
+    ) -> Option<(usize, V)> {
+        debug_assert!(packed.is_inline());
+        match self.find(&packed) {
+            Ok(at) => Some((at, value)),
+            Err(slot) => {
+                self.insert(slot, packed, to_key(), value);
+                None
+            }
+        }
+    }
+
+    /// Asks for the pair at `at` (from [`Bytes::find_or_add`]) to be
+    /// brought into the caches.
+    #[inline]
+    pub fn prefetch_pair(&self, at: usize) {
+        if let Some(pair) = self.pairs.get(at) {
+            prefetch(pair);
+        }
+    }
+
+    /// The value of the pair at `at`, from [`Bytes::find_or_add`] since
+    /// the table was last emptied.
+    #[inline]
+    pub fn value_mut(&mut self, at: usize) -> &mut V {
+        &mut self.pairs[at].1
     }
 
     /// The pair of the key packed as `packed` (short keys only: the

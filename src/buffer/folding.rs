@@ -16,10 +16,10 @@
 
 use std::borrow::Borrow;
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
-use super::bytes::{is_byte_string, Bytes};
+use super::bytes::{is_byte_string, Bytes, Packed};
 use crate::pairs::Chunk;
 use crate::partition::Route;
 
@@ -43,6 +43,33 @@ pub(super) struct Folding<K, V> {
     /// Pairs put in since the table was last emptied, give or take a
     /// batch: with the keys held, how well folding pays.
     pairs: usize,
+    /// The packings of a batch of byte-string keys, kept for the next.
+    packed: Vec<Packed>,
+    /// Values found a key's pair for, waiting to be folded into it.
+    later: VecDeque<(usize, V)>,
+}
+
+/// Keys a byte-string table prefetches ahead of the one it looks up.
+const AHEAD: usize = 16;
+
+/// Keys a byte-string table looks up before it folds a value into the
+/// pair it found for it.
+const LATER: usize = 8;
+
+/// Folds the first values of `later` into their pairs in `bytes`, until
+/// `keep` are left.
+#[inline]
+fn fold_later<K: Hash + Eq, V, C: Fn(&mut V, V) + ?Sized>(
+    bytes: &mut Bytes<K, V>,
+    later: &mut VecDeque<(usize, V)>,
+    keep: usize,
+    combine: &C,
+) {
+    while later.len() > keep {
+        if let Some((at, value)) = later.pop_front() {
+            combine(bytes.value_mut(at), value);
+        }
+    }
 }
 
 impl<K, V> Folding<K, V> {
@@ -54,6 +81,8 @@ impl<K, V> Folding<K, V> {
             map: HashMap::with_hasher(ahash::RandomState::new()),
             bytes: is_byte_string::<K>().then(Bytes::new),
             pairs: 0,
+            packed: Vec::new(),
+            later: VecDeque::new(),
         }
     }
 
@@ -134,11 +163,70 @@ impl<K: Hash + Eq, V> Folding<K, V> {
         if self.bytes.is_none() && self.small_keys == Some(true) {
             return self.absorb_small(staged, combine, limit, full);
         }
+        if self.bytes.as_ref().is_some_and(Bytes::outgrew_caches) {
+            return self.absorb_prefetching(staged, combine, limit, full);
+        }
         for (key, value) in staged.drain(..) {
             if self.put(key, value, combine) && self.len() >= limit {
                 full(self);
             }
         }
+    }
+
+    /// [`Folding::absorb`] for byte-string keys whose table has outgrown
+    /// the caches, where each key costs two memory accesses (its slot,
+    /// then its pair). Every key is packed (and hashed) first; each slot is
+    /// prefetched [`AHEAD`] keys before it is looked at, and each pair
+    /// found is prefetched and folded [`LATER`] keys after, so that the
+    /// accesses overlap instead of following one another.
+    fn absorb_prefetching<C>(
+        &mut self,
+        staged: &mut Vec<(K, V)>,
+        combine: &C,
+        limit: usize,
+        full: &mut dyn FnMut(&mut Self),
+    ) where
+        C: Fn(&mut V, V) + ?Sized,
+    {
+        let mut packed = std::mem::take(&mut self.packed);
+        let mut later = std::mem::take(&mut self.later);
+        if let Some(bytes) = &self.bytes {
+            packed.clear();
+            packed.extend(staged.iter().map(|(key, _)| bytes.pack(key)));
+            packed.iter().take(AHEAD).for_each(|p| bytes.prefetch(p));
+        }
+        for (i, (key, value)) in staged.drain(..).enumerate() {
+            let new = match &mut self.bytes {
+                Some(bytes) if packed[i].is_inline() => {
+                    if let Some(ahead) = packed.get(i + AHEAD) {
+                        bytes.prefetch(ahead);
+                    }
+                    match bytes.find_or_add(packed[i], || key, value) {
+                        Some((at, value)) => {
+                            bytes.prefetch_pair(at);
+                            later.push_back((at, value));
+                            fold_later(bytes, &mut later, LATER, combine);
+                            false
+                        }
+                        None => true,
+                    }
+                }
+                _ => self.put_hashed(key, value, combine),
+            };
+            if new && self.len() >= limit {
+                if let Some(bytes) = &mut self.bytes {
+                    fold_later(bytes, &mut later, 0, combine);
+                }
+                // Emptying the table keeps its seeds: the packings stay
+                // right.
+                full(self);
+            }
+        }
+        if let Some(bytes) = &mut self.bytes {
+            fold_later(bytes, &mut later, 0, combine);
+        }
+        self.packed = packed;
+        self.later = later;
     }
 
     /// [`Folding::absorb`] for a buffer of small-integer keys: a key found
@@ -455,6 +543,31 @@ mod tests {
         for (batch, limit) in [(1, 1), (3, 2), (7, 5), (128, 1000)] {
             assert_eq!(absorbed(&lossy, batch, limit), counts(&lossy));
             assert_eq!(absorbed(&mixed, batch, limit), counts(&mixed));
+        }
+    }
+
+    /// Byte strings enough for the table to outgrow the caches, so that
+    /// it prefetches and folds found keys a few keys later: short keys and
+    /// long ones (which go to the hash table), repeated near each other
+    /// (a value waiting to be folded while its key comes again) and far
+    /// apart, with tables filling in the middle of a batch.
+    #[test]
+    fn a_byte_string_table_past_the_caches_counts_as_putting_one_by_one() {
+        let words: Vec<Vec<u8>> = (0..120_000u32)
+            .map(|i| {
+                let n = (i.wrapping_mul(2_654_435_761) % 60_000) as usize;
+                match n % 10 {
+                    0 => format!("a long word past sixteen bytes {n}").into_bytes(),
+                    _ => format!("w{n}").into_bytes(),
+                }
+            })
+            .chain((0..64).map(|i| format!("w{}", i % 3).into_bytes()))
+            .collect();
+        let keys: Vec<&[u8]> = words.iter().map(Vec::as_slice).collect();
+        let expected = counts(&keys);
+        assert!(expected.len() > 40_000, "{} keys", expected.len());
+        for limit in [45_000, 1 << 20] {
+            assert_eq!(absorbed(&keys, 128, limit), expected, "full at {limit}");
         }
     }
 }

@@ -7,8 +7,8 @@
 //! SSE2 (part of the architecture's baseline, so always present), sixteen
 //! bytes per instruction; elsewhere from eight-byte integer arithmetic.
 //!
-//! [`prefetch`] is here too, the other instruction the scanner and its
-//! tables use directly.
+//! [`prefetch`] (from `hint.rs`) is re-exported here, the other
+//! instruction the scanner and its tables use directly.
 //!
 //! Only the `high` mask is meaningful in a block holding a byte of 0x80 or
 //! more: the scanner hands such blocks to its byte-by-byte path.
@@ -55,20 +55,7 @@ pub(crate) fn classify(block: &[u8; BLOCK], class: Class) -> Masks {
     }
 }
 
-/// Asks the processor to bring `item` into the caches, without waiting
-/// for it (nothing, where there is no such instruction).
-#[inline(always)]
-pub(crate) fn prefetch<T>(item: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `item` is a valid reference, and a prefetch reads nothing
-    // the program can observe: it is a hint that never faults.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(item).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = item;
-}
+pub(crate) use crate::hint::prefetch;
 
 #[cfg(target_arch = "x86_64")]
 mod sse2 {

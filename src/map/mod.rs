@@ -490,11 +490,12 @@ impl<'s, K: Hash + Eq + Send + Sync, V: Send> Marks<'s> for Emit<'s, K, V> {
     }
 }
 
-/// Calls `map` on each record of `split`, in order, marking each first (as
-/// [`Emit::start_record`] does): the loop of the default
-/// [`Mapper::map_split`]. `map` is called from one place, so that a
-/// closure inlines into the loop, and records are counted once at the end,
-/// not in memory one by one.
+/// Calls `map` on each record of `split`, in order: the loop of the
+/// default [`Mapper::map_split`]. `map` is called from one place, so that
+/// a closure inlines into the loop. The record being mapped is kept in
+/// registers and marked on the handle once, as the loop ends, however it
+/// ends (an error or a panic in `map` included), and so is the count of
+/// records: what [`Emit::start_record`] would have written for each.
 #[inline]
 pub(crate) fn each_record<'d, 's, H: Marks<'s>>(
     split: &'d [u8],
@@ -502,10 +503,9 @@ pub(crate) fn each_record<'d, 's, H: Marks<'s>>(
     mut map: impl FnMut(&'d [u8], &mut H) -> Result<(), BoxError>,
 ) -> Result<(), BoxError> {
     let mut cut = records::Cut::new(out.format(), split);
-    // Counts the records when the loop ends, however it ends (a panic in
-    // `map` included).
-    let mut counted = Counted {
+    let mut marked = Marked {
         out,
+        record: 0..0,
         records: 0,
         format: PhantomData,
     };
@@ -517,27 +517,29 @@ pub(crate) fn each_record<'d, 's, H: Marks<'s>>(
             Err(err) => {
                 // The reader found no end: the bad record reaches to the
                 // end of the split.
-                counted.out.mark(at..split.len());
+                marked.record = at..split.len();
                 return Err(err);
             }
         };
-        counted.out.mark(at..next);
-        counted.records += 1;
-        map(&split[content], counted.out)?;
+        marked.record = at..next;
+        marked.records += 1;
+        map(&split[content], marked.out)?;
     }
 }
 
-/// Records read by [`each_record`], added to the handle's count when it
-/// is dropped.
-struct Counted<'h, 's, H: Marks<'s>> {
+/// The last record [`each_record`] reached and how many it read, marked on
+/// the handle when the loop ends.
+struct Marked<'h, 's, H: Marks<'s>> {
     out: &'h mut H,
+    record: Range<usize>,
     records: u64,
     format: PhantomData<&'s ()>,
 }
 
-impl<'s, H: Marks<'s>> Drop for Counted<'_, 's, H> {
+impl<'s, H: Marks<'s>> Drop for Marked<'_, 's, H> {
     #[inline]
     fn drop(&mut self) {
+        self.out.mark(self.record.clone());
         self.out.count_records(self.records);
     }
 }
