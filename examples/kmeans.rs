@@ -17,8 +17,6 @@
 //! settings, then the final means, one line each, every coordinate as
 //! `%5d ` (C's `printf`).
 //!
-//! The job is [`Job::map_combine`]: cluster numbers are small integers,
-//! so each thread folds a cluster's points where they are emitted.
 //! Records are points: `Records::fixed(4 * DIM)` over the points held in
 //! memory as little-endian `i32`s. The value a map call emits is the
 //! point's record itself, borrowed from the input (no allocation per
@@ -33,8 +31,6 @@
 //! cores. The time grows faster than the points, since more points take
 //! more iterations (`-p 1000000`: about 40 s). Phoenix++ supports at most
 //! 100 clusters, the size of its array container.
-//!
-//! [`Job::map_combine`]: mr_local::Job::map_combine
 
 #[path = "common/getopt.rs"]
 mod getopt;
@@ -46,7 +42,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use glibc_rand::GlibcRand;
-use mr_local::{Combining, Inputs, Job, Records};
+use mr_local::{Emit, Inputs, Job, Records};
 
 /// What a cluster collects: one point, as its record in the input, or the
 /// sum of several and how many.
@@ -142,9 +138,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("KMeans: Calling MapReduce Scheduler");
     loop {
         let means_now = &means;
-        let sums = job.map_combine(
+        let sums = job.map_reduce(
             &inputs,
-            |point: &[u8], out: &mut Combining<u32, Points, _>| {
+            |point: &[u8], out: &mut Emit<u32, Points>| {
                 let (mut nearest, mut min_dist) = (0, u32::MAX);
                 for (j, mean) in means_now.chunks_exact(dim).enumerate() {
                     let dist = sq_dist(point, mean);
