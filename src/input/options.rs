@@ -45,7 +45,7 @@ impl InputOptions {
     /// input in chunks of whole records as it maps them, so that memory
     /// does not grow with the input; any other run reads it whole first.
     /// Either way an open input can be read by one run only, and until then
-    /// its [`InputFile::bytes`] are empty.
+    /// its [`InputFile::bytes`](crate::InputFile::bytes) are empty.
     pub fn stream(mut self, yes: bool) -> Self {
         self.stream = yes;
         self
