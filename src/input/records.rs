@@ -376,9 +376,8 @@ pub(crate) fn next_record(
 
 /// Cuts a split into its records, one at a time: the loop of
 /// [`Job::map_combine`](crate::Job::map_combine)'s mapper. Lines and
-/// fixed-size records are cut here;
-/// other formats, and a short last fixed-size record (which is refused),
-/// go through [`next_record`].
+/// fixed-size records are cut here; other formats, and a short last
+/// fixed-size record (which is refused), go through [`next_record`].
 pub(crate) struct Cut<'s> {
     format: &'s Format,
     split: &'s [u8],

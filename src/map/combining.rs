@@ -12,13 +12,12 @@
 
 use std::hash::Hash;
 use std::marker::PhantomData;
-use std::ops::Range;
 use std::path::Path;
 
 use super::{Emit, Mapper, STAGED};
 use crate::buffer::small_integer;
 use crate::error::BoxError;
-use crate::input::records::{Cut, Format};
+use crate::input::records::Cut;
 
 /// The handle a [`Job::map_combine`](crate::Job::map_combine) closure
 /// emits into: [`Emit`] with the combiner `C` in its type.
@@ -185,91 +184,6 @@ impl<K: Hash + Eq + Send + Sync, V: Send, C> Drop for Combining<'_, '_, K, V, C>
     }
 }
 
-/// What a record loop ([`each_record`]) marks each record on: an
-/// [`Emit`], or a handle over one.
-pub(crate) trait Marks<'s> {
-    /// The job's record format.
-    fn format(&self) -> &'s Format;
-    /// Where the record being mapped is, for errors and skipping: its
-    /// start, and where the next starts.
-    fn mark(&mut self, record: Range<usize>);
-    /// Counts `n` records read.
-    fn count_records(&mut self, n: u64);
-}
-
-impl<'s, K: Hash + Eq + Send + Sync, V: Send> Marks<'s> for Emit<'s, K, V> {
-    fn format(&self) -> &'s Format {
-        &self.sink.records.0
-    }
-
-    #[inline]
-    fn mark(&mut self, record: Range<usize>) {
-        self.record = record;
-    }
-
-    fn count_records(&mut self, n: u64) {
-        Emit::count_records(self, n);
-    }
-}
-
-/// Calls `map` on each record of `split`, in order: the loop of
-/// [`Job::map_combine`](crate::Job::map_combine)'s mapper. `map` is called
-/// from one place, so that a closure and the [`Combining`] handle's fast
-/// path inline into the loop. (The default [`Mapper::map_split`] keeps its
-/// own loops, which call `map` from several places: inlining a closure
-/// that does much more per record than emit, such as kmeans's distances,
-/// made it a fifth slower.) The record being mapped is kept in
-/// registers and marked on the handle once, as the loop ends, however it
-/// ends (an error or a panic in `map` included), and so is the count of
-/// records: what [`Emit::start_record`] would have written for each.
-#[inline]
-pub(crate) fn each_record<'d, 's, H: Marks<'s>>(
-    split: &'d [u8],
-    out: &mut H,
-    mut map: impl FnMut(&'d [u8], &mut H) -> Result<(), BoxError>,
-) -> Result<(), BoxError> {
-    let mut cut = Cut::new(out.format(), split);
-    let mut marked = Marked {
-        out,
-        record: 0..0,
-        records: 0,
-        format: PhantomData,
-    };
-    loop {
-        let at = cut.at();
-        let (content, next) = match cut.next_record() {
-            Ok(Some(record)) => record,
-            Ok(None) => return Ok(()),
-            Err(err) => {
-                // The reader found no end: the bad record reaches to the
-                // end of the split.
-                marked.record = at..split.len();
-                return Err(err);
-            }
-        };
-        marked.record = at..next;
-        marked.records += 1;
-        map(&split[content], marked.out)?;
-    }
-}
-
-/// The last record [`each_record`] reached and how many it read, marked on
-/// the handle when the loop ends.
-struct Marked<'h, 's, H: Marks<'s>> {
-    out: &'h mut H,
-    record: Range<usize>,
-    records: u64,
-    format: PhantomData<&'s ()>,
-}
-
-impl<'s, H: Marks<'s>> Drop for Marked<'_, 's, H> {
-    #[inline]
-    fn drop(&mut self) {
-        self.out.mark(self.record.clone());
-        self.out.count_records(self.records);
-    }
-}
-
 /// A closure for a [`Combining`] handle and its combiner, as a [`Mapper`]:
 /// what [`Job::map_combine`](crate::Job::map_combine) runs.
 pub(crate) struct CombiningMapper<'c, F, C, K, V> {
@@ -302,23 +216,32 @@ where
         (self.map)(record, &mut Combining::new(out, self.combine))
     }
 
+    /// Cuts `split` into records and maps each with a handle over `out`:
+    /// `map` is called from one place, so that the closure and the
+    /// handle's fast path inline into the loop. (The default
+    /// [`Mapper::map_split`] keeps its own loops, which call `map` from
+    /// several places: inlining there a closure that does much more per
+    /// record than emit, such as kmeans's distances, made it a fifth
+    /// slower.)
     fn map_split(&self, split: &'d [u8], out: &mut Emit<'_, K, V>) -> Result<(), BoxError> {
+        let sink = out.sink;
+        let mut cut = Cut::new(&sink.records.0, split);
         let mut combining = Combining::new(out, self.combine);
-        each_record(split, &mut combining, |record, out| (self.map)(record, out))
-    }
-}
-
-impl<'s, K: Hash + Eq + Send + Sync, V: Send, C> Marks<'s> for Combining<'_, 's, K, V, C> {
-    fn format(&self) -> &'s Format {
-        self.out.format()
-    }
-
-    #[inline]
-    fn mark(&mut self, record: Range<usize>) {
-        self.out.mark(record);
-    }
-
-    fn count_records(&mut self, n: u64) {
-        self.out.count_records(n);
+        loop {
+            let at = cut.at();
+            match cut.next_record() {
+                Ok(Some((content, next))) => {
+                    combining.out.start_record(at, next);
+                    (self.map)(&split[content], &mut combining)?;
+                }
+                Ok(None) => return Ok(()),
+                Err(err) => {
+                    // The reader found no end: the bad record reaches to
+                    // the end of the split.
+                    combining.out.record = at..split.len();
+                    return Err(err);
+                }
+            }
+        }
     }
 }
