@@ -108,6 +108,7 @@ mod temporary;
 #[cfg(test)]
 mod testutil;
 
+pub use buffer::Container;
 pub use counters::{add_to_counter, Counters, Phase, Progress, Skipped, SKIPPED_LISTED};
 pub use error::{allocation_is_fallible, BoxError, ConfigError, Error, ErrorKind};
 pub use input::{

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use mr_local::{BoxError, Combining, ErrorKind, Inputs, Job, Records};
+use mr_local::{BoxError, Combining, Container, ErrorKind, Inputs, Job, Records};
 use proptest::prelude::*;
 
 /// The pairs one 3-byte record emits: a small key (below 256), a key that
@@ -35,8 +35,9 @@ fn sorted<T: Ord>(mut pairs: Vec<T>) -> Vec<T> {
     pairs
 }
 
-fn job(threads: usize, partitions: usize, split_size: usize) -> Job {
+fn job(threads: usize, partitions: usize, split_size: usize, container: Container) -> Job {
     Job::builder()
+        .container(container)
         .threads(threads)
         .partitions(partitions)
         .split_size(split_size)
@@ -54,11 +55,12 @@ proptest! {
         threads in 1usize..5,
         partitions in 1usize..9,
         split_size in prop_oneof![1usize..16, 16usize..2048],
+        container in prop_oneof![Just(Container::Auto), Just(Container::Hash)],
     ) {
         let bytes = records.concat();
         let mut inputs = Inputs::new();
         inputs.push_bytes("records", bytes.clone());
-        let out = job(threads, partitions, split_size).map_combine(
+        let out = job(threads, partitions, split_size, container).map_combine(
             &inputs,
             |record: &[u8], out: &mut Combining<u32, u64, _>| {
                 for (key, value) in pairs_of(record) {
@@ -181,4 +183,63 @@ fn a_panicking_combiner_fails_the_job_even_when_records_are_skipped() {
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Map { .. }), "{err:?}");
     assert!(err.to_string().contains("the combiner gives up"), "{err}");
+}
+
+/// Every container folds byte-string keys, short and long, and small
+/// integers to the same counts as a direct count.
+#[test]
+fn every_container_gives_the_same_counts() {
+    let text: String = (0..3000)
+        .map(|n| format!("w{} {}\n", n % 61, "long-word-".repeat(n % 3)))
+        .collect();
+    let mut inputs = Inputs::new();
+    inputs.push_bytes("text", text.clone());
+    let mut expected: HashMap<&[u8], u64> = HashMap::new();
+    for word in text
+        .as_bytes()
+        .split(|&b| b == b' ' || b == b'\n')
+        .filter(|w| !w.is_empty())
+    {
+        *expected.entry(word).or_default() += 1;
+    }
+    let expected = sorted(expected.into_iter().collect());
+    for container in [Container::Auto, Container::Hash] {
+        let job = Job::builder()
+            .container(container)
+            .threads(2)
+            .split_size(256)
+            .build()
+            .unwrap();
+        let words = job
+            .map_reduce(
+                &inputs,
+                |line: &[u8], out: &mut mr_local::Emit<&[u8], u64>| {
+                    for word in line.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
+                        out.emit(word, 1);
+                    }
+                    Ok(())
+                },
+                |total, n| *total += n,
+            )
+            .unwrap();
+        assert_eq!(sorted(words.into_vec()), expected, "{container:?}");
+        let lengths = job
+            .map_reduce(
+                &inputs,
+                |line: &[u8], out: &mut mr_local::Emit<u8, u64>| {
+                    for word in line.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
+                        out.emit(word.len() as u8, 1);
+                    }
+                    Ok(())
+                },
+                |total, n| *total += n,
+            )
+            .unwrap();
+        let mut by_length: HashMap<u8, u64> = HashMap::new();
+        for (word, n) in &expected {
+            *by_length.entry(word.len() as u8).or_default() += n;
+        }
+        let by_length = sorted(by_length.into_iter().collect());
+        assert_eq!(sorted(lengths.into_vec()), by_length, "{container:?}");
+    }
 }

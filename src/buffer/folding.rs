@@ -9,7 +9,8 @@
 //! with its integer, and any other key with the same integer (a type whose
 //! `Hash` is not one-to-one) goes to the hash table beside it, so every key
 //! type is counted right. The first key a buffer sees decides whether it
-//! looks at the array at all.
+//! looks at the array at all. A job built with [`Container::Hash`] puts
+//! every key in the hash table.
 //!
 //! Byte-string keys (`&[u8]`, `Vec<u8>`, `String`, `&str`, `Word`) go in
 //! a table of their own that keeps short keys inline ([`Bytes`]).
@@ -20,6 +21,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use super::bytes::{is_byte_string, Bytes, Packed};
+use super::Container;
 use crate::pairs::Chunk;
 use crate::partition::Route;
 
@@ -73,13 +75,14 @@ fn fold_later<K: Hash + Eq, V, C: Fn(&mut V, V) + ?Sized>(
 }
 
 impl<K, V> Folding<K, V> {
-    pub fn new() -> Self {
+    pub fn new(container: Container) -> Self {
+        let by_key = container == Container::Auto;
         Folding {
-            small_keys: None,
+            small_keys: (!by_key).then_some(false),
             small: Vec::new(),
             small_len: 0,
             map: HashMap::with_hasher(ahash::RandomState::new()),
-            bytes: is_byte_string::<K>().then(Bytes::new),
+            bytes: (by_key && is_byte_string::<K>()).then(Bytes::new),
             pairs: 0,
             packed: Vec::new(),
             later: VecDeque::new(),
@@ -452,7 +455,7 @@ mod tests {
     use crate::partition::Partitioner;
 
     fn counts<K: Hash + Eq + Clone + Ord>(keys: &[K]) -> Vec<(K, u32)> {
-        let mut table = Folding::new();
+        let mut table = Folding::new(Container::Auto);
         for key in keys {
             table.put(key.clone(), 1, |acc, n| *acc += n);
         }
@@ -505,6 +508,19 @@ mod tests {
         assert_eq!(counts(&[1u64 << 40, 3, 3]), [(3, 2), (1 << 40, 1)]);
     }
 
+    #[test]
+    fn the_hash_container_keeps_every_key_in_the_hash_table() {
+        let mut table = Folding::new(Container::Hash);
+        for key in [3u16, 3, 9] {
+            table.put(key, 1u32, |acc, n| *acc += n);
+        }
+        assert_eq!((table.small_len, table.map.len()), (0, 2));
+        let mut words = Folding::new(Container::Hash);
+        words.put(&b"ab"[..], 1u32, |acc, n| *acc += n);
+        assert!(words.bytes.is_none());
+        assert_eq!(words.map.len(), 1);
+    }
+
     /// Absorbs `keys` (each counting 1) in batches of `batch`, with a
     /// table full at `limit` keys, and returns the counts summed over
     /// every table that filled and what was left.
@@ -515,7 +531,7 @@ mod tests {
     ) -> Vec<(K, u32)> {
         let route = Route::Hash(Partitioner::new(1));
         let mut parts = vec![Vec::new()];
-        let mut table = Folding::new();
+        let mut table = Folding::new(Container::Auto);
         for chunk in keys.chunks(batch) {
             let mut staged: Vec<(K, u32)> = chunk.iter().map(|k| (k.clone(), 1)).collect();
             table.absorb(

@@ -25,9 +25,56 @@ pub(crate) use bytes::fold;
 pub(crate) use folding::small_integer;
 use folding::Folding;
 
+/// The container a job's map-side buffers fold pairs in: chosen by the
+/// key type, or the hash table for every key. Set it with
+/// [`JobBuilder::container`](crate::JobBuilder::container).
+///
+/// It matters only where pairs are folded: in a job with a combiner, and
+/// in the handle of [`Job::map_combine`](crate::Job::map_combine). The
+/// built-in jobs that scan splits themselves (`wordcount`) keep tables of
+/// their own. Every container gives the same answer; they differ in speed
+/// and memory.
+///
+/// # Example
+///
+/// ```
+/// use mr_local::{Container, Job};
+///
+/// let job = Job::builder().container(Container::Hash).build()?;
+/// assert_eq!(job.container(), Container::Hash);
+/// assert_eq!(Job::builder().build()?.container(), Container::Auto);
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Container {
+    /// Chosen by the key (the default):
+    ///
+    /// - a key whose `Hash` writes one integer below 65,536 (`u8`, `i8`,
+    ///   `bool`, `u16`, `i16`, `char`, small values of the wider integers,
+    ///   fieldless enums, newtypes of those) goes in an array indexed by
+    ///   that integer: a bounds check and a comparison a pair. A slot
+    ///   holds the first key with its integer; another key with the same
+    ///   integer (a `Hash` that is not one-to-one) goes to the hash table;
+    /// - a byte-string key (`&[u8]`, `Vec<u8>`, `String`, `&str`, `Word`)
+    ///   goes in a table that stores each slot's hash and keeps keys of up
+    ///   to 16 bytes inline, so that comparing keys does not read the
+    ///   input again; past the caches it prefetches slots ahead of use.
+    ///   Longer keys go to the hash table;
+    /// - every other key goes in the hash table (std's, with `ahash`).
+    #[default]
+    Auto,
+    /// The hash table for every key: for small-integer keys spread thinly
+    /// over their range (the array grows to the largest integer seen), or
+    /// to compare containers.
+    Hash,
+}
+
 /// One map worker's output, not yet handed to the shuffle.
 pub(crate) struct Buffer<K, V> {
     store: Store<K, V>,
+    /// The container a folding store is made with.
+    container: Container,
     /// The buffer is full once it holds this many keys (folding) or pairs
     /// (appending).
     limit: usize,
@@ -94,7 +141,8 @@ impl<K, V> Buffer<K, V> {
     /// full at `limit` distinct keys.
     pub fn folding(limit: usize) -> Self {
         Buffer {
-            store: Store::Folding(Folding::new()),
+            store: Store::Folding(Folding::new(Container::Auto)),
+            container: Container::Auto,
             limit,
             adapt: Adapt::Folds,
         }
@@ -108,6 +156,7 @@ impl<K, V> Buffer<K, V> {
                 parts: empty_parts(partitions),
                 len: 0,
             },
+            container: Container::Auto,
             limit,
             adapt: Adapt::Fixed,
         }
@@ -117,9 +166,21 @@ impl<K, V> Buffer<K, V> {
     pub fn direct() -> Self {
         Buffer {
             store: Store::Direct,
+            container: Container::Auto,
             limit: 1,
             adapt: Adapt::Fixed,
         }
+    }
+
+    /// This buffer folding in `container`, where it folds. It must be
+    /// empty.
+    pub fn with_container(mut self, container: Container) -> Self {
+        debug_assert_eq!(self.len(), 0);
+        self.container = container;
+        if let Store::Folding(_) = self.store {
+            self.store = Store::Folding(Folding::new(container));
+        }
+        self
     }
 
     /// This buffer as a run that may spill wants it: every pair kept (a
@@ -132,6 +193,7 @@ impl<K, V> Buffer<K, V> {
             Store::Direct => Buffer::appending(partitions, limit),
             store => Buffer {
                 store,
+                container: self.container,
                 limit,
                 adapt: self.adapt,
             },
@@ -277,7 +339,7 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
     #[cold]
     fn fold_again(&mut self, route: &Route<'_, K>, overflow: &mut dyn FnMut(Overflow<K, V>)) {
         self.hand_over_all(route, overflow);
-        self.store = Store::Folding(Folding::new());
+        self.store = Store::Folding(Folding::new(self.container));
         self.adapt = Adapt::Folds;
     }
 
@@ -305,7 +367,7 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
                 let full = std::mem::replace(parts, empty_parts(route.partitions()));
                 match &mut self.adapt {
                     Adapt::Appends(0 | 1) => {
-                        self.store = Store::Folding(Folding::new());
+                        self.store = Store::Folding(Folding::new(self.container));
                         self.adapt = Adapt::Folds;
                     }
                     Adapt::Appends(fills) => *fills -= 1,

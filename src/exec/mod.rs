@@ -22,6 +22,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use rayon::ThreadPool;
 
+use crate::buffer::Container;
 use crate::counters::{take_thread_counters, Counters, Phase, Progress, ProgressFn, SkipLog};
 use crate::error::{panicked, Error};
 use crate::input::split::Split;
@@ -58,6 +59,7 @@ pub(crate) struct Engine {
     pub shuffle: ShuffleStrategy,
     pub progress: Option<ProgressFn>,
     pub records: Records,
+    pub container: Container,
     pub skip_bad_records: bool,
     pub spill: SpillSettings,
 }
@@ -337,6 +339,7 @@ impl Engine {
             combiner: pass.combiner,
             route: pass.route,
             records: &self.records,
+            container: self.container,
             shuffle,
             absorb,
             run: RunId::next(),

@@ -401,6 +401,15 @@ impl<'s> Cut<'s> {
         self.at
     }
 
+    /// Goes on from `at`, a record's start, for a caller that cut the
+    /// records before it itself. Not for lines, whose newline scan keeps
+    /// its own place.
+    pub fn skip_to(&mut self, at: usize) {
+        debug_assert!(!matches!(self.format, Format::Lines));
+        debug_assert!(at >= self.at && at <= self.split.len());
+        self.at = at;
+    }
+
     /// The next record's content and where the record after it starts, or
     /// `None` at the end of the split.
     #[inline]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Job, MAX_PARTITIONS, MAX_THREADS};
+use crate::buffer::Container;
 use crate::counters::{Progress, ProgressFn};
 use crate::error::{ConfigError, Error};
 use crate::exec::Engine;
@@ -32,6 +33,7 @@ pub struct JobBuilder {
     shuffle: ShuffleStrategy,
     progress: Option<ProgressFn>,
     records: Records,
+    container: Container,
     skip_bad_records: bool,
     memory: Option<usize>,
     tmp_dir: Option<PathBuf>,
@@ -77,6 +79,14 @@ impl JobBuilder {
     /// [`Records::lines`].
     pub fn records(&mut self, records: Records) -> &mut Self {
         self.records = records;
+        self
+    }
+
+    /// Sets the container that map-side buffers fold pairs in (see
+    /// [`Container`]): by default [`Container::Auto`], chosen by the key
+    /// type.
+    pub fn container(&mut self, container: Container) -> &mut Self {
+        self.container = container;
         self
     }
 
@@ -224,6 +234,7 @@ impl JobBuilder {
             shuffle: self.shuffle,
             progress: self.progress.clone(),
             records: self.records.clone(),
+            container: self.container,
             skip_bad_records: self.skip_bad_records,
             spill: SpillSettings {
                 budget: self.memory.unwrap_or_else(spill::default_budget),

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::buffer::Container;
 use crate::error::{BoxError, Error};
 use crate::exec::Engine;
 use crate::input::{Inputs, Records};
@@ -138,6 +139,11 @@ impl Job {
     /// ([`JobBuilder::open_files`]); `None` for the descriptor limit's.
     pub fn open_files(&self) -> Option<usize> {
         self.engine.spill.open_files
+    }
+
+    /// Returns the container map-side buffers fold pairs in.
+    pub fn container(&self) -> Container {
+        self.engine.container
     }
 
     /// Returns whether bad records are skipped.

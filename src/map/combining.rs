@@ -15,9 +15,9 @@ use std::marker::PhantomData;
 use std::path::Path;
 
 use super::{Emit, Mapper, STAGED};
-use crate::buffer::small_integer;
+use crate::buffer::{small_integer, Container};
 use crate::error::BoxError;
-use crate::input::records::Cut;
+use crate::input::records::{Cut, Format};
 
 /// The handle a [`Job::map_combine`](crate::Job::map_combine) closure
 /// emits into: [`Emit`] with the combiner `C` in its type.
@@ -26,7 +26,8 @@ use crate::input::records::Cut;
 /// small `u32`/`u64`/`usize` values, as in [`Emit`]'s array) is folded
 /// into its key's slot at once, with `combine` inlined: a histogram's or a
 /// regression's sums cost a comparison and an add per pair. Every other
-/// pair goes on to the job's buffers as [`Emit::emit`] sends it.
+/// pair goes on to the job's buffers as [`Emit::emit`] sends it, and so
+/// does every pair of a job built with [`Container::Hash`].
 ///
 /// In a closure's signature the combiner's type is left to the compiler:
 /// `out: &mut Combining<u16, u64, _>`.
@@ -55,8 +56,6 @@ use crate::input::records::Cut;
 pub struct Combining<'e, 'a, K: Hash + Eq + Send + Sync, V: Send, C> {
     out: &'e mut Emit<'a, K, V>,
     combine: &'e C,
-    /// Whether keys are small integers: unknown until the first key.
-    small_keys: Option<bool>,
     /// Small-integer keys with their folded values, at their integer.
     small: Vec<Option<Slot<K, V>>>,
 }
@@ -84,7 +83,6 @@ impl<'e, 'a, K: Hash + Eq + Send + Sync, V: Send, C: Fn(&mut V, V)> Combining<'e
         Combining {
             out,
             combine,
-            small_keys: None,
             small: Vec::new(),
         }
     }
@@ -93,33 +91,31 @@ impl<'e, 'a, K: Hash + Eq + Send + Sync, V: Send, C: Fn(&mut V, V)> Combining<'e
     /// if the key is a small integer held already.
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
-        if self.small_keys == Some(true) {
-            if let Some(Some(slot)) = small_integer(&key).and_then(|i| self.small.get_mut(i)) {
-                if slot.key == key {
-                    slot.pairs += 1;
-                    // A panic in the combiner fails the job, skipping or
-                    // not: it is not the record's. The guard says so as
-                    // the panic passes, and costs nothing otherwise.
-                    let guard = InEngine(&mut self.out.in_engine);
-                    (self.combine)(&mut slot.value, value);
-                    std::mem::forget(guard);
-                    return;
-                }
-            }
-        }
-        self.emit_new(key, value);
-    }
-
-    /// [`Combining::emit`] for a key not in its slot: the first key (which
-    /// decides whether keys are small integers), a small key new to the
-    /// array, and every other key.
-    #[inline(never)]
-    fn emit_new(&mut self, key: K, value: V) {
-        let index = small_integer(&key);
-        let small = *self.small_keys.get_or_insert(index.is_some());
-        let Some(index) = index.filter(|_| small) else {
+        let Some(index) = small_integer(&key) else {
             return self.out.emit(key, value);
         };
+        if let Some(Some(slot)) = self.small.get_mut(index) {
+            if slot.key == key {
+                slot.pairs += 1;
+                // A panic in the combiner fails the job, skipping or not:
+                // it is not the record's. The guard says so as the panic
+                // passes, and costs nothing otherwise.
+                let guard = InEngine(&mut self.out.in_engine);
+                (self.combine)(&mut slot.value, value);
+                std::mem::forget(guard);
+                return;
+            }
+        }
+        self.emit_small(index, key, value);
+    }
+
+    /// [`Combining::emit`] for a small-integer key not in its slot: new to
+    /// the array, or sharing its integer with another key.
+    #[inline(never)]
+    fn emit_small(&mut self, index: usize, key: K, value: V) {
+        if self.out.sink.container != Container::Auto {
+            return self.out.emit(key, value);
+        }
         if index >= self.small.len() {
             self.small
                 .resize_with((index + 1).next_power_of_two(), || None);
@@ -216,17 +212,27 @@ where
         (self.map)(record, &mut Combining::new(out, self.combine))
     }
 
-    /// Cuts `split` into records and maps each with a handle over `out`:
-    /// `map` is called from one place, so that the closure and the
-    /// handle's fast path inline into the loop. (The default
-    /// [`Mapper::map_split`] keeps its own loops, which call `map` from
-    /// several places: inlining there a closure that does much more per
-    /// record than emit, such as kmeans's distances, made it a fifth
-    /// slower.)
+    /// Cuts `split` into records and maps each with a handle over `out`.
+    /// Fixed-size records have a loop of their own, which knows the size;
+    /// other formats, and a short last fixed-size record, go through
+    /// [`Cut`]. Each loop calls `map` from one place, so that the closure
+    /// and the handle's fast path inline into it. (The default
+    /// [`Mapper::map_split`] calls `map` from more places: inlining there a
+    /// closure that does much more per record than emit, such as kmeans's
+    /// distances, made it a fifth slower.)
     fn map_split(&self, split: &'d [u8], out: &mut Emit<'_, K, V>) -> Result<(), BoxError> {
-        let sink = out.sink;
-        let mut cut = Cut::new(&sink.records.0, split);
+        let format = &out.sink.records.0;
         let mut combining = Combining::new(out, self.combine);
+        let mut cut = Cut::new(format, split);
+        if let Format::Fixed(size) = format {
+            let size = size.get();
+            let whole = split.len() - split.len() % size;
+            for (i, record) in split[..whole].chunks_exact(size).enumerate() {
+                combining.out.start_record(i * size, (i + 1) * size);
+                (self.map)(record, &mut combining)?;
+            }
+            cut.skip_to(whole);
+        }
         loop {
             let at = cut.at();
             match cut.next_record() {

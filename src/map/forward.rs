@@ -34,7 +34,8 @@ where
     for<'c> <M as Mapper<'c>>::Value: Spill,
 {
     let route = Route::Hash(Partitioner::new(1));
-    let (records, run, memory_share) = (out.sink.records, out.sink.run, out.sink.memory_share);
+    let (records, container) = (out.sink.records, out.sink.container);
+    let (run, memory_share) = (out.sink.run, out.sink.memory_share);
     let place = (out.path, out.file, out.offset);
     let finishes_thread = out.finishes_thread;
     let forward = Forward {
@@ -46,6 +47,7 @@ where
         combiner: None,
         route: &route,
         records,
+        container,
         shuffle: &forward,
         absorb: &Unfolded,
         run,

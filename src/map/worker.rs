@@ -10,7 +10,7 @@
 
 use std::hash::Hash;
 
-use crate::buffer::{Buffer, Overflow};
+use crate::buffer::{Buffer, Container, Overflow};
 use crate::counters::LocalCounters;
 use crate::input::Records;
 use crate::pairs::Combiner;
@@ -25,6 +25,8 @@ pub(crate) struct Sink<'a, K, V> {
     pub combiner: Option<&'a Combiner<'a, V>>,
     pub route: &'a Route<'a, K>,
     pub records: &'a Records,
+    /// The container folding buffers are made with.
+    pub container: Container,
     /// The strategy (or a layer over it) that makes buffers and takes
     /// them when they are full.
     pub shuffle: &'a dyn Shuffle<K, V>,
@@ -48,7 +50,7 @@ impl<K, V> Sink<'_, K, V> {
 
     /// Returns an empty buffer of the kind this job and shuffle use.
     pub fn buffer(&self) -> Buffer<K, V> {
-        self.shuffle.buffer()
+        self.shuffle.buffer().with_container(self.container)
     }
 }
 
