@@ -380,6 +380,8 @@ pub(crate) fn next_record(
 /// fixed-size record (which is refused), go through [`next_record`].
 pub(crate) struct Cut<'s> {
     format: &'s Format,
+    /// The record size, for fixed-size records; else 0.
+    fixed: usize,
     split: &'s [u8],
     /// Where the next record starts.
     at: usize,
@@ -388,8 +390,13 @@ pub(crate) struct Cut<'s> {
 
 impl<'s> Cut<'s> {
     pub fn new(format: &'s Format, split: &'s [u8]) -> Self {
+        let fixed = match format {
+            Format::Fixed(size) => size.get(),
+            _ => 0,
+        };
         Cut {
             format,
+            fixed,
             split,
             at: 0,
             newlines: memchr::memchr_iter(b'\n', split),
@@ -401,15 +408,6 @@ impl<'s> Cut<'s> {
         self.at
     }
 
-    /// Goes on from `at`, a record's start, for a caller that cut the
-    /// records before it itself. Not for lines, whose newline scan keeps
-    /// its own place.
-    pub fn skip_to(&mut self, at: usize) {
-        debug_assert!(!matches!(self.format, Format::Lines));
-        debug_assert!(at >= self.at && at <= self.split.len());
-        self.at = at;
-    }
-
     /// The next record's content and where the record after it starts, or
     /// `None` at the end of the split.
     #[inline]
@@ -418,12 +416,16 @@ impl<'s> Cut<'s> {
         if at >= len {
             return Ok(None);
         }
+        // A whole fixed-size record: the size was read once, up front.
+        if self.fixed != 0 && self.fixed <= len - at {
+            self.at = at + self.fixed;
+            return Ok(Some((at..self.at, self.at)));
+        }
         let (content, next) = match self.format {
             Format::Lines => match self.newlines.next() {
                 Some(end) => (at..at + trim_cr(&self.split[at..end]).len(), end + 1),
                 None => (at..len, len),
             },
-            Format::Fixed(size) if size.get() <= len - at => (at..at + size.get(), at + size.get()),
             format => next_record(format, self.split, at)?,
         };
         self.at = next;

@@ -17,7 +17,7 @@ use std::path::Path;
 use super::{Emit, Mapper, STAGED};
 use crate::buffer::{small_integer, Container};
 use crate::error::BoxError;
-use crate::input::records::{Cut, Format};
+use crate::input::records::Cut;
 
 /// The handle a [`Job::map_combine`](crate::Job::map_combine) closure
 /// emits into: [`Emit`] with the combiner `C` in its type.
@@ -212,11 +212,9 @@ where
         (self.map)(record, &mut Combining::new(out, self.combine))
     }
 
-    /// Cuts `split` into records and maps each with a handle over `out`.
-    /// Fixed-size records have a loop of their own, which knows the size;
-    /// other formats, and a short last fixed-size record, go through
-    /// [`Cut`]. Each loop calls `map` from one place, so that the closure
-    /// and the handle's fast path inline into it. (The default
+    /// Cuts `split` into records and maps each with a handle over `out`:
+    /// `map` is called from one place, so that the closure and the
+    /// handle's fast path inline into the loop. (The default
     /// [`Mapper::map_split`] calls `map` from more places: inlining there a
     /// closure that does much more per record than emit, such as kmeans's
     /// distances, made it a fifth slower.)
@@ -224,15 +222,6 @@ where
         let format = &out.sink.records.0;
         let mut combining = Combining::new(out, self.combine);
         let mut cut = Cut::new(format, split);
-        if let Format::Fixed(size) = format {
-            let size = size.get();
-            let whole = split.len() - split.len() % size;
-            for (i, record) in split[..whole].chunks_exact(size).enumerate() {
-                combining.out.start_record(i * size, (i + 1) * size);
-                (self.map)(record, &mut combining)?;
-            }
-            cut.skip_to(whole);
-        }
         loop {
             let at = cut.at();
             match cut.next_record() {
