@@ -58,6 +58,10 @@ pub struct Combining<'e, 'a, K: Hash + Eq + Send + Sync, V: Send, C> {
     combine: &'e C,
     /// Small-integer keys with their folded values, at their integer.
     small: Vec<Option<Slot<K, V>>>,
+    /// Whether a key that is not a small integer has come: from then on
+    /// the array takes no new keys, so that a few small values among wide
+    /// keys (ids, say) do not grow it to 65,536 slots for each split.
+    wide_keys: bool,
 }
 
 /// A small-integer key, its value so far, and how many pairs that folds.
@@ -84,6 +88,7 @@ impl<'e, 'a, K: Hash + Eq + Send + Sync, V: Send, C: Fn(&mut V, V)> Combining<'e
             out,
             combine,
             small: Vec::new(),
+            wide_keys: false,
         }
     }
 
@@ -92,6 +97,7 @@ impl<'e, 'a, K: Hash + Eq + Send + Sync, V: Send, C: Fn(&mut V, V)> Combining<'e
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
         let Some(index) = small_integer(&key) else {
+            self.wide_keys = true;
             return self.out.emit(key, value);
         };
         if let Some(Some(slot)) = self.small.get_mut(index) {
@@ -113,7 +119,7 @@ impl<'e, 'a, K: Hash + Eq + Send + Sync, V: Send, C: Fn(&mut V, V)> Combining<'e
     /// the array, or sharing its integer with another key.
     #[inline(never)]
     fn emit_small(&mut self, index: usize, key: K, value: V) {
-        if self.out.sink.container != Container::Auto {
+        if self.wide_keys || self.out.sink.container != Container::Auto {
             return self.out.emit(key, value);
         }
         if index >= self.small.len() {
