@@ -7,7 +7,8 @@
 //! buffer ([`Shuffle::buffer`](crate::shuffle::Shuffle::buffer)) chooses
 //! whether it folds, appends or passes pairs on; a folding buffer picks its
 //! container from the keys (`folding.rs`: an array for small-integer keys,
-//! `bytes.rs` for short byte strings, a hash table for the rest), and
+//! `bytes.rs` for short byte strings, a hash table for the rest) unless the
+//! job asks for the hash table for all ([`Container::Hash`]), and
 //! appends instead for a while when its keys mostly do not repeat, so
 //! containers for other kinds of key can be added here without the map side
 //! or the strategies changing shape.
@@ -56,7 +57,8 @@ pub enum Container {
     ///   that integer: a bounds check and a comparison a pair. A slot
     ///   holds the first key with its integer; another key with the same
     ///   integer (a `Hash` that is not one-to-one) goes to the hash table;
-    /// - a byte-string key (`&[u8]`, `Vec<u8>`, `String`, `&str`, `Word`)
+    /// - a byte-string key (`&[u8]`, `Vec<u8>`, `String`, `&str`,
+    ///   [`Word`](crate::jobs::wordcount::Word))
     ///   goes in a table that stores each slot's hash and keeps keys of up
     ///   to 16 bytes inline, so that comparing keys does not read the
     ///   input again; past the caches it prefetches slots ahead of use.
