@@ -53,7 +53,7 @@ impl<'d> Mapper<'d> for Histogram {
             counts[(u32::from(value) >> self.shift) as usize] += 1;
         }
         out.count_records(split.len() as u64 / 2);
-        for (bin, &count) in counts.iter().enumerate().filter(|(_, &n)| n > 0) {
+        for (bin, &count) in counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
             // One pair standing for `count` pairs of (bin, 1).
             out.emit_folded(bin as u32, count, count);
         }

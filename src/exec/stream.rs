@@ -150,7 +150,7 @@ type Chunk = (u64, u64, Vec<u8>);
 fn received(
     receive: Receiver<Result<Option<Chunk>, Error>>,
     path: &Path,
-) -> impl Iterator<Item = Result<Chunk, Error>> + Send {
+) -> impl Iterator<Item = Result<Chunk, Error>> + Send + use<> {
     let path = path.to_path_buf();
     let mut over = false;
     std::iter::from_fn(move || {

@@ -40,7 +40,7 @@ extern "C" fn note_closed_stdout() {
     target_os = "dragonfly",
 ))]
 #[used]
-#[link_section = ".init_array"]
+#[unsafe(link_section = ".init_array")]
 static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
 #[cfg(target_os = "macos")]
