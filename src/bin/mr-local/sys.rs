@@ -40,6 +40,9 @@ extern "C" fn note_closed_stdout() {
     target_os = "dragonfly",
 ))]
 #[used]
+// SAFETY: `.init_array` holds pointers to functions that take nothing and
+// return nothing, which is this static's type; the function touches only a
+// descriptor's flags and an atomic, so it may run before Rust's runtime.
 #[unsafe(link_section = ".init_array")]
 static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
