@@ -48,7 +48,9 @@ static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
 #[cfg(target_os = "macos")]
 #[used]
-#[link_section = "__DATA,__mod_init_func"]
+// SAFETY: as for `.init_array` above: `__mod_init_func` holds pointers to
+// functions of this static's type, run by dyld before the C `main`.
+#[unsafe(link_section = "__DATA,__mod_init_func")]
 static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
 
 /// Swaps `a` and `b`, two existing paths on one file system, in one step:
