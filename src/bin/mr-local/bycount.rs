@@ -4,13 +4,14 @@
 //! No line of the count order can be written before every count is known,
 //! so the result must be held somewhere. Each partition, as reduce makes
 //! it, is cut into chunks of at most its thread's share of half the budget;
-//! a chunk is kept in memory if it fits in what is left of the other half,
-//! else sorted by count and written as a run: `count` (u64), `length` (u32)
+//! each chunk is sorted by count, in the partition's reduce task, then kept
+//! in memory if it fits in what is left of the other half, else written as
+//! a run: `count` (u64), `length` (u32)
 //! and the word's bytes per pair, little-endian, then a CRC-32 of all that.
-//! The runs and the chunks kept in memory (sorted then) are merged k ways
-//! into the output, in rounds of at most [`FAN_IN`] runs. Where nothing was
-//! written (with the default budget, half of physical memory, as a rule),
-//! the caller sorts it all at once instead.
+//! The runs and the chunks kept in memory are merged k ways into the
+//! output, in rounds of at most [`FAN_IN`] runs. Where nothing was written
+//! (with the default budget, half of physical memory, as a rule), the
+//! caller merges the chunks on every thread instead (`pieces`).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -87,7 +88,7 @@ impl<'d> SortedRuns<'d> {
     pub fn sort(
         budget: &Budget<'_>,
         pairs: &mut dyn Iterator<Item = Pair<'d>>,
-        compare: fn(&Pair<'d>, &Pair<'d>) -> Ordering,
+        compare: impl Fn(&Pair<'d>, &Pair<'d>) -> Ordering,
     ) -> Result<SortedRuns<'d>, Error> {
         let mut runs = SortedRuns {
             files: Vec::new(),
@@ -102,12 +103,13 @@ impl<'d> SortedRuns<'d> {
             if bytes < budget.chunk && pairs.peek().is_some() {
                 continue;
             }
+            // Sorted here, in the partition's reduce task, so that the
+            // partitions sort on every thread at once.
+            chunk.sort_unstable_by(&compare);
             if budget.take(bytes) {
-                // Sorted only if it is to be merged with runs on disk.
                 chunk.shrink_to_fit();
                 runs.memory.push(std::mem::take(&mut chunk));
             } else {
-                chunk.sort_unstable_by(compare);
                 runs.files.push(RunFile::write(budget.tmp_dir, &chunk)?);
                 chunk.clear();
             }
@@ -116,17 +118,14 @@ impl<'d> SortedRuns<'d> {
         Ok(runs)
     }
 
-    /// Every partition's pairs, in no order, if none went to disk; else
-    /// the runs, given back.
-    pub fn in_memory(all: Vec<SortedRuns<'d>>) -> Result<Vec<Pair<'d>>, Vec<SortedRuns<'d>>> {
+    /// Every partition's sorted chunks, if none went to disk; else the
+    /// runs, given back.
+    #[allow(clippy::type_complexity)]
+    pub fn in_memory(all: Vec<SortedRuns<'d>>) -> Result<Vec<Vec<Pair<'d>>>, Vec<SortedRuns<'d>>> {
         if all.iter().any(|runs| !runs.files.is_empty()) {
             return Err(all);
         }
-        Ok(all
-            .into_iter()
-            .flat_map(|runs| runs.memory)
-            .flatten()
-            .collect())
+        Ok(all.into_iter().flat_map(|runs| runs.memory).collect())
     }
 
     /// Merges every partition's runs into one sequence in `compare`'s
@@ -156,8 +155,7 @@ impl<'d> SortedRuns<'d> {
             files.push(merged.finish()?);
         }
         let mut sources = files_of(files)?;
-        for mut chunk in memory {
-            chunk.sort_unstable_by(compare);
+        for chunk in memory {
             sources.push(Source::Memory(chunk.into_iter()));
         }
         merge_sources(sources, compare, each)

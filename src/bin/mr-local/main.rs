@@ -11,6 +11,7 @@ mod destinations;
 mod limits;
 mod outdir;
 mod parts;
+mod pieces;
 mod progress;
 mod stats;
 mod streaming;

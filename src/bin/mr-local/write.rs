@@ -38,6 +38,7 @@ use crate::commands::new_part;
 use crate::destinations::Destinations;
 use crate::outdir::OutputDir;
 use crate::parts::Part;
+use crate::pieces;
 use crate::progress::Bar;
 use crate::Failure;
 
@@ -86,16 +87,14 @@ where
                 run.fold_into(sum, |_, pairs| SortedRuns::sort(&budget, pairs, by_count))?;
             bar.writing();
             match SortedRuns::in_memory(runs) {
-                Ok(mut pairs) => {
-                    job.par_sort_by(&mut pairs, by_count);
-                    crate::write_output(path, |out| match args.format {
-                        FormatArg::Tsv => write_tsv_in_parallel(job, out, &pairs),
-                        format => {
-                            let pairs = pairs.iter().map(|(word, n)| (word, *n));
-                            write_pairs(out, format, pairs, true)
-                        }
-                    })?;
-                }
+                Ok(chunks) => crate::write_output(path, |out| {
+                    // A header, for CSV, then the pieces without theirs.
+                    write_pairs(&mut *out, args.format, std::iter::empty::<Pair<'_>>(), true)?;
+                    pieces::write_merged(job, out, &chunks, by_count, |text, pairs| {
+                        let pairs = pairs.iter().map(|(word, n)| (word, *n));
+                        write_pairs(text, args.format, pairs, false)
+                    })
+                })?,
                 Err(runs) => write_merged(path, args.format, runs, job.tmp_dir())?,
             }
             return Ok(counters);
@@ -163,7 +162,7 @@ where
 fn select_first<'d>(
     pairs: &mut Vec<Pair<'d>>,
     n: usize,
-    compare: fn(&Pair<'d>, &Pair<'d>) -> Ordering,
+    compare: impl Fn(&Pair<'d>, &Pair<'d>) -> Ordering,
 ) {
     if n < pairs.len() {
         pairs.select_nth_unstable_by(n, compare);
@@ -253,7 +252,7 @@ fn sort_first<'d>(
     job: &Job,
     pairs: &mut Vec<Pair<'d>>,
     n: usize,
-    compare: fn(&Pair<'d>, &Pair<'d>) -> Ordering,
+    compare: impl Fn(&Pair<'d>, &Pair<'d>) -> Ordering + Copy + Send + Sync,
 ) {
     if n < pairs.len() / 2 {
         pairs.select_nth_unstable_by(n, compare);
@@ -261,35 +260,6 @@ fn sort_first<'d>(
     }
     job.par_sort_by(pairs, compare);
     pairs.truncate(n);
-}
-
-/// Pairs one thread formats at a time in [`write_tsv_in_parallel`].
-const PIECE: usize = 1 << 14;
-
-/// Writes `pairs` as TSV, as [`output::write_tsv`] does, formatting pieces
-/// of them on the job's threads and writing the pieces in order. A few
-/// pieces per thread are formatted at a time, so the memory this takes
-/// beyond the pairs stays small however many there are.
-fn write_tsv_in_parallel(job: &Job, out: &mut dyn Write, pairs: &[Pair<'_>]) -> io::Result<()> {
-    use rayon::prelude::*;
-
-    let window = PIECE * 4 * job.threads().max(1);
-    for pairs in pairs.chunks(window) {
-        let pieces: Vec<io::Result<Vec<u8>>> = job.install(|| {
-            pairs
-                .par_chunks(PIECE)
-                .map(|piece| {
-                    let mut text = Vec::with_capacity(piece.len() * 16);
-                    output::write_tsv(&mut text, piece.iter().map(|(word, n)| (word, *n)))?;
-                    Ok(text)
-                })
-                .collect()
-        });
-        for piece in pieces {
-            out.write_all(&piece?)?;
-        }
-    }
-    Ok(())
 }
 
 /// Writes `pairs` in `format`; for CSV, with a header line if `header`.
