@@ -115,6 +115,17 @@ pub(crate) fn sample_bounds<K>(
 /// known, so that code generic over any key can still sort.
 pub(crate) type Order<K> = fn(&K, &K) -> Ordering;
 
+/// Sorts pairs by key, unstably, with the key's comparison inlined (a
+/// call through [`Order`] per comparison costs more than the comparison
+/// of a short key): one instance of [`sort_pairs`] per key and value type,
+/// captured where `K: Ord` is known.
+pub(crate) type SortPairs<K, V> = fn(&mut [(K, V)]);
+
+/// Sorts `pairs` by key, in no set order among equal keys.
+pub(crate) fn sort_pairs<K: Ord, V>(pairs: &mut [(K, V)]) {
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+}
+
 /// A user's partitioning function: a key and `R` to a partition.
 pub(crate) type PartitionFn<'a, K> = dyn Fn(&K, usize) -> usize + Sync + 'a;
 

@@ -11,7 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::counters::{Counters, SkipLog, Skipped};
 use crate::error::{panicked, Error};
 use crate::pairs::{Chunks, Combiner, Table};
-use crate::partition::Order;
+use crate::partition::{Order, SortPairs};
 use crate::spill::merge::{self, Merge};
 use crate::spill::{Codec, Segment};
 
@@ -107,7 +107,7 @@ pub(crate) fn fold<K: Hash + Eq, V>(
     partition: usize,
     input: ReduceInput<'_, K, V>,
     fold: &Combiner<'_, V>,
-    order: Option<Order<K>>,
+    order: Option<(Order<K>, SortPairs<K, V>)>,
 ) -> Result<Vec<(K, V)>, Error> {
     if let Some((segments, codec)) = input.spilled {
         // Merged in key order, so sorted whatever `order` says.
@@ -121,8 +121,8 @@ pub(crate) fn fold<K: Hash + Eq, V>(
         Some(order) if mostly_distinct(&input.chunks) => sort_then_fold(input.chunks, fold, order),
         _ => {
             let mut pairs = combine(input.chunks, fold);
-            if let Some(order) = order {
-                pairs.sort_unstable_by(|a, b| order(&a.0, &b.0));
+            if let Some((_, sort)) = order {
+                sort(&mut pairs);
             }
             pairs
         }
@@ -161,10 +161,10 @@ fn mostly_distinct<K: Hash + Eq, V>(chunks: &Chunks<K, V>) -> bool {
 fn sort_then_fold<K, V>(
     chunks: Chunks<K, V>,
     combine: &Combiner<'_, V>,
-    order: Order<K>,
+    (order, sort): (Order<K>, SortPairs<K, V>),
 ) -> Vec<(K, V)> {
     let mut pairs = concat(chunks);
-    pairs.sort_by(|a, b| order(&a.0, &b.0));
+    sort(&mut pairs);
     let mut out: Vec<(K, V)> = Vec::with_capacity(pairs.len());
     for (key, value) in pairs {
         match out.last_mut() {
@@ -187,7 +187,7 @@ pub(crate) fn fold_into<K: Hash + Eq, V, T>(
     partition: usize,
     input: ReduceInput<'_, K, V>,
     fold: &Combiner<'_, V>,
-    order: Option<Order<K>>,
+    order: Option<(Order<K>, SortPairs<K, V>)>,
     each: &EachPartition<'_, K, V, T>,
 ) -> Result<(T, u64), Error> {
     let Some((segments, codec)) = input.spilled else {
@@ -467,7 +467,13 @@ mod tests {
                 chunks,
                 spilled: None,
             };
-            let out = fold(0, input, &|a, b| *a += b, Some(u64::cmp)).unwrap();
+            let out = fold(
+                0,
+                input,
+                &|a, b| *a += b,
+                Some((u64::cmp, crate::partition::sort_pairs)),
+            )
+            .unwrap();
             assert_eq!(out, expected.into_iter().collect::<Vec<_>>());
         }
     }

@@ -11,7 +11,9 @@ use crate::input::split;
 use crate::input::Inputs;
 use crate::map::{map_chunk, Absorb, Folder, MapChunk, Mapper};
 use crate::pairs::Combiner;
-use crate::partition::{sample_bounds, KeyRanges, Order, PartitionFn, Partitioner, Route};
+use crate::partition::{
+    sample_bounds, sort_pairs, KeyRanges, Order, PartitionFn, Partitioner, Route, SortPairs,
+};
 use crate::reduce::{self, Output, ReduceInput};
 use crate::spill::{Codec, Spill};
 
@@ -70,7 +72,8 @@ pub struct MapReduce<'j, 'd, M: Mapper<'d>> {
     /// The keys' order, where the run needs one: for sorted reduce input
     /// or for sampling key ranges.
     order: Option<Order<M::Key>>,
-    sorted: bool,
+    /// Set, with the order, where reduce must hand keys over sorted.
+    sorted: Option<SortPairs<M::Key, M::Value>>,
     codec: Option<Codec<M::Key, M::Value>>,
     /// How to map chunks of open inputs, if the run may stream them.
     chunks: Option<MapChunk<M, M::Key, M::Value>>,
@@ -148,7 +151,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
             combiner: None,
             partition: Partition::Hash,
             order: None,
-            sorted: false,
+            sorted: None,
             codec: None,
             chunks: None,
         }
@@ -247,7 +250,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         M::Key: Ord,
     {
         self.order = Some(M::Key::cmp);
-        self.sorted = true;
+        self.sorted = Some(sort_pairs::<M::Key, M::Value>);
         self
     }
 
@@ -312,7 +315,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         let combiner = self.combiner.take();
         let folder = Folder(&fold);
         let (combiner, absorb) = folds_with(combiner.as_deref(), &fold, &folder);
-        let order = self.sorted.then_some(self.order).flatten();
+        let order = self.order.zip(self.sorted);
         self.run(Some(combiner), absorb, |partition, input, _| {
             reduce::fold(partition, input, &fold, order)
         })
@@ -368,7 +371,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         let combiner = self.combiner.take();
         let folder = Folder(&fold);
         let (combiner, absorb) = folds_with(combiner.as_deref(), &fold, &folder);
-        let order = self.sorted.then_some(self.order).flatten();
+        let order = self.order.zip(self.sorted);
         self.run_with(Some(combiner), absorb, |partition, input, _| {
             reduce::fold_into(partition, input, &fold, order, &each)
         })
@@ -388,7 +391,7 @@ impl<'j, 'd, M: Mapper<'d>> MapReduce<'j, 'd, M> {
         reduce: impl Fn(&M::Key, Vec<M::Value>) -> R + Sync,
     ) -> Result<Output<M::Key, R>, Error> {
         let combiner = self.combiner.take();
-        let order = self.sorted.then_some(self.order).flatten();
+        let order = self.sorted.and(self.order);
         let skip = self.job.skips_bad_records();
         self.run(combiner.as_deref(), None, |partition, input, log| {
             reduce::group(partition, input, &reduce, order, skip.then_some(log))
