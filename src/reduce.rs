@@ -118,7 +118,9 @@ pub(crate) fn fold<K: Hash + Eq, V>(
         return folded.map_err(|panic| Error::reduce(partition, panicked(panic)))?;
     }
     let folded = catch_unwind(AssertUnwindSafe(|| match order {
-        Some(order) if mostly_distinct(&input.chunks) => sort_then_fold(input.chunks, fold, order),
+        Some((_, sort)) if mostly_distinct(&input.chunks) => {
+            sort_then_fold(input.chunks, fold, sort)
+        }
         _ => {
             let mut pairs = combine(input.chunks, fold);
             if let Some((_, sort)) = order {
@@ -158,20 +160,32 @@ fn mostly_distinct<K: Hash + Eq, V>(chunks: &Chunks<K, V>) -> bool {
 /// Sorts every pair of `chunks` by key and folds each run of equal keys
 /// into one pair with `combine` (in no set order of values, as a table
 /// folds them).
-fn sort_then_fold<K, V>(
+///
+/// The pairs are taken from the end of the sorted vector, which is shrunk
+/// as they go (in place, for a vector this large), so that the sorted and
+/// the folded pairs together take little more room than one of them.
+fn sort_then_fold<K: Eq, V>(
     chunks: Chunks<K, V>,
     combine: &Combiner<'_, V>,
-    (order, sort): (Order<K>, SortPairs<K, V>),
+    sort: SortPairs<K, V>,
 ) -> Vec<(K, V)> {
     let mut pairs = concat(chunks);
     sort(&mut pairs);
+    // Untouched, its pages take no memory until the pairs fill them.
     let mut out: Vec<(K, V)> = Vec::with_capacity(pairs.len());
-    for (key, value) in pairs {
+    let step = (pairs.len() / 8).max(1);
+    let mut shrink_at = pairs.len().saturating_sub(step);
+    while let Some((key, value)) = pairs.pop() {
         match out.last_mut() {
-            Some((last, acc)) if order(last, &key) == Ordering::Equal => combine(acc, value),
+            Some((last, acc)) if *last == key => combine(acc, value),
             _ => out.push((key, value)),
         }
+        if pairs.len() == shrink_at {
+            pairs.shrink_to_fit();
+            shrink_at = shrink_at.saturating_sub(step);
+        }
     }
+    out.reverse();
     out
 }
 

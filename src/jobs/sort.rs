@@ -82,7 +82,7 @@ pub fn sort_lines<'d>(job: &Job, inputs: &'d Inputs) -> Result<(SortedLines<'d>,
         .spill()
         .streamed()
         .partition_by_sampled_ranges()
-        .sorted()
+        .sorted_with(Word::sort_pairs)
         .fold(crate::jobs::add_count)?;
     let counters = output.counters().clone();
     Ok((output.into_vec(), counters))
@@ -106,7 +106,7 @@ pub fn sort_lines_into<'d, T: Send>(
         .spill()
         .streamed()
         .partition_by_sampled_ranges()
-        .sorted()
+        .sorted_with(Word::sort_pairs)
         .fold_into(crate::jobs::add_count, each)
 }
 
