@@ -32,7 +32,7 @@ use crate::pairs::{Chunks, Combiner, Partitions};
 use crate::partition::Route;
 use crate::reduce::ReduceInput;
 use crate::shuffle::{Shuffle, ShuffleStrategy};
-use crate::spill::{Codec, SpillSettings, Spilled, Spiller, Spilling};
+use crate::spill::{in_lanes, Codec, SpillSettings, Spilled, Spiller, Spilling};
 
 mod first;
 mod members;
@@ -239,11 +239,9 @@ impl Engine {
             // Each task merges its runs: no more at once than the files
             // allow.
             Some(spilled) => spilled.files.run(chunks, reduce_one),
-            None => chunks
-                .into_par_iter()
-                .enumerate()
-                .map(|(partition, chunks)| reduce_one(partition, chunks))
-                .collect::<Result<Vec<_>, Error>>(),
+            // In partition order, one per thread at a time, so that a
+            // caller writing partitions in order as they finish holds few.
+            None => in_lanes(self.pool.current_num_threads(), chunks, reduce_one),
         })?;
         let (parts, sizes): (Vec<P>, Vec<u64>) = parts.into_iter().unzip();
         counters.distinct_keys = sizes.iter().sum();

@@ -58,46 +58,58 @@ impl FileBudget {
         FileBudget { lanes, fan_in }
     }
 
-    /// Runs `task` on every item, on the current rayon pool, never more
-    /// than `lanes` at once (each lane takes the next item when it is done
-    /// with one, so that nested parallelism in `task` cannot start more);
-    /// returns the results in the items' order, or the first error, after
-    /// which no new item is started.
+    /// Runs `task` on every item, at most `lanes` at once, as
+    /// [`in_lanes`] does.
     pub fn run<T, R, F>(&self, items: Vec<T>, task: F) -> Result<Vec<R>, Error>
     where
         T: Send,
         R: Send,
         F: Fn(usize, T) -> Result<R, Error> + Sync,
     {
-        let n = items.len();
-        let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
-        let results: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let failed: Mutex<Option<Error>> = Mutex::new(None);
-        (0..self.lanes.min(n)).into_par_iter().for_each(|_| {
-            while !stop.load(Ordering::Relaxed) {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i).and_then(|m| take(m)) else {
-                    return;
-                };
-                match task(i, item) {
-                    Ok(result) => *put(&results[i]) = Some(result),
-                    Err(err) => {
-                        stop.store(true, Ordering::Relaxed);
-                        put(&failed).get_or_insert(err);
-                    }
+        in_lanes(self.lanes, items, task)
+    }
+}
+
+/// Runs `task` on every item, on the current rayon pool, never more than
+/// `lanes` at once, starting items in their order: each lane takes the
+/// next item when it is done with one, so that nested parallelism in
+/// `task` cannot start more, and items finish about in order (a caller
+/// writing results in order holds few). Returns the results in the items'
+/// order, or the first error, after which no new item is started.
+pub(crate) fn in_lanes<T, R, F>(lanes: usize, items: Vec<T>, task: F) -> Result<Vec<R>, Error>
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, T) -> Result<R, Error> + Sync,
+{
+    let n = items.len();
+    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    let results: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
+    (0..lanes.min(n)).into_par_iter().for_each(|_| {
+        while !stop.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i).and_then(|m| take(m)) else {
+                return;
+            };
+            match task(i, item) {
+                Ok(result) => *put(&results[i]) = Some(result),
+                Err(err) => {
+                    stop.store(true, Ordering::Relaxed);
+                    put(&failed).get_or_insert(err);
                 }
             }
-        });
-        if let Some(err) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {
-            return Err(err);
         }
-        Ok(results
-            .into_iter()
-            .filter_map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .collect())
+    });
+    if let Some(err) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        return Err(err);
     }
+    Ok(results
+        .into_iter()
+        .filter_map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect())
 }
 
 /// The files a job's spilling may hold open at once: `files` if given,

@@ -41,8 +41,8 @@ pub(crate) mod run;
 
 pub use codec::Spill;
 use dir::SpillDir;
-pub(crate) use files::FileBudget;
 use files::Permits;
+pub(crate) use files::{in_lanes, FileBudget};
 pub(crate) use layer::Spilling;
 pub(crate) use run::Segment;
 

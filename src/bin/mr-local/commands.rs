@@ -1,7 +1,10 @@
 //! The paper's jobs as commands: `grep`, `invert` and `sort`. Each runs a
 //! library job (`mr_local::jobs`) and writes what it returns.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use mr_local::jobs::grep::{grep as run_grep, Grep};
 use mr_local::jobs::invert::{invert_into, Invert};
@@ -137,20 +140,78 @@ pub(crate) fn sort(args: &SortArgs) -> Result<(), Failure> {
             })?;
             return Ok(counters);
         }
-        let (parts, counters) = sort_lines_into(job, inputs, |partition, lines| {
-            let mut part = new_part(job, partition);
-            for (line, count) in lines {
-                for _ in 0..if args.unique { 1 } else { count } {
-                    part.write(&line)?;
-                    part.write(b"\n")?;
-                }
+        // Each partition's part goes to this thread as reduce finishes it,
+        // and is written as soon as every part before it has been, while
+        // the job runs on: partitions reduce about in order, so that few
+        // parts wait in memory.
+        let (send, parts) = mpsc::channel::<(usize, Part)>();
+        let writer_stopped = AtomicBool::new(false);
+        let (ran, written) = std::thread::scope(|scope| {
+            let ran = scope.spawn(|| {
+                let send = send;
+                sort_lines_into(job, inputs, |partition, lines| {
+                    let mut part = new_part(job, partition);
+                    for (line, count) in lines {
+                        for _ in 0..if args.unique { 1 } else { count } {
+                            part.write(&line)?;
+                            part.write(b"\n")?;
+                        }
+                    }
+                    send.send((partition, part.finish()?)).map_err(|_| {
+                        // The writer failed: its error is the one reported.
+                        writer_stopped.store(true, Ordering::Relaxed);
+                        mr_local::Error::io("<output>", io::ErrorKind::BrokenPipe.into())
+                    })
+                })
+            });
+            let written = write_output(args.job.output.as_deref(), |out| {
+                write_in_order(out, &parts, job.partitions(), bar)
+            });
+            // Stops a job whose output failed at its next part.
+            drop(parts);
+            let ran = ran
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (ran, written)
+        });
+        match ran {
+            Err(err) if !writer_stopped.load(Ordering::Relaxed) => Err(err.into()),
+            ran => {
+                written?;
+                Ok(ran?.1)
             }
-            part.finish()
-        })?;
-        bar.writing();
-        write_parts(args.job.output.as_deref(), &parts)?;
-        Ok(counters)
+        }
     })
+}
+
+/// Writes `count` parts, which come from `parts` in any order, to `out` in
+/// partition order; an error if fewer come (the job failed), so that no
+/// output file is left with part of the output. `bar` shows the writing
+/// from the first part written.
+fn write_in_order(
+    out: &mut dyn Write,
+    parts: &mpsc::Receiver<(usize, Part)>,
+    count: usize,
+    bar: &crate::progress::Bar,
+) -> io::Result<()> {
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    for (partition, part) in parts {
+        waiting.insert(partition, part);
+        while let Some(part) = waiting.remove(&next) {
+            if next == 0 {
+                bar.writing();
+            }
+            part.copy_to(out)?;
+            next += 1;
+        }
+        if next == count {
+            return Ok(());
+        }
+    }
+    Err(io::Error::other(
+        "the job stopped before its last partition",
+    ))
 }
 
 /// Every input's path, as bytes to write, by position.
