@@ -250,6 +250,10 @@ fn sort_by_digit<V>(run: &mut [(Word<'_>, V)], depth: usize) -> Vec<Digit> {
         .enumerate()
         .map(|(i, (word, _))| (word.digit(depth), i))
         .collect();
+    // Words that share a long stem share digit after digit: no sort then.
+    if keyed.iter().all(|(digit, _)| *digit == keyed[0].0) {
+        return keyed.into_iter().map(|(digit, _)| digit).collect();
+    }
     keyed.sort_unstable();
     // Puts the pair from `keyed[i].1` at `i`, for each `i` in turn. A pair
     // an earlier step swapped away from position `p` went to where that

@@ -146,30 +146,42 @@ pub(crate) fn sort(args: &SortArgs) -> Result<(), Failure> {
         // parts wait in memory.
         let (send, parts) = mpsc::channel::<(usize, Part)>();
         let writer_stopped = AtomicBool::new(false);
-        let (ran, written) = std::thread::scope(|scope| {
-            let ran = scope.spawn(|| {
-                let send = send;
-                sort_lines_into(job, inputs, |partition, lines| {
-                    let mut part = new_part(job, partition);
-                    for (line, count) in lines {
-                        for _ in 0..if args.unique { 1 } else { count } {
-                            part.write(&line)?;
-                            part.write(b"\n")?;
-                        }
+        let run_job = &|send: mpsc::Sender<(usize, Part)>| {
+            sort_lines_into(job, inputs, |partition, lines| {
+                let mut part = new_part(job, partition);
+                for (line, count) in lines {
+                    for _ in 0..if args.unique { 1 } else { count } {
+                        part.write(&line)?;
+                        part.write(b"\n")?;
                     }
-                    send.send((partition, part.finish()?)).map_err(|_| {
-                        // The writer failed: its error is the one reported.
-                        writer_stopped.store(true, Ordering::Relaxed);
-                        mr_local::Error::io("<output>", io::ErrorKind::BrokenPipe.into())
-                    })
+                }
+                send.send((partition, part.finish()?)).map_err(|_| {
+                    // The writer failed: its error is the one reported.
+                    writer_stopped.store(true, Ordering::Relaxed);
+                    mr_local::Error::io("<output>", io::ErrorKind::BrokenPipe.into())
                 })
-            });
-            let written = write_output(args.job.output.as_deref(), |out| {
-                write_in_order(out, &parts, job.partitions(), bar)
-            });
+            })
+        };
+        let write = |parts: &mpsc::Receiver<(usize, Part)>| {
+            write_output(args.job.output.as_deref(), |out| {
+                write_in_order(out, parts, job.partitions(), bar)
+            })
+        };
+        let (ran, written) = std::thread::scope(|scope| {
+            let spare = send.clone();
+            let thread = std::thread::Builder::new().spawn_scoped(scope, move || run_job(send));
+            let Ok(thread) = thread else {
+                // No thread to be had (under a tight memory limit, say):
+                // the job runs here, and its parts wait for its end.
+                let ran = run_job(spare);
+                let written = if ran.is_ok() { write(&parts) } else { Ok(()) };
+                return (ran, written);
+            };
+            drop(spare);
+            let written = write(&parts);
             // Stops a job whose output failed at its next part.
             drop(parts);
-            let ran = ran
+            let ran = thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (ran, written)
