@@ -160,7 +160,7 @@ impl<'d> Word<'d> {
     /// A comparison sort of long words reads both words' bytes, behind
     /// their pointers, at every comparison: a cache miss each time on a
     /// large input. This sorts by digits instead, most significant first:
-    /// the words' first [`PREFIX`] bytes, which every word holds in itself,
+    /// the words' first seven bytes, which every word holds in itself,
     /// and then, within each run of words tied so far, their next eight
     /// bytes, read once per word. A run of a few words is sorted by
     /// comparison, and so are pairs whose words are mostly short enough to

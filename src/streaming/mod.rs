@@ -17,12 +17,14 @@
 //!
 //! - `mod.rs`: [`Config`] and [`Separator`] (the separators and key-field
 //!   counts, named after Hadoop's `stream.*` properties), [`Reporter`], and
-//!   the runners below.
+//!   the mappers, [`run_mapper`] and [`run_mapper_with`].
 //! - `lines.rs`: [`split_key_value`], [`KeyValueReader`] (lines, and groups
 //!   of consecutive equal keys), [`KeyValueWriter`]: the line format; and
 //!   [`ChunkReader`]: stdin cut into large chunks of whole lines.
 //! - `field.rs`: [`Field`] and [`FromField`], how keys and values are
 //!   written as text and parsed back.
+//! - `reducer.rs`: [`run_reducer`], [`try_run_reducer`], [`ReduceCounts`].
+//! - `identity.rs`: [`run_identity_mapper`], [`run_identity_reducer`].
 //! - [`run_mapper`], [`run_mapper_with`] and [`run_reducer`]: a whole
 //!   streaming mapper or reducer from a job's closures, in a few lines. The
 //!   mapper runs the parallel engine on each chunk of its input, combining
@@ -77,7 +79,7 @@
 
 use std::fmt;
 use std::hash::Hash;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 
 use crate::error::{BoxError, Error};
 use crate::input::Inputs;
@@ -85,11 +87,14 @@ use crate::job::Job;
 use crate::map::{Emit, FnMapper, Mapper};
 
 mod field;
+mod identity;
 mod lines;
+mod reducer;
 
 pub use field::{Field, FromField};
-use lines::Splitter;
+pub use identity::{run_identity_mapper, run_identity_reducer};
 pub use lines::{split_key_value, ChunkReader, Group, KeyValueReader, KeyValueWriter};
+pub use reducer::{run_reducer, try_run_reducer, ReduceCounts};
 
 /// The size of the chunks a streaming mapper cuts its input into, by
 /// default: large enough that the engine's threads have work to share, small
@@ -411,324 +416,6 @@ where
         let _ = reporter.status(&format!("mapped {} bytes", offset + len as u64));
     }
     writer.flush().map_err(stdout_error)
-}
-
-/// What [`run_reducer`] read and wrote.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ReduceCounts {
-    /// Lines read.
-    pub records: u64,
-    /// Groups of consecutive equal keys.
-    pub groups: u64,
-    /// Lines whose value did not parse, skipped.
-    pub bad_records: u64,
-    /// Lines written.
-    pub output_records: u64,
-}
-
-/// Runs a streaming reducer (or combiner) made of a fold: reads
-/// `key<SEP>value` lines from `input` ([`Config::reduce_input`]), folds the
-/// values of each run of equal keys with `combine`, and writes one
-/// `key<SEP>value` line per run ([`Config::reduce_output`]), in the order
-/// of the input.
-///
-/// A value that does not parse as a `V` ([`FromField::from_field`]) is a bad
-/// record: skipped, and counted. So is a line without a separator, which
-/// Hadoop reads as all key and an empty value; a key whose values are all
-/// bad writes no line. The counts go to `stderr` at the end, as counters of
-/// the group [`COUNTER_GROUP`] (`reduce input records`, `reduce input
-/// groups`, `bad records`, `reduce output records`), best effort (an error
-/// writing them is ignored), and are returned.
-///
-/// # Errors
-///
-/// An error reading `input` or writing `output` (named `<stdin>` and
-/// `<stdout>`), or a pair that would not read back
-/// ([`KeyValueWriter::write`]); a bad record is not an error.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::{self, Config};
-///
-/// let input = &b"a\t1\na\t2\na\tx\nb\t5\nnothing\n"[..];
-/// let mut out = Vec::new();
-/// let mut err = Vec::new();
-/// let counts = streaming::run_reducer(&Config::default(), |a: &mut u64, b| *a += b, input, &mut out, &mut err)?;
-/// assert_eq!(out, b"a\t3\nb\t5\n");
-/// assert_eq!(counts.bad_records, 2);
-/// assert!(String::from_utf8(err).unwrap().contains("reporter:counter:mr-local,bad records,2\n"));
-/// # Ok::<(), mr_local::Error>(())
-/// ```
-pub fn run_reducer<V, C>(
-    config: &Config,
-    mut combine: C,
-    input: impl Read,
-    output: impl Write,
-    stderr: impl Write,
-) -> Result<ReduceCounts, Error>
-where
-    V: FromField,
-    C: FnMut(&mut V, V),
-{
-    let combine = |total: &mut V, value| {
-        combine(total, value);
-        Ok(())
-    };
-    try_run_reducer(config, combine, input, output, stderr)
-}
-
-/// [`run_reducer`] with a fold that may fail, as a sum that would pass
-/// the largest count does: the error stops the reducer, naming the line
-/// and its key.
-///
-/// # Errors
-///
-/// As for [`run_reducer`], and `<stdin>: line N: key "K": ERROR` (an
-/// [`io::ErrorKind::InvalidData`] error) where `combine` fails. The lines
-/// of the groups before it may have been written to `output` (a failed
-/// task's output is discarded on a cluster); the counters are not
-/// reported.
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::{self, Config};
-///
-/// let sum = |a: &mut u64, b: u64| -> Result<(), mr_local::BoxError> {
-///     *a = a.checked_add(b).ok_or("the sum is too large")?;
-///     Ok(())
-/// };
-/// let input = &b"a\t18446744073709551615\na\t1\n"[..];
-/// let err = streaming::try_run_reducer(&Config::default(), sum, input, Vec::new(), Vec::new())
-///     .unwrap_err();
-/// assert_eq!(err.to_string(), "<stdin>: line 2: key \"a\": the sum is too large");
-/// # Ok::<(), mr_local::Error>(())
-/// ```
-pub fn try_run_reducer<V, C>(
-    config: &Config,
-    mut combine: C,
-    input: impl Read,
-    output: impl Write,
-    stderr: impl Write,
-) -> Result<ReduceCounts, Error>
-where
-    V: FromField,
-    C: FnMut(&mut V, V) -> Result<(), BoxError>,
-{
-    let stdin_error = |e| Error::io("<stdin>", e);
-    let mut reader = KeyValueReader::new(
-        BufReader::with_capacity(BUFFER_SIZE, input),
-        config.reduce_input.clone(),
-        config.reduce_input_key_fields,
-    );
-    let mut writer = KeyValueWriter::new(
-        output,
-        config.reduce_output.clone(),
-        config.reduce_output_key_fields,
-    );
-    let mut counts = ReduceCounts::default();
-    while let Some(mut group) = reader.next_group().map_err(stdin_error)? {
-        counts.groups += 1;
-        let mut total: Option<V> = None;
-        while let Some(value) = group.next_value().map_err(stdin_error)? {
-            match (V::from_field(value), &mut total) {
-                (None, _) => counts.bad_records += 1,
-                (Some(v), Some(total)) => {
-                    if let Err(err) = combine(total, v) {
-                        let message = format!(
-                            "line {}: key {:?}: {err}",
-                            group.records(),
-                            String::from_utf8_lossy(group.key())
-                        );
-                        return Err(stdin_error(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            message,
-                        )));
-                    }
-                }
-                (Some(v), None) => total = Some(v),
-            }
-        }
-        if let Some(total) = total {
-            writer
-                .write(group.key(), &total)
-                .map_err(|e| Error::io("<stdout>", e))?;
-            counts.output_records += 1;
-        }
-    }
-    counts.records = reader.records();
-    writer.flush().map_err(|e| Error::io("<stdout>", e))?;
-    report_reduce_counts(stderr, &counts);
-    Ok(counts)
-}
-
-/// Reports a reducer's counts as counters, best effort (see
-/// [`run_reducer`]'s docs).
-fn report_reduce_counts(stderr: impl Write, counts: &ReduceCounts) {
-    let mut reporter = Reporter::new(stderr);
-    for (name, n) in [
-        ("reduce input records", counts.records),
-        ("reduce input groups", counts.groups),
-        ("bad records", counts.bad_records),
-        ("reduce output records", counts.output_records),
-    ] {
-        let _ = reporter.counter(COUNTER_GROUP, name, n);
-    }
-}
-
-/// Runs a streaming identity mapper, like Hadoop's `-mapper cat`: writes
-/// each line of `input` to `output` as it is, so that its key is the line
-/// up to its first map output separator, and returns the number of lines.
-///
-/// Lines are read as [`KeyValueReader`] reads them, which is how Hadoop's
-/// line reader hands them to a task: a line ends at `\n`, a `\r` before the
-/// `\n` (or ending the input) is dropped, and the last line needs no
-/// newline; each is written followed by `\n`, so that the output reads back
-/// as the same lines. A `\r` anywhere else is kept (Hadoop ends a line at a
-/// lone `\r` too, so on a cluster none reaches a task). Bytes need not be
-/// UTF-8.
-///
-/// The count goes to `stderr` as the counters `map input records` and
-/// `map output records` of the group [`COUNTER_GROUP`], best effort (an
-/// error writing them is ignored).
-///
-/// # Errors
-///
-/// An error reading `input` or writing `output` (named `<stdin>` and
-/// `<stdout>`).
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming;
-///
-/// let mut out = Vec::new();
-/// let lines = streaming::run_identity_mapper(&b"b\tx\r\n\na"[..], &mut out, std::io::sink())?;
-/// assert_eq!(out, b"b\tx\n\na\n");
-/// assert_eq!(lines, 3);
-/// # Ok::<(), mr_local::Error>(())
-/// ```
-pub fn run_identity_mapper(
-    input: impl Read,
-    output: impl Write,
-    stderr: impl Write,
-) -> Result<u64, Error> {
-    let (records, _) = copy_lines(input, output, None)?;
-    let mut reporter = Reporter::new(stderr);
-    for name in ["map input records", "map output records"] {
-        // Best effort (see the docs).
-        let _ = reporter.counter(COUNTER_GROUP, name, records);
-    }
-    Ok(records)
-}
-
-/// Runs a streaming identity reducer (or combiner), like Hadoop's
-/// `-reducer cat`: writes each line of `input` to `output`, in input order.
-///
-/// Lines are read as for [`run_identity_mapper`] and cut as
-/// [`KeyValueReader`] cuts them ([`Config::reduce_input`]). A line that
-/// holds the separator is written as its key, [`Config::reduce_output`] and
-/// its value: with the default separators, both tabs, that is the line as
-/// read. A line without one is written as it is. No line is a bad record.
-///
-/// The counts (lines, runs of consecutive equal keys, lines written) go to
-/// `stderr` as [`run_reducer`]'s counters do, and are returned.
-///
-/// # Errors
-///
-/// An error reading `input` or writing `output` (named `<stdin>` and
-/// `<stdout>`).
-///
-/// # Example
-///
-/// ```
-/// use mr_local::streaming::{self, Config, Separator};
-///
-/// let input = &b"a\t1\na\t2\r\nno separator\n\n"[..];
-/// let mut out = Vec::new();
-/// let counts = streaming::run_identity_reducer(&Config::default(), input, &mut out, std::io::sink())?;
-/// assert_eq!(out, b"a\t1\na\t2\nno separator\n\n");
-/// assert_eq!((counts.records, counts.groups, counts.output_records), (4, 3, 4));
-///
-/// let mut config = Config::default();
-/// config.reduce_output = Separator::new(",").unwrap();
-/// let mut out = Vec::new();
-/// streaming::run_identity_reducer(&config, input, &mut out, std::io::sink())?;
-/// assert_eq!(out, b"a,1\na,2\nno separator\n\n");
-/// # Ok::<(), mr_local::Error>(())
-/// ```
-pub fn run_identity_reducer(
-    config: &Config,
-    input: impl Read,
-    output: impl Write,
-    stderr: impl Write,
-) -> Result<ReduceCounts, Error> {
-    let splitter = Splitter::new(&config.reduce_input, config.reduce_input_key_fields);
-    let (records, groups) = copy_lines(input, output, Some((&splitter, &config.reduce_output)))?;
-    let counts = ReduceCounts {
-        records,
-        groups,
-        bad_records: 0,
-        output_records: records,
-    };
-    report_reduce_counts(stderr, &counts);
-    Ok(counts)
-}
-
-/// Copies lines for the identity runners, returning the lines and the runs
-/// of equal keys. With `cut`, a line's key and value are written with the
-/// separator given, and runs are counted; without, lines are written as
-/// read, and runs are not counted.
-fn copy_lines(
-    input: impl Read,
-    output: impl Write,
-    cut: Option<(&Splitter, &Separator)>,
-) -> Result<(u64, u64), Error> {
-    let stdin_error = |e| Error::io("<stdin>", e);
-    let stdout_error = |e| Error::io("<stdout>", e);
-    let mut input = BufReader::with_capacity(BUFFER_SIZE, input);
-    let mut output = BufWriter::with_capacity(BUFFER_SIZE, output);
-    let (mut line, mut key) = (Vec::new(), Vec::new());
-    let (mut records, mut groups) = (0, 0);
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line).map_err(stdin_error)? == 0 {
-            break;
-        }
-        records += 1;
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        // Before a `\n`, or at the end of the input (see the docs).
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        match cut {
-            Some((splitter, separator)) => {
-                let (key_end, value_start) = splitter.split(&line);
-                if groups == 0 || key[..] != line[..key_end] {
-                    groups += 1;
-                    key.clear();
-                    key.extend_from_slice(&line[..key_end]);
-                }
-                output.write_all(&line[..key_end]).map_err(stdout_error)?;
-                if key_end < line.len() {
-                    output
-                        .write_all(separator.as_bytes())
-                        .map_err(stdout_error)?;
-                    output
-                        .write_all(&line[value_start..])
-                        .map_err(stdout_error)?;
-                }
-            }
-            None => output.write_all(&line).map_err(stdout_error)?,
-        }
-        output.write_all(b"\n").map_err(stdout_error)?;
-    }
-    output.flush().map_err(stdout_error)?;
-    Ok((records, groups))
 }
 
 #[cfg(test)]
