@@ -1,10 +1,11 @@
 //! Phoenix++'s linear regression: the least-squares line through points
 //! stored as pairs of signed bytes `(x, y)`, written the plain way (one
 //! closure call per point, five emits into five keys, a summing combiner).
-//! It runs with [`Job::map_combine`], whose handle folds each sum where it
-//! is emitted, the combiner inlined.
+//! It runs with [`Job::map_dense`], whose handle is an array of five sums
+//! named in its type: with the keys constant and the combiner inlined, the
+//! compiler keeps the sums in registers for a whole split.
 //!
-//! [`Job::map_combine`]: mr_local::Job::map_combine
+//! [`Job::map_dense`]: mr_local::Job::map_dense
 //!
 //! ```text
 //! cargo run --release --example linear_regression -- POINTS
@@ -23,7 +24,7 @@
 use std::error::Error;
 use std::io::Write;
 
-use mr_local::{Combining, InputOptions, Inputs, Job, MmapChoice, Records};
+use mr_local::{Dense, InputOptions, Inputs, Job, MmapChoice, Records};
 
 /// The sums, as keys, in Phoenix++'s order.
 const SX: u8 = 0;
@@ -50,10 +51,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut inputs = Inputs::new();
     inputs.push_file_range(&path, 0..points * 2, &options)?;
     let job = Job::builder().records(Records::fixed(2)).build()?;
-    let sums = job.map_combine(
+    let sums = job.map_dense(
         &inputs,
         // One record: one point.
-        |point: &[u8], out: &mut Combining<u8, i64, _>| {
+        |point: &[u8], out: &mut Dense<u8, i64, _, 5>| {
             let (x, y) = (i64::from(point[0] as i8), i64::from(point[1] as i8));
             out.emit(SXX, x * x);
             out.emit(SYY, y * y);

@@ -1,10 +1,10 @@
 //! Phoenix++'s histogram: the 768 bins of a 24-bit BMP's blue, green and
 //! red bytes, written the plain way (one closure call per pixel, three
-//! emits, a summing combiner). It runs with [`Job::map_combine`], whose
+//! emits, a summing combiner). It runs with [`Job::map_dense`], whose
 //! handle folds each bin's count where it is emitted, the combiner
 //! inlined.
 //!
-//! [`Job::map_combine`]: mr_local::Job::map_combine
+//! [`Job::map_dense`]: mr_local::Job::map_dense
 //!
 //! ```text
 //! cargo run --release --example pixel_histogram -- IMAGE.bmp [--all]
@@ -29,7 +29,7 @@ use std::error::Error;
 use std::fs::File;
 use std::io::{Read, Write};
 
-use mr_local::{Combining, InputOptions, Inputs, Job, MmapChoice, Records};
+use mr_local::{Dense, InputOptions, Inputs, Job, MmapChoice, Records};
 
 /// Where Phoenix++ finds the pixels' offset and the bits per pixel.
 const DATA_OFFSET_AT: usize = 10;
@@ -72,10 +72,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut inputs = Inputs::new();
     inputs.push_file_range(path, start..start + pixels * 3, &options)?;
     let job = Job::builder().records(Records::fixed(3)).build()?;
-    let bins = job.map_combine(
+    let bins = job.map_dense(
         &inputs,
         // One record: one pixel, stored blue, green, red.
-        |pixel: &[u8], out: &mut Combining<u16, u64, _>| {
+        |pixel: &[u8], out: &mut Dense<u16, u64, _, 768>| {
             out.emit(u16::from(pixel[0]), 1);
             out.emit(256 + u16::from(pixel[1]), 1);
             out.emit(512 + u16::from(pixel[2]), 1);

@@ -1,9 +1,9 @@
 //! Phoenix++'s string match: hash every word of a file and compare it with
 //! the hashes of four keys, written the plain way (one closure call per
-//! line, an emit per match, a summing combiner), with [`Job::map_combine`]
+//! line, an emit per match, a summing combiner), with [`Job::map_dense`]
 //! so that the four counts are folded where they are emitted.
 //!
-//! [`Job::map_combine`]: mr_local::Job::map_combine
+//! [`Job::map_dense`]: mr_local::Job::map_dense
 //!
 //! ```text
 //! cargo run --release --example string_match -- WORDS
@@ -33,7 +33,7 @@
 use std::error::Error;
 use std::io::Write;
 
-use mr_local::{Combining, InputOptions, Inputs, Job, MmapChoice};
+use mr_local::{Dense, InputOptions, Inputs, Job, MmapChoice};
 
 /// Phoenix++'s keys, in its order.
 const KEYS: [&[u8]; 4] = [b"Helloworld", b"howareyou", b"ferrari", b"whotheman"];
@@ -70,10 +70,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("String Match: Calling String Match");
 
     let job = Job::builder().build()?;
-    let matches = job.map_combine(
+    let matches = job.map_dense(
         &inputs,
         // One record: a line, whose `\r`s also end words, as in Phoenix++.
-        |line: &[u8], out: &mut Combining<u8, u64, _>| {
+        |line: &[u8], out: &mut Dense<u8, u64, _, 4>| {
             let mut hashed = [0; LONGEST];
             for word in line.split(|&b| b == b'\r').filter(|w| !w.is_empty()) {
                 // The hash as `strcmp` sees it: up to its first zero byte,

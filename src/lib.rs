@@ -116,7 +116,7 @@ pub use input::{
 };
 pub use job::MapReduce;
 pub use job::{Job, JobBuilder, MAX_PARTITIONS, MAX_THREADS};
-pub use map::{Combining, Emit, FnMapper, Mapper, RunId};
+pub use map::{Combining, Dense, DenseKey, Emit, FnMapper, Mapper, RunId};
 pub use partition::KeyRanges;
 pub use reduce::Output;
 pub use shuffle::ShuffleStrategy;

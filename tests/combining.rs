@@ -1,12 +1,13 @@
-//! `Job::map_combine` and its `Combining` handle: the same answer and the
-//! same counters as a sequential reference, whatever the keys (small
-//! integers, large ones, a `Hash` that sends many keys to one integer),
+//! `Job::map_combine` and its `Combining` handle, and `Job::map_dense` and
+//! its `Dense` array: the same answer and the same counters as a sequential
+//! reference, whatever the keys (small integers, large ones, a `Hash` that
+//! sends many keys to one integer, keys past the array), record formats,
 //! threads, partitions, split sizes and bad records.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use mr_local::{BoxError, Combining, Container, ErrorKind, Inputs, Job, Records};
+use mr_local::{BoxError, Combining, Container, Dense, ErrorKind, Inputs, Job, Records};
 use proptest::prelude::*;
 
 /// The pairs one 3-byte record emits: a small key (below 256), a key that
@@ -242,4 +243,238 @@ fn every_container_gives_the_same_counts() {
         let by_length = sorted(by_length.into_iter().collect());
         assert_eq!(sorted(lengths.into_vec()), by_length, "{container:?}");
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Keys below the array, past it and far past it, in fixed-size
+    /// records: what `map_combine` gives, with the same counters.
+    #[test]
+    fn map_dense_agrees_with_a_sequential_reference(
+        records in prop::collection::vec(any::<[u8; 3]>(), 0..400),
+        threads in 1usize..5,
+        partitions in 1usize..9,
+        split_size in prop_oneof![1usize..16, 16usize..2048],
+    ) {
+        let bytes = records.concat();
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("records", bytes.clone());
+        let out = job(threads, partitions, split_size, Container::Auto).map_dense(
+            &inputs,
+            |record: &[u8], out: &mut Dense<u32, u64, _, 200>| {
+                for (key, value) in pairs_of(record) {
+                    out.emit(key, value);
+                }
+                Ok(())
+            },
+            |total, n| *total += n,
+        ).unwrap();
+        let counters = out.counters().clone();
+        prop_assert_eq!(counters.records, records.len() as u64);
+        prop_assert_eq!(counters.map_output_records, 3 * records.len() as u64);
+        prop_assert_eq!(sorted(out.into_vec()), reference(&bytes));
+    }
+
+    /// Lines (with and without `\r\n` and a last newline) and delimited
+    /// records: each record's bytes reach the closure whole, once.
+    #[test]
+    fn map_dense_cuts_every_format_as_the_reader_does(
+        text in "[ab\r\n,]{0,300}",
+        delimited in any::<bool>(),
+        threads in 1usize..4,
+        split_size in prop_oneof![1usize..16, 16usize..512],
+    ) {
+        let (records, expected) = match delimited {
+            true => (Records::delimited(b','), text.split(',').collect::<Vec<_>>()),
+            false => (Records::lines(), text.lines().collect()),
+        };
+        let mut inputs = Inputs::new();
+        inputs.push_bytes("text", text.clone());
+        let job = Job::builder()
+            .threads(threads)
+            .split_size(split_size)
+            .records(records)
+            .build()
+            .unwrap();
+        let out = job.map_dense(
+            &inputs,
+            |record: &[u8], out: &mut Dense<u8, u64, _, 3>| {
+                out.emit(0, 1);
+                out.emit(1, record.iter().filter(|&&b| b == b'a').count() as u64);
+                out.emit(2, record.len() as u64);
+                Ok(())
+            },
+            |total, n| *total += n,
+        ).unwrap();
+        // A trailing delimiter or newline ends a record; it does not start one.
+        let expected: Vec<&str> = match delimited {
+            true if text.ends_with(',') => expected[..expected.len() - 1].to_vec(),
+            true if text.is_empty() => Vec::new(),
+            _ => expected,
+        };
+        prop_assert_eq!(out.counters().records, expected.len() as u64);
+        let a = expected.iter().map(|r| r.matches('a').count() as u64).sum::<u64>();
+        let len = expected.iter().map(|r| r.len() as u64).sum::<u64>();
+        let want: Vec<(u8, u64)> = match expected.len() {
+            0 => Vec::new(),
+            n => vec![(0, n as u64), (1, a), (2, len)],
+        };
+        prop_assert_eq!(sorted(out.into_vec()), want);
+    }
+}
+
+/// [`numbers`] for a `Dense` handle.
+fn dense_numbers(
+    line: &[u8],
+    out: &mut Dense<u8, u64, impl Fn(&mut u64, u64), 2>,
+) -> Result<(), BoxError> {
+    out.emit(0, 1);
+    match line {
+        b"bad" => Err("not a number".into()),
+        b"boom" => panic!("a bad record"),
+        _ => {
+            out.emit(1, std::str::from_utf8(line)?.parse()?);
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn dense_skipped_records_keep_the_pairs_of_the_records_before_them() {
+    let mut inputs = Inputs::new();
+    inputs.push_bytes("numbers", "1\n2\nbad\n3\nboom\n4\n");
+    for split_size in [1, 5, 1 << 20] {
+        let job = Job::builder()
+            .threads(2)
+            .split_size(split_size)
+            .skip_bad_records(true)
+            .build()
+            .unwrap();
+        let out = job
+            .map_dense(&inputs, dense_numbers, |total, n| *total += n)
+            .unwrap();
+        assert_eq!(out.counters().skipped_records, 2, "split size {split_size}");
+        assert_eq!(out.counters().records, 6, "split size {split_size}");
+        assert_eq!(
+            out.counters().map_output_records,
+            10,
+            "split size {split_size}"
+        );
+        assert_eq!(
+            sorted(out.into_vec()),
+            [(0, 6), (1, 10)],
+            "split size {split_size}"
+        );
+    }
+}
+
+#[test]
+fn dense_bad_records_fail_the_job_with_their_offset() {
+    let mut inputs = Inputs::new();
+    inputs.push_bytes("numbers", "1\n2\nbad\n3\n");
+    let job = Job::builder().build().unwrap();
+    let err = job
+        .map_dense(&inputs, dense_numbers, |total, n| *total += n)
+        .unwrap_err();
+    assert!(err.to_string().starts_with("numbers: byte 4: "), "{err}");
+    let mut inputs = Inputs::new();
+    inputs.push_bytes("numbers", "1\n22\nboom\n");
+    let err = job
+        .map_dense(&inputs, dense_numbers, |total, n| *total += n)
+        .unwrap_err();
+    assert!(err.to_string().starts_with("numbers: byte 5: "), "{err}");
+    // A short last fixed-size record is refused, by offset, as the reader
+    // refuses it.
+    let mut inputs = Inputs::new();
+    inputs.push_bytes("pairs", [1u8, 2, 3, 4, 5]);
+    let job = Job::builder().records(Records::fixed(2)).build().unwrap();
+    let err = job
+        .map_dense(
+            &inputs,
+            |_: &[u8], out: &mut Dense<u8, u64, _, 1>| {
+                out.emit(0, 1);
+                Ok(())
+            },
+            |total, n| *total += n,
+        )
+        .unwrap_err();
+    assert!(err.to_string().starts_with("pairs: byte 4: "), "{err}");
+}
+
+#[test]
+fn a_panicking_combiner_fails_a_dense_job_even_when_records_are_skipped() {
+    let mut inputs = Inputs::new();
+    inputs.push_bytes("numbers", "1\n1\n1\n");
+    let job = Job::builder().skip_bad_records(true).build().unwrap();
+    let err = job
+        .map_dense(
+            &inputs,
+            |_: &[u8], out: &mut Dense<u8, u64, _, 8>| {
+                out.emit(7, 1);
+                Ok(())
+            },
+            |_: &mut u64, _| panic!("the combiner gives up"),
+        )
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Map { .. }), "{err:?}");
+    assert!(err.to_string().contains("the combiner gives up"), "{err}");
+}
+
+/// Signed keys, `bool`, `char` and a declared enum land in their own
+/// slots, and a combiner that is not a sum (a minimum) sees each value.
+#[test]
+fn dense_keys_of_every_kind_keep_their_own_slots() {
+    let mut inputs = Inputs::new();
+    inputs.push_bytes("bytes", (0..=255u8).collect::<Vec<u8>>());
+    let job = Job::builder()
+        .records(Records::fixed(1))
+        .split_size(16)
+        .threads(2)
+        .build()
+        .unwrap();
+    let signed = job
+        .map_dense(
+            &inputs,
+            |b: &[u8], out: &mut Dense<i8, i64, _, 256>| {
+                out.emit(b[0] as i8 % 3, -i64::from(b[0]));
+                Ok(())
+            },
+            |min: &mut i64, v| *min = (*min).min(v),
+        )
+        .unwrap();
+    let mut want: HashMap<i8, i64> = HashMap::new();
+    for b in 0..=255u8 {
+        let held = want.entry(b as i8 % 3).or_insert(0);
+        *held = (*held).min(-i64::from(b));
+    }
+    assert_eq!(
+        sorted(signed.into_vec()),
+        sorted(want.into_iter().collect())
+    );
+    let odd = job
+        .map_dense(
+            &inputs,
+            |b: &[u8], out: &mut Dense<bool, u64, _, 2>| {
+                out.emit(b[0] % 2 == 1, 1);
+                Ok(())
+            },
+            |total, n| *total += n,
+        )
+        .unwrap();
+    assert_eq!(sorted(odd.into_vec()), [(false, 128), (true, 128)]);
+    // Letters fit the array, other characters go past it.
+    let chars = job
+        .map_dense(
+            &inputs,
+            |b: &[u8], out: &mut Dense<char, u64, _, 128>| {
+                out.emit(char::from(b[0]).to_ascii_lowercase(), 1);
+                Ok(())
+            },
+            |total, n| *total += n,
+        )
+        .unwrap();
+    let chars: HashMap<char, u64> = chars.into_vec().into_iter().collect();
+    assert_eq!(chars.len(), 256 - 26);
+    assert_eq!((chars[&'q'], chars[&'\u{ff}'], chars[&'7']), (2, 1, 1));
 }

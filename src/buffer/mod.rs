@@ -31,7 +31,9 @@ use folding::Folding;
 /// [`JobBuilder::container`](crate::JobBuilder::container).
 ///
 /// It matters only where pairs are folded: in a job with a combiner, and
-/// in the handle of [`Job::map_combine`](crate::Job::map_combine). The
+/// in the handle of [`Job::map_combine`](crate::Job::map_combine).
+/// [`Job::map_dense`](crate::Job::map_dense) folds keys below the size its
+/// handle names in that array whatever this says, and the rest here. The
 /// built-in jobs that scan splits themselves (`wordcount`) keep tables of
 /// their own. Every container gives the same answer; they differ in speed
 /// and memory.

@@ -20,11 +20,14 @@ use crate::error::BoxError;
 use crate::input::records::{self, trim_cr, Format};
 
 mod combining;
+mod dense;
 mod forward;
 mod worker;
 
 pub use combining::Combining;
 pub(crate) use combining::CombiningMapper;
+pub(crate) use dense::DenseMapper;
+pub use dense::{Dense, DenseKey};
 
 pub(crate) use forward::{map_chunk, MapChunk};
 use worker::STAGED;
