@@ -117,6 +117,29 @@ impl DenseKey for char {
 /// [`DenseKey::slot`] is `N` or more is not lost: it goes on to the job's
 /// buffers as [`Emit::emit`] sends it.
 ///
+/// The array is on the stack of the thread mapping the split, so it may
+/// take at most 256 KiB (8,192 slots of a `u16` key and a `u64` value); a larger
+/// one is refused when the job is compiled, as here:
+///
+/// ```compile_fail
+/// use mr_local::{Dense, Inputs, Job};
+///
+/// let inputs = Inputs::new();
+/// let job = Job::builder().build()?;
+/// job.map_dense(
+///     &inputs,
+///     |_: &[u8], out: &mut Dense<u16, u64, _, 65536>| {
+///         out.emit(1, 1);
+///         Ok(())
+///     },
+///     |total, n| *total += n,
+/// )?;
+/// # Ok::<(), mr_local::Error>(())
+/// ```
+///
+/// Keys spread over a wider range belong in
+/// [`Job::map_combine`](crate::Job::map_combine)'s growing array.
+///
 /// # Example
 ///
 /// ```
@@ -149,6 +172,10 @@ pub struct Dense<'e, 'a, K: DenseKey, V: Send, C, const N: usize> {
     records: u64,
 }
 
+/// The most bytes a [`Dense`] array may take: it lives on the stack of a
+/// pool thread (2 MiB, less what the map closure needs).
+const MAX_ARRAY_BYTES: usize = 256 << 10;
+
 /// A key, its value so far, and how many pairs that folds.
 struct Slot<K, V> {
     key: K,
@@ -170,6 +197,13 @@ impl Drop for InEngine<'_> {
 impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, 'a, K, V, C, N> {
     #[inline]
     fn new(out: &'e mut Emit<'a, K, V>, combine: &'e C) -> Self {
+        const {
+            assert!(
+                N.saturating_mul(std::mem::size_of::<Option<Slot<K, V>>>()) <= MAX_ARRAY_BYTES,
+                "a Dense array is held on a pool thread's stack and may take at most \
+                 256 KiB: use a smaller N, or Job::map_combine"
+            )
+        };
         Dense {
             out,
             combine,
