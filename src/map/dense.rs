@@ -204,11 +204,13 @@ impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, '
                  256 KiB: use a smaller N, or Job::map_combine"
             )
         };
+        // What the `Emit` holds, left as it is if no record starts.
+        let record = out.record.clone();
         Dense {
             out,
             combine,
             slots: [const { None }; N],
-            record: 0..0,
+            record,
             records: 0,
         }
     }
@@ -354,9 +356,8 @@ where
     type Value = V;
 
     fn map(&self, record: &'d [u8], out: &mut Emit<'_, K, V>) -> Result<(), BoxError> {
-        let mut dense = Dense::new(out, self.combine);
-        dense.start_record(0, record.len());
-        (self.map)(record, &mut dense)
+        // The caller marked the record, as `Mapper::map`'s callers do.
+        (self.map)(record, &mut Dense::new(out, self.combine))
     }
 
     /// Cuts `split` into records and maps each with one handle over `out`,
