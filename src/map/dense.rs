@@ -13,6 +13,7 @@
 
 use std::hash::Hash;
 use std::marker::PhantomData;
+use std::mem::{size_of, MaybeUninit};
 use std::ops::Range;
 use std::path::Path;
 
@@ -118,7 +119,7 @@ impl DenseKey for char {
 /// buffers as [`Emit::emit`] sends it.
 ///
 /// The array is on the stack of the thread mapping the split, so it may
-/// take at most 256 KiB (8,192 slots of a `u16` key and a `u64` value); a larger
+/// take at most 256 KiB (13,107 slots of a `u16` key and a `u64` value); a larger
 /// one is refused when the job is compiled, as here:
 ///
 /// ```compile_fail
@@ -164,7 +165,16 @@ impl DenseKey for char {
 pub struct Dense<'e, 'a, K: DenseKey, V: Send, C, const N: usize> {
     out: &'e mut Emit<'a, K, V>,
     combine: &'e C,
-    slots: [Option<Slot<K, V>>; N],
+    /// How many pairs each slot folds: 0 for a slot not yet emitted to.
+    /// The invariant the `unsafe` blocks below rest on: `values[i]` holds
+    /// a value exactly when `pairs[i]` is not 0. Counting in an array of
+    /// its own makes the count the slot's "is it filled" flag too, so an
+    /// emit reads one word it writes anyway, not a tag it only checks.
+    pairs: [u64; N],
+    /// Each slot's key, set when its first pair comes.
+    keys: [Option<K>; N],
+    /// Each slot's value so far: uninitialized until its first pair.
+    values: [MaybeUninit<V>; N],
     /// The record being mapped and how many have been, kept here rather
     /// than in the `Emit` so that they need not be stored per record; the
     /// `Emit` gets them when the handle is dropped.
@@ -175,13 +185,6 @@ pub struct Dense<'e, 'a, K: DenseKey, V: Send, C, const N: usize> {
 /// The most bytes a [`Dense`] array may take: it lives on the stack of a
 /// pool thread (2 MiB, less what the map closure needs).
 const MAX_ARRAY_BYTES: usize = 256 << 10;
-
-/// A key, its value so far, and how many pairs that folds.
-struct Slot<K, V> {
-    key: K,
-    value: V,
-    pairs: u64,
-}
 
 /// Marks the `Emit`'s `in_engine` when dropped: forgotten after the
 /// combiner returns, so it is dropped only as a panic in the combiner
@@ -199,7 +202,8 @@ impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, '
     fn new(out: &'e mut Emit<'a, K, V>, combine: &'e C) -> Self {
         const {
             assert!(
-                N.saturating_mul(std::mem::size_of::<Option<Slot<K, V>>>()) <= MAX_ARRAY_BYTES,
+                N.saturating_mul(size_of::<u64>() + size_of::<Option<K>>() + size_of::<V>())
+                    <= MAX_ARRAY_BYTES,
                 "a Dense array is held on a pool thread's stack and may take at most \
                  256 KiB: use a smaller N, or Job::map_combine"
             )
@@ -209,7 +213,9 @@ impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, '
         Dense {
             out,
             combine,
-            slots: [const { None }; N],
+            pairs: [0; N],
+            keys: [None; N],
+            values: [const { MaybeUninit::uninit() }; N],
             record,
             records: 0,
         }
@@ -218,24 +224,31 @@ impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, '
     /// Emits one key/value pair, folding it into its key's slot at once.
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
-        let Some(slot) = self.slots.get_mut(key.slot()) else {
+        let slot = key.slot();
+        let Some(pairs) = self.pairs.get_mut(slot) else {
             return beyond(self.out, key, value);
         };
-        let Some(held) = slot else {
-            *slot = Some(Slot {
-                key,
-                value,
-                pairs: 1,
-            });
+        *pairs += 1;
+        if *pairs == 1 {
+            self.keys[slot] = Some(key);
+            self.values[slot].write(value);
             return;
-        };
-        debug_assert!(held.key == key, "two keys share a DenseKey slot");
-        held.pairs += 1;
+        }
+        debug_assert!(
+            self.keys[slot] == Some(key),
+            "two keys share a DenseKey slot"
+        );
+        // SAFETY: `pairs[slot]` was not 0 before this pair, so an earlier
+        // pair wrote `values[slot]` (above), and nothing has taken it: only
+        // `drop` does, and it sets the count back to 0 as it does.
+        #[allow(unsafe_code)]
+        let held = unsafe { self.values[slot].assume_init_mut() };
         // A panic in the combiner fails the job, skipping or not: it is
         // not the record's. The guard says so as the panic passes, and
-        // costs nothing otherwise.
+        // costs nothing otherwise. The value stays initialized (the
+        // combiner has it by `&mut`), so `drop` may still take it.
         let guard = InEngine(&mut self.out.in_engine);
-        (self.combine)(&mut held.value, value);
+        (self.combine)(held, value);
         std::mem::forget(guard);
     }
 
@@ -288,11 +301,19 @@ impl<K: DenseKey, V: Send, C, const N: usize> Drop for Dense<'_, '_, K, V, C, N>
         let out = &mut *self.out;
         out.record = self.record.clone();
         out.records += self.records;
-        for slot in self.slots.iter_mut().filter_map(Option::take) {
+        for slot in 0..N {
+            let pairs = std::mem::take(&mut self.pairs[slot]);
+            let Some(key) = self.keys[slot].take().filter(|_| pairs != 0) else {
+                continue;
+            };
+            // SAFETY: `pairs[slot]` was not 0, so `values[slot]` holds a
+            // value, and it is read once: the count is 0 from here on.
+            #[allow(unsafe_code)]
+            let value = unsafe { self.values[slot].assume_init_read() };
             // A staged pair counts once as it is absorbed: the pairs it
             // stands for beyond that count here.
-            out.emitted = out.emitted.wrapping_add(slot.pairs - 1);
-            out.staged.push((slot.key, slot.value));
+            out.emitted = out.emitted.wrapping_add(pairs - 1);
+            out.staged.push((key, value));
         }
         // Absorbing runs the combiner, which must not run while a panic
         // unwinds; the staged pairs are absorbed later then.
