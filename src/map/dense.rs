@@ -7,9 +7,8 @@
 //! [`Combining`](super::Combining) finds the same slot by the key's hash,
 //! in an array that grows, and checks the key stored there. Here the
 //! array's size is a constant and the key's slot is its own
-//! ([`DenseKey`]), so an emit whose key is a constant compiles to the
-//! combiner alone, and a handful of sums can stay in registers for a
-//! whole split.
+//! ([`DenseKey`]), so an emit is a count and the combiner, and a handful
+//! of sums with constant keys can stay in registers for a whole split.
 
 use std::hash::Hash;
 use std::marker::PhantomData;
