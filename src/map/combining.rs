@@ -73,8 +73,8 @@ struct Slot<K, V> {
 
 /// Marks the `Emit`'s `in_engine` when dropped: forgotten after the
 /// combiner returns, so it is dropped only as a panic in the combiner
-/// unwinds.
-struct InEngine<'x>(&'x mut bool);
+/// unwinds. [`Dense`](super::Dense) uses it too.
+pub(super) struct InEngine<'x>(pub(super) &'x mut bool);
 
 impl Drop for InEngine<'_> {
     fn drop(&mut self) {

@@ -18,6 +18,7 @@ use std::path::Path;
 
 use memchr::memchr_iter;
 
+use super::combining::InEngine;
 use super::{Emit, Mapper, STAGED};
 use crate::error::BoxError;
 use crate::input::records::{next_record, trim_cr, Format};
@@ -185,17 +186,6 @@ pub struct Dense<'e, 'a, K: DenseKey, V: Send, C, const N: usize> {
 /// pool thread (2 MiB, less what the map closure needs).
 const MAX_ARRAY_BYTES: usize = 256 << 10;
 
-/// Marks the `Emit`'s `in_engine` when dropped: forgotten after the
-/// combiner returns, so it is dropped only as a panic in the combiner
-/// unwinds.
-struct InEngine<'x>(&'x mut bool);
-
-impl Drop for InEngine<'_> {
-    fn drop(&mut self) {
-        *self.0 = true;
-    }
-}
-
 impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, 'a, K, V, C, N> {
     #[inline]
     fn new(out: &'e mut Emit<'a, K, V>, combine: &'e C) -> Self {
@@ -302,7 +292,7 @@ impl<K: DenseKey, V: Send, C, const N: usize> Drop for Dense<'_, '_, K, V, C, N>
         out.records += self.records;
         for slot in 0..N {
             let pairs = std::mem::take(&mut self.pairs[slot]);
-            let Some(key) = self.keys[slot].take().filter(|_| pairs != 0) else {
+            let (true, Some(key)) = (pairs != 0, self.keys[slot].take()) else {
                 continue;
             };
             // SAFETY: `pairs[slot]` was not 0, so `values[slot]` holds a
