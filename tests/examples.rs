@@ -20,7 +20,7 @@ use crate::util::{self, Dir};
 /// The example `name`, built first if need be.
 ///
 /// `cargo test` builds the examples, but not when given a test name to
-/// filter on (`cargo test --release examples`), so the first call builds
+/// filter on (`cargo test --profile ci examples`), so the first call builds
 /// them with the cargo running the tests, in the same profile, and a stale
 /// binary can never be tested.
 pub(crate) fn example(name: &str) -> Command {
@@ -36,8 +36,17 @@ pub(crate) fn example(name: &str) -> Command {
         cargo
             .args(["build", "--quiet", "--examples"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile_dir.file_name() == Some(OsStr::new("release")) {
-            cargo.arg("--release");
+        // target/debug is the dev profile's; target/release is also the
+        // bench profile's, which builds as release does.
+        match profile_dir.file_name().and_then(OsStr::to_str) {
+            Some("debug") => {}
+            Some("release") => {
+                cargo.arg("--release");
+            }
+            Some(profile) => {
+                cargo.args(["--profile", profile]);
+            }
+            None => panic!("{} has no profile name", profile_dir.display()),
         }
         let status = cargo.status().expect("run cargo to build the examples");
         assert!(status.success(), "{cargo:?} failed");
