@@ -36,18 +36,15 @@ pub(crate) fn example(name: &str) -> Command {
         cargo
             .args(["build", "--quiet", "--examples"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // target/debug is the dev profile's; target/release is also the
-        // bench profile's, which builds as release does.
-        match profile_dir.file_name().and_then(OsStr::to_str) {
-            Some("debug") => {}
-            Some("release") => {
-                cargo.arg("--release");
-            }
-            Some(profile) => {
-                cargo.args(["--profile", profile]);
-            }
+        // A profile builds into the folder of its name, but for dev's
+        // target/debug (and bench's target/release, which builds as
+        // release does).
+        let profile = match profile_dir.file_name().and_then(OsStr::to_str) {
+            Some("debug") => "dev",
+            Some(profile) => profile,
             None => panic!("{} has no profile name", profile_dir.display()),
-        }
+        };
+        cargo.args(["--profile", profile]);
         let status = cargo.status().expect("run cargo to build the examples");
         assert!(status.success(), "{cargo:?} failed");
         profile_dir.join("examples")
