@@ -60,7 +60,38 @@ pub(super) struct Packed {
     high: u64,
     /// The length, at most `u32::MAX` (a longer key is simply long).
     len: u32,
-    hash: u32,
+    /// For a short key, the top 27 bits of its hash above its length (the
+    /// low [`LEN_BITS`] bits): with `low` and `high`, the whole key.
+    hash_len: u32,
+}
+
+/// Bits of [`Packed::hash_len`] that hold a short key's length.
+const LEN_BITS: u32 = 5;
+const _: () = assert!(INLINE < 1 << LEN_BITS, "a short key's length fits");
+
+/// A slot of the table: a short key as packed, in 24 bytes.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    low: u64,
+    high: u64,
+    hash_len: u32,
+    /// Where the key's pair is in `pairs`, plus one; 0 for an empty slot.
+    at: u32,
+}
+
+impl Slot {
+    #[inline]
+    fn holds(&self, packed: &Packed) -> bool {
+        (self.low, self.high, self.hash_len) == (packed.low, packed.high, packed.hash_len)
+    }
+
+    /// Where a key hashed as `hash_len` is looked for first, in a table of
+    /// `mask + 1` slots. Above 2^27 slots, the upper ones are reached only
+    /// by probing: still right, slower.
+    #[inline]
+    fn home(hash_len: u32, mask: usize) -> usize {
+        (hash_len >> LEN_BITS) as usize & mask
+    }
 }
 
 impl Packed {
@@ -89,7 +120,7 @@ struct Packer {
 
 impl Hasher for Packer {
     fn finish(&self) -> u64 {
-        self.packed.hash.into()
+        self.packed.hash_len.into()
     }
 
     #[inline]
@@ -110,11 +141,13 @@ impl Hasher for Packer {
         let p = &mut self.packed;
         // Byte strings write once; anything more is mixed in, to stay a
         // hash, though such keys are never given to this table.
+        let len = p.len.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
+        let hash = (p.hash_len >> LEN_BITS) ^ (hash >> (64 - (32 - LEN_BITS))) as u32;
         *p = Packed {
             low: p.low ^ low,
             high: p.high ^ high,
-            len: p.len.saturating_add(u32::try_from(len).unwrap_or(u32::MAX)),
-            hash: p.hash ^ (hash >> 32) as u32,
+            len,
+            hash_len: hash << LEN_BITS | (len & ((1 << LEN_BITS) - 1)),
         };
     }
 
@@ -160,9 +193,8 @@ pub(crate) fn fold(x: u64, y: u64) -> u64 {
 
 /// Values folded by byte-string key.
 pub(super) struct Bytes<K, V> {
-    /// Open addressing, linear probing: the key as packed, and where its
-    /// pair is in `pairs` plus one (0 for an empty slot).
-    slots: Vec<(Packed, u32)>,
+    /// Open addressing, linear probing.
+    slots: Vec<Slot>,
     pairs: Vec<(K, V)>,
     seeds: (u64, u64),
 }
@@ -194,17 +226,17 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
     /// Whether the slots have outgrown a core's caches, so that finding a
     /// key costs a memory access: then [`Bytes::prefetch`] pays.
     pub fn outgrew_caches(&self) -> bool {
-        self.slots.len() * std::mem::size_of::<(Packed, u32)>() > CACHED_BYTES
+        self.slots.len() * std::mem::size_of::<Slot>() > CACHED_BYTES
     }
 
     /// Asks for the slot where `packed` is looked for first to be brought
     /// into the caches.
     #[inline]
     pub fn prefetch(&self, packed: &Packed) {
-        if let Some(slot) = self
-            .slots
-            .get(packed.hash as usize & self.slots.len().wrapping_sub(1))
-        {
+        if let Some(slot) = self.slots.get(Slot::home(
+            packed.hash_len,
+            self.slots.len().wrapping_sub(1),
+        )) {
             prefetch(slot);
         }
     }
@@ -275,17 +307,17 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
     #[inline]
     fn find(&mut self, packed: &Packed) -> Result<usize, usize> {
         if self.slots.is_empty() {
-            self.slots = vec![(Packed::default(), 0); INITIAL_SLOTS];
+            self.slots = vec![Slot::default(); INITIAL_SLOTS];
         }
         let mask = self.slots.len() - 1;
-        let mut slot = packed.hash as usize & mask;
+        let mut slot = Slot::home(packed.hash_len, mask);
         loop {
-            let (held, at) = &self.slots[slot];
-            if *at == 0 {
+            let held = &self.slots[slot];
+            if held.at == 0 {
                 return Err(slot);
             }
-            if held == packed {
-                return Ok(*at as usize - 1);
+            if held.holds(packed) {
+                return Ok(held.at as usize - 1);
             }
             slot = (slot + 1) & mask;
         }
@@ -293,7 +325,12 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
 
     fn insert(&mut self, slot: usize, packed: Packed, key: K, value: V) {
         self.pairs.push((key, value));
-        self.slots[slot] = (packed, self.pairs.len() as u32);
+        self.slots[slot] = Slot {
+            low: packed.low,
+            high: packed.high,
+            hash_len: packed.hash_len,
+            at: self.pairs.len() as u32,
+        };
         if self.pairs.len() * 4 > self.slots.len() * 3 {
             self.grow();
         }
@@ -302,14 +339,14 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
     #[cold]
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        self.slots = vec![(Packed::default(), 0); old.len() * 2];
+        self.slots = vec![Slot::default(); old.len() * 2];
         let mask = self.slots.len() - 1;
-        for (packed, at) in old.into_iter().filter(|(_, at)| *at != 0) {
-            let mut slot = packed.hash as usize & mask;
-            while self.slots[slot].1 != 0 {
+        for held in old.into_iter().filter(|held| held.at != 0) {
+            let mut slot = Slot::home(held.hash_len, mask);
+            while self.slots[slot].at != 0 {
                 slot = (slot + 1) & mask;
             }
-            self.slots[slot] = (packed, at);
+            self.slots[slot] = held;
         }
     }
 
@@ -319,7 +356,34 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
         for (key, value) in self.pairs.drain(..) {
             parts[route.partition(&key)].push((key, value));
         }
-        self.slots.fill((Packed::default(), 0));
+        self.slots.fill(Slot::default());
+    }
+
+    /// Moves every pair into `parts`, cut by `route`, for the last time:
+    /// the slots are freed first, and the pairs' room as they leave, so
+    /// that the pairs are not held twice at the end of the map phase.
+    pub fn finish_into(self, parts: &mut [Chunk<K, V>], route: &Route<'_, K>) {
+        let Bytes { slots, pairs, .. } = self;
+        drop(slots);
+        drain_freeing(pairs, |(key, value)| {
+            parts[route.partition(&key)].push((key, value));
+        });
+    }
+}
+
+/// Hands every item of `items` to `each`, last first, giving back the
+/// vector's room an eighth at a time as it empties (in place, for a
+/// vector this large), so that what `each` builds and what is left take
+/// little more room together than the items did.
+pub(super) fn drain_freeing<T>(mut items: Vec<T>, mut each: impl FnMut(T)) {
+    let step = (items.len() / 8).max(1);
+    let mut shrink_at = items.len().saturating_sub(step);
+    while let Some(item) = items.pop() {
+        each(item);
+        if items.len() == shrink_at {
+            items.shrink_to_fit();
+            shrink_at = shrink_at.saturating_sub(step);
+        }
     }
 }
 

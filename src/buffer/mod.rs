@@ -347,6 +347,25 @@ impl<K: Hash + Eq, V> Buffer<K, V> {
         self.adapt = Adapt::Folds;
     }
 
+    /// Takes every pair out, cut by partition, when nothing comes next:
+    /// [`Buffer::drain`], except that a folding buffer's table is freed as
+    /// its pairs leave, so that the end of the map phase does not hold
+    /// every thread's pairs twice.
+    pub fn finish(self, route: &Route<'_, K>) -> Option<Vec<Chunk<K, V>>> {
+        match self.store {
+            Store::Folding(table) => {
+                if table.len() == 0 {
+                    return None;
+                }
+                let mut parts = parts_for(table.len(), route.partitions());
+                table.finish_into(&mut parts, route);
+                Some(parts)
+            }
+            Store::Appending { parts, len } => (len > 0).then_some(parts),
+            Store::Direct => None,
+        }
+    }
+
     /// Takes every pair out, cut by partition (`parts[p]` belongs to
     /// partition `p`), keeping the buffer's allocation for what comes
     /// next; `None` if it held none.
@@ -389,12 +408,18 @@ fn cut_folding<K: Hash + Eq, V>(
     table: &mut Folding<K, V>,
     route: &Route<'_, K>,
 ) -> Vec<Chunk<K, V>> {
-    let partitions = route.partitions();
-    let mut parts: Vec<Chunk<K, V>> = (0..partitions)
-        .map(|_| Vec::with_capacity(table.len() / partitions + 1))
-        .collect();
+    let mut parts = parts_for(table.len(), route.partitions());
     table.drain_into(&mut parts, route);
     parts
+}
+
+/// Empty vectors for `pairs` pairs hashed into `partitions`, each with room
+/// for its share and four standard deviations more: a share that outgrew
+/// its room would double it, and hold up to twice its pairs' memory.
+fn parts_for<K, V>(pairs: usize, partitions: usize) -> Vec<Chunk<K, V>> {
+    let share = pairs / partitions.max(1);
+    let room = share + 4 * share.isqrt() + 16;
+    (0..partitions).map(|_| Vec::with_capacity(room)).collect()
 }
 
 fn empty_parts<K, V>(partitions: usize) -> Vec<Chunk<K, V>> {

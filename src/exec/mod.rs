@@ -390,9 +390,9 @@ impl Engine {
             meter.phase(Phase::Shuffle);
             self.finish_threads(pass.mapper, &sink, &slots)?;
             slots.into_par_iter().for_each(|slot| {
-                if let Some(mut worker) = slot.into_inner().ok().flatten() {
-                    worker.flush(&sink);
-                    lock(totals).add_local(&worker.counters);
+                if let Some(worker) = slot.into_inner().ok().flatten() {
+                    let counters = worker.finish(&sink);
+                    lock(totals).add_local(&counters);
                 }
             });
             Ok(())

@@ -116,6 +116,20 @@ impl<K: Hash + Eq, V> Worker<K, V> {
             });
     }
 
+    /// [`Worker::flush`] for a worker whose run is over: its buffer's
+    /// memory is given back as the pairs leave it. Returns its counters.
+    pub fn finish(mut self, sink: &Sink<'_, K, V>) -> LocalCounters {
+        let mut staged = std::mem::take(&mut self.staged);
+        self.absorb(&mut staged, sink);
+        drop(staged);
+        let len = self.buffer.len();
+        if let Some(parts) = self.buffer.finish(sink.route) {
+            self.counters.combine_output += len as u64;
+            sink.shuffle.publish(parts);
+        }
+        self.counters
+    }
+
     /// Hands everything staged and buffered to the shuffle, counting it.
     pub fn flush(&mut self, sink: &Sink<'_, K, V>) {
         let mut staged = std::mem::take(&mut self.staged);
