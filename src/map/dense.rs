@@ -165,13 +165,11 @@ impl DenseKey for char {
 pub struct Dense<'e, 'a, K: DenseKey, V: Send, C, const N: usize> {
     out: &'e mut Emit<'a, K, V>,
     combine: &'e C,
-    /// How many pairs each slot folds: 0 for a slot not yet emitted to.
-    /// The invariant the `unsafe` blocks below rest on: `values[i]` holds
-    /// a value exactly when `pairs[i]` is not 0. Counting in an array of
-    /// its own makes the count the slot's "is it filled" flag too, so an
-    /// emit reads one word it writes anyway, not a tag it only checks.
-    pairs: [u64; N],
-    /// Each slot's key, set when its first pair comes.
+    /// Pairs emitted into the array since the handle was made.
+    pairs: u64,
+    /// Each slot's key, set when its first pair comes. The invariant the
+    /// `unsafe` blocks below rest on: `values[i]` holds a value exactly
+    /// when `keys[i]` holds a key.
     keys: [Option<K>; N],
     /// Each slot's value so far: uninitialized until its first pair.
     values: [MaybeUninit<V>; N],
@@ -202,7 +200,7 @@ impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, '
         Dense {
             out,
             combine,
-            pairs: [0; N],
+            pairs: 0,
             keys: [None; N],
             values: [const { MaybeUninit::uninit() }; N],
             record,
@@ -214,22 +212,19 @@ impl<'e, 'a, K: DenseKey, V: Send, C: Fn(&mut V, V), const N: usize> Dense<'e, '
     #[inline]
     pub fn emit(&mut self, key: K, value: V) {
         let slot = key.slot();
-        let Some(pairs) = self.pairs.get_mut(slot) else {
+        let Some(held) = self.keys.get_mut(slot) else {
             return beyond(self.out, key, value);
         };
-        *pairs += 1;
-        if *pairs == 1 {
-            self.keys[slot] = Some(key);
+        self.pairs += 1;
+        let Some(held) = held else {
+            *held = Some(key);
             self.values[slot].write(value);
             return;
-        }
-        debug_assert!(
-            self.keys[slot] == Some(key),
-            "two keys share a DenseKey slot"
-        );
-        // SAFETY: `pairs[slot]` was not 0 before this pair, so an earlier
+        };
+        debug_assert!(*held == key, "two keys share a DenseKey slot");
+        // SAFETY: `keys[slot]` held a key before this pair, so an earlier
         // pair wrote `values[slot]` (above), and nothing has taken it: only
-        // `drop` does, and it sets the count back to 0 as it does.
+        // `drop` does, and it takes the key as it does.
         #[allow(unsafe_code)]
         let held = unsafe { self.values[slot].assume_init_mut() };
         // A panic in the combiner fails the job, skipping or not: it is
@@ -290,20 +285,21 @@ impl<K: DenseKey, V: Send, C, const N: usize> Drop for Dense<'_, '_, K, V, C, N>
         let out = &mut *self.out;
         out.record = self.record.clone();
         out.records += self.records;
+        // A staged pair counts once as it is absorbed: the pairs the
+        // staged ones stand for beyond that count here.
+        let mut pairs = std::mem::take(&mut self.pairs);
         for slot in 0..N {
-            let pairs = std::mem::take(&mut self.pairs[slot]);
-            let (true, Some(key)) = (pairs != 0, self.keys[slot].take()) else {
+            let Some(key) = self.keys[slot].take() else {
                 continue;
             };
-            // SAFETY: `pairs[slot]` was not 0, so `values[slot]` holds a
-            // value, and it is read once: the count is 0 from here on.
+            // SAFETY: `keys[slot]` held a key, so `values[slot]` holds a
+            // value, and it is read once: the key is gone from here on.
             #[allow(unsafe_code)]
             let value = unsafe { self.values[slot].assume_init_read() };
-            // A staged pair counts once as it is absorbed: the pairs it
-            // stands for beyond that count here.
-            out.emitted = out.emitted.wrapping_add(pairs - 1);
+            pairs -= 1;
             out.staged.push((key, value));
         }
+        out.emitted = out.emitted.wrapping_add(pairs);
         // Absorbing runs the combiner, which must not run while a panic
         // unwinds; the staged pairs are absorbed later then.
         if out.staged.len() >= STAGED && !std::thread::panicking() {
