@@ -31,6 +31,7 @@ impl<'d, M: Mapper<'d>> Task<'_, 'd, M> {
         self.with_worker(slots, |worker, finishes_thread| {
             for piece in &split.pieces {
                 let input = &self.inputs.files()[piece.file];
+                input.prefault(piece.start..piece.end);
                 let bytes = &input.bytes()[piece.start..piece.end];
                 let place = (input.path(), piece.file, piece.start);
                 self.map_bytes(worker, finishes_thread, place, bytes.len(), |at, out| {

@@ -679,6 +679,23 @@ impl InputFile {
     pub fn is_mapped(&self) -> bool {
         matches!(self.data, Data::Mapped(_))
     }
+
+    /// Asks the kernel to map the pages of `range` of a mapped input all
+    /// at once (`MADV_POPULATE_READ`), just before a task reads them: one
+    /// call per split where reading would fault every few pages. Only a
+    /// hint: nothing happens for an input that is not mapped, or where
+    /// the kernel refuses (before Linux 5.14, or a file cut short, whose
+    /// reads then fail as they would have).
+    pub(crate) fn prefault(&self, range: std::ops::Range<usize>) {
+        #[cfg(target_os = "linux")]
+        if let Data::Mapped(map) = &self.data {
+            if range.start < range.end && range.end <= map.len() {
+                let _ = map.advise_range(memmap2::Advice::PopulateRead, range.start, range.len());
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = range;
+    }
 }
 
 #[cfg(test)]
