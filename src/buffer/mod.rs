@@ -479,6 +479,49 @@ mod tests {
     }
 
     #[test]
+    fn finishing_hands_over_what_draining_would_for_every_container() {
+        let route = Route::Hash(Partitioner::new(3));
+        let add = |acc: &mut u64, n: u64| *acc += n;
+        // Byte-string keys, short ones inline and long ones in the hash
+        // table (all in the hash table with `Container::Hash`); then
+        // small-integer keys, in the array.
+        let words: Vec<String> = (0..5000)
+            .map(|i| format!("{}", i % 700).repeat(1 + i % 9))
+            .collect();
+        let finished = |container: Container| {
+            let mut buffer = Buffer::folding(1 << 20).with_container(container);
+            let pairs: Vec<(String, u64)> = words.iter().map(|w| (w.clone(), 1)).collect();
+            absorb(&mut buffer, pairs, &route, &add);
+            let parts = buffer.finish(&route).unwrap();
+            for (p, part) in parts.iter().enumerate() {
+                assert!(part.iter().all(|(key, _)| route.partition(key) == p));
+            }
+            let mut all: Vec<_> = parts.into_iter().flatten().collect();
+            all.sort();
+            all
+        };
+        let mut expected = std::collections::BTreeMap::new();
+        for w in &words {
+            *expected.entry(w.clone()).or_insert(0) += 1;
+        }
+        let expected: Vec<_> = expected.into_iter().collect();
+        assert_eq!(finished(Container::Auto), expected);
+        assert_eq!(finished(Container::Hash), expected);
+        let route = Route::Hash(Partitioner::new(3));
+        let mut small = Buffer::folding(64);
+        absorb(&mut small, vec![(3u8, 1u64), (3, 2), (9, 1)], &route, &add);
+        let mut got: Vec<_> = small
+            .finish(&route)
+            .unwrap()
+            .into_iter()
+            .flatten()
+            .collect();
+        got.sort();
+        assert_eq!(got, [(3, 3), (9, 1)]);
+        assert!(Buffer::<u8, u64>::folding(4).finish(&route).is_none());
+    }
+
+    #[test]
     fn bounding_keeps_every_pair_within_its_limits_and_is_idempotent() {
         let route = Route::Hash(Partitioner::new(2));
         let mut direct = Buffer::<u8, u8>::direct();
