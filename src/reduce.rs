@@ -321,8 +321,11 @@ fn combine_in_pieces<K: Hash + Eq, V>(
             pieces[piece].push((key, value));
         }
     }
-    // Not sized for every pair: where keys repeat, far fewer come out.
-    let mut out = Vec::new();
+    // Room for every pair, in case none repeats: a vector this large is
+    // mapped, and pages that pairs never fill take no memory, where
+    // growing by doubling would copy the pairs and touch fresh pages for
+    // up to twice their room.
+    let mut out = Vec::with_capacity(pairs);
     let mut table = HashMap::with_hasher(ahash::RandomState::new());
     for piece in pieces {
         for (key, value) in piece {

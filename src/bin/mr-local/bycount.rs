@@ -94,7 +94,11 @@ impl<'d> SortedRuns<'d> {
             files: Vec::new(),
             memory: Vec::new(),
         };
-        let mut chunk = Vec::new();
+        // Sized once where the partition says how many pairs it holds (a
+        // partition in memory does), not grown by doubling, which would
+        // copy it and touch fresh pages for up to twice its room.
+        let most = budget.chunk / std::mem::size_of::<Pair<'_>>();
+        let mut chunk = Vec::with_capacity(pairs.size_hint().0.min(most));
         let mut bytes = 0;
         let mut pairs = pairs.peekable();
         while let Some(pair) = pairs.next() {
