@@ -22,6 +22,22 @@ pub(crate) type Chunks<K, V> = Vec<Chunk<K, V>>;
 /// The map phase's result: every partition's chunks.
 pub(crate) type Partitions<K, V> = Vec<Chunks<K, V>>;
 
+/// Hands every item of `items` to `each`, last first, giving back the
+/// vector's room an eighth at a time as it empties (in place, for a
+/// vector this large), so that what `each` builds and what is left take
+/// little more room together than the items did.
+pub(crate) fn drain_freeing<T>(mut items: Vec<T>, mut each: impl FnMut(T)) {
+    let step = (items.len() / 8).max(1);
+    let mut shrink_at = items.len().saturating_sub(step);
+    while let Some(item) = items.pop() {
+        each(item);
+        if items.len() == shrink_at {
+            items.shrink_to_fit();
+            shrink_at = shrink_at.saturating_sub(step);
+        }
+    }
+}
+
 /// A partition's state: values folded by key when the job has a combiner,
 /// else every pair as it came.
 ///

@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::counters::{Counters, SkipLog, Skipped};
 use crate::error::{panicked, Error};
-use crate::pairs::{Chunks, Combiner, Table};
+use crate::pairs::{drain_freeing, Chunks, Combiner, Table};
 use crate::partition::{Order, SortPairs};
 use crate::spill::merge::{self, Merge};
 use crate::spill::{Codec, Segment};
@@ -173,18 +173,10 @@ fn sort_then_fold<K: Eq, V>(
     sort(&mut pairs);
     // Untouched, its pages take no memory until the pairs fill them.
     let mut out: Vec<(K, V)> = Vec::with_capacity(pairs.len());
-    let step = (pairs.len() / 8).max(1);
-    let mut shrink_at = pairs.len().saturating_sub(step);
-    while let Some((key, value)) = pairs.pop() {
-        match out.last_mut() {
-            Some((last, acc)) if *last == key => combine(acc, value),
-            _ => out.push((key, value)),
-        }
-        if pairs.len() == shrink_at {
-            pairs.shrink_to_fit();
-            shrink_at = shrink_at.saturating_sub(step);
-        }
-    }
+    drain_freeing(pairs, |(key, value)| match out.last_mut() {
+        Some((last, acc)) if *last == key => combine(acc, value),
+        _ => out.push((key, value)),
+    });
     out.reverse();
     out
 }
@@ -337,6 +329,11 @@ fn combine_in_pieces<K: Hash + Eq, V>(
             }
         }
         out.extend(table.drain());
+    }
+    // Where keys repeated, most of the room was never filled: given back,
+    // in case it was memory already touched.
+    if out.len() < out.capacity() / 2 {
+        out.shrink_to_fit();
     }
     out
 }

@@ -17,7 +17,7 @@
 use std::hash::{Hash, Hasher};
 
 use crate::hint::prefetch;
-use crate::pairs::Chunk;
+use crate::pairs::{drain_freeing, Chunk};
 use crate::partition::Route;
 
 /// Keys of at most this many bytes are compared inline.
@@ -368,22 +368,6 @@ impl<K: Hash + Eq, V> Bytes<K, V> {
         drain_freeing(pairs, |(key, value)| {
             parts[route.partition(&key)].push((key, value));
         });
-    }
-}
-
-/// Hands every item of `items` to `each`, last first, giving back the
-/// vector's room an eighth at a time as it empties (in place, for a
-/// vector this large), so that what `each` builds and what is left take
-/// little more room together than the items did.
-pub(super) fn drain_freeing<T>(mut items: Vec<T>, mut each: impl FnMut(T)) {
-    let step = (items.len() / 8).max(1);
-    let mut shrink_at = items.len().saturating_sub(step);
-    while let Some(item) = items.pop() {
-        each(item);
-        if items.len() == shrink_at {
-            items.shrink_to_fit();
-            shrink_at = shrink_at.saturating_sub(step);
-        }
     }
 }
 

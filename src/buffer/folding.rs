@@ -360,16 +360,10 @@ impl<K: Hash + Eq, V> Folding<K, V> {
 
     /// [`Folding::drain_into`] for the last time: the containers are
     /// freed as their pairs leave, not kept.
-    pub fn finish_into(self, parts: &mut [Chunk<K, V>], route: &Route<'_, K>) {
-        let Folding {
-            small, map, bytes, ..
-        } = self;
-        for (key, value) in small.into_iter().flatten() {
-            parts[route.partition(&key)].push((key, value));
-        }
-        for (key, value) in map {
-            parts[route.partition(&key)].push((key, value));
-        }
+    pub fn finish_into(mut self, parts: &mut [Chunk<K, V>], route: &Route<'_, K>) {
+        let bytes = self.bytes.take();
+        self.drain_into(parts, route);
+        drop(self);
         if let Some(bytes) = bytes {
             bytes.finish_into(parts, route);
         }

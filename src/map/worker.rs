@@ -116,12 +116,17 @@ impl<K: Hash + Eq, V> Worker<K, V> {
             });
     }
 
+    /// Moves the pairs staged in the worker itself into its buffer.
+    fn absorb_staged(&mut self, sink: &Sink<'_, K, V>) {
+        let mut staged = std::mem::take(&mut self.staged);
+        self.absorb(&mut staged, sink);
+        self.staged = staged;
+    }
+
     /// [`Worker::flush`] for a worker whose run is over: its buffer's
     /// memory is given back as the pairs leave it. Returns its counters.
     pub fn finish(mut self, sink: &Sink<'_, K, V>) -> LocalCounters {
-        let mut staged = std::mem::take(&mut self.staged);
-        self.absorb(&mut staged, sink);
-        drop(staged);
+        self.absorb_staged(sink);
         let len = self.buffer.len();
         if let Some(parts) = self.buffer.finish(sink.route) {
             self.counters.combine_output += len as u64;
@@ -132,9 +137,7 @@ impl<K: Hash + Eq, V> Worker<K, V> {
 
     /// Hands everything staged and buffered to the shuffle, counting it.
     pub fn flush(&mut self, sink: &Sink<'_, K, V>) {
-        let mut staged = std::mem::take(&mut self.staged);
-        self.absorb(&mut staged, sink);
-        self.staged = staged;
+        self.absorb_staged(sink);
         self.counters.combine_output += sink.hand_over(&mut self.buffer) as u64;
     }
 }
